@@ -1,0 +1,38 @@
+"""EVM address parsing: accept any case, answer EIP-55 checksummed, reject typos."""
+
+from __future__ import annotations
+
+import re
+
+from eth_utils.address import to_checksum_address
+
+from chains.errors import InvalidAddress
+from chains.models import NATIVE, NATIVE_ALIASES
+
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def checksum_evm_address(text: str) -> str:
+    """Return `text` as an EIP-55 checksummed address.
+
+    All-lower and all-upper hex are accepted as they are; mixed case must carry a valid
+    checksum, because a wrong one almost always means a mistyped address.
+    """
+    candidate = text.strip()
+    if not _HEX_ADDRESS.fullmatch(candidate):
+        raise InvalidAddress(f"{text!r} is not an EVM address (0x followed by 40 hex digits)")
+    checksummed: str = to_checksum_address(candidate)
+    digits = candidate[2:]
+    mixed_case = digits != digits.lower() and digits != digits.upper()
+    if mixed_case and candidate != checksummed:
+        raise InvalidAddress(
+            f"{text!r} has an invalid EIP-55 checksum (did you mean {checksummed}?)"
+        )
+    return checksummed
+
+
+def normalize_evm_token(text: str) -> str:
+    """A token argument: `native` (or the 0xEeee… alias) or a contract address."""
+    if text.strip().lower() in NATIVE_ALIASES:
+        return NATIVE
+    return checksum_evm_address(text)

@@ -1,0 +1,82 @@
+"""How balances and token metadata are stored in the cache: small, versioned JSON.
+
+Decoding validates everything (even our own Redis may hold garbage after an upgrade or a
+stray write); anything unexpected decodes to `None` and is simply a miss.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
+
+_VERSION = "v1"
+
+
+def balance_key(key: BalanceKey) -> str:
+    # The account is the hash tag so a Redis Cluster keeps one account's keys in one slot.
+    return f"bg:{_VERSION}:bal:{{{key.account}}}:{key.chain}:{key.token}"
+
+
+def token_key(chain: str, address: str) -> str:
+    return f"bg:{_VERSION}:tok:{chain}:{address}"
+
+
+def encode_reading(reading: BalanceReading) -> bytes:
+    body = {
+        "raw": str(reading.raw_amount),
+        "block": reading.block_number,
+        "at": reading.read_at.timestamp(),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode_reading(key: BalanceKey, data: bytes | None) -> BalanceReading | None:
+    body = _loads(data)
+    raw, block, at = body.get("raw"), body.get("block"), body.get("at")
+    if not isinstance(raw, str) or not raw.isdigit() or not isinstance(at, int | float):
+        return None
+    if block is not None and (not isinstance(block, int) or block < 0):
+        return None
+    return BalanceReading(key, int(raw), block, datetime.fromtimestamp(at, UTC))
+
+
+def encode_token(meta: TokenMeta) -> bytes:
+    body = {
+        "standard": meta.standard.value,
+        "symbol": meta.symbol,
+        "name": meta.name,
+        "decimals": meta.decimals,
+        "logo": meta.logo,
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode_token(chain: str, address: str, data: bytes | None) -> TokenMeta | None:
+    body = _loads(data)
+    if not body:
+        return None
+    try:
+        standard = TokenStandard(str(body.get("standard")))
+    except ValueError:
+        return None
+    decimals = body.get("decimals")
+    texts = [body.get(k) for k in ("symbol", "name", "logo")]
+    if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 255):
+        return None
+    if not all(t is None or isinstance(t, str) for t in texts):
+        return None
+    symbol, name, logo = texts
+    return TokenMeta(chain, address, standard, symbol, name, decimals, logo)
+
+
+def _loads(data: bytes | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,243 @@
+"""Configuration: read once at start-up into frozen, typed values; fail loudly and precisely.
+
+The TOML shape (chain tables, `native`, `tokens`, `rpc_urls`) is a public contract documented
+in the README. Environment variables override secrets so keys need not live in files:
+
+- `REDIS_URL` switches the cache to Redis.
+- `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`;
+  `<CHAIN>` is the chain id upper-cased with non-alphanumerics as `_`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from chains.addresses import checksum_evm_address
+from chains.errors import InvalidAddress
+from chains.models import ChainFamily
+
+MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+_CHAIN_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A string that may hold credentials (RPC URLs with keys, Redis passwords).
+
+    It never prints itself: `repr`, `str` and f-strings show only a redacted label.
+    """
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __repr__(self) -> str:
+        return f"Secret({self.label!r})"
+
+    @property
+    def label(self) -> str:
+        """Scheme and host only: enough to tell endpoints apart in logs, no path or query."""
+        parts = urlsplit(self.value)
+        host = parts.hostname or "?"
+        return f"{parts.scheme}://{host}/…" if parts.scheme else "…"
+
+
+@dataclass(frozen=True)
+class NativeAsset:
+    symbol: str
+    name: str
+    decimals: int
+    logo: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    id: str
+    name: str
+    family: ChainFamily
+    chain_id: int | None
+    rpc_urls: tuple[Secret, ...]
+    native: NativeAsset
+    token_list: Path | None = None
+    multicall3: str | None = MULTICALL3_ADDRESS
+    batch_size: int = 500
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    redis_url: Secret | None = None
+    default_max_age: int = 300
+    retention: int = 86_400
+    metadata_ttl: int = 7 * 86_400
+    memory_max_entries: int = 200_000
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_pairs: int = 100
+    max_tokens: int = 1_000
+    max_lookups: int = 5_000
+    max_depth: int = 10
+    max_aliases: int = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    chains: Mapping[str, ChainConfig]
+    cache: CacheConfig = CacheConfig()
+    limits: LimitsConfig = LimitsConfig()
+    source: Path | None = None
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Parse the TOML file at `path` (default: the shipped mainnet config) plus overrides."""
+    env = environ if environ is not None else {}
+    source = (path or DEFAULT_CONFIG).resolve()
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {source}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
+    return parse_settings(raw, base_dir=source.parent, environ=env, source=source)
+
+
+def parse_settings(
+    raw: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    environ: Mapping[str, str],
+    source: Path | None = None,
+) -> Settings:
+    chains_raw = _table(raw, "chains", "")
+    if not chains_raw:
+        raise ConfigError("config defines no [chains.<id>] table")
+    chains = {
+        chain_id: _chain(chain_id, _table(chains_raw, chain_id, "chains."), base_dir, environ)
+        for chain_id in chains_raw
+    }
+    return Settings(
+        chains=chains,
+        cache=_cache(_table(raw, "cache", ""), environ),
+        limits=_limits(_table(raw, "limits", "")),
+        source=source,
+    )
+
+
+def _chain(
+    chain_id: str, table: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str]
+) -> ChainConfig:
+    where = f"[chains.{chain_id}]"
+    if not _CHAIN_ID.fullmatch(chain_id):
+        raise ConfigError(
+            f"{where}: chain ids are lower-case slugs like 'ethereum' or 'base-sepolia'"
+        )
+    try:
+        family = ChainFamily(_get(table, "family", str, where, "evm"))
+    except ValueError as exc:
+        families = ", ".join(f.value for f in ChainFamily)
+        raise ConfigError(f"{where}: family must be one of {families}") from exc
+    env_name = "BALANCE_GRAPH_RPC_URLS_" + re.sub(r"[^A-Z0-9]", "_", chain_id.upper())
+    urls = (
+        [u.strip() for u in environ[env_name].split(",") if u.strip()]
+        if environ.get(env_name)
+        else _get(table, "rpc_urls", list, where)
+    )
+    if not urls or not all(
+        isinstance(u, str) and urlsplit(u).scheme in {"http", "https"} for u in urls
+    ):
+        raise ConfigError(f"{where}: rpc_urls must be a non-empty list of http(s) URLs")
+    native = _table(table, "native", f"chains.{chain_id}.")
+    tokens = _get(table, "tokens", str, where, "")
+    multicall = _get(table, "multicall3", str, where, MULTICALL3_ADDRESS)
+    batch_size = _get(table, "batch_size", int, where, 500)
+    if not 2 <= batch_size <= 5_000:
+        raise ConfigError(f"{where}: batch_size must be between 2 and 5000")
+    try:
+        multicall3 = checksum_evm_address(multicall) if multicall else None
+    except InvalidAddress as exc:
+        raise ConfigError(f"{where}: multicall3: {exc}") from exc
+    return ChainConfig(
+        id=chain_id,
+        name=_get(table, "name", str, where, chain_id.title()),
+        family=family,
+        chain_id=_get(table, "chain_id", int, where, None),
+        rpc_urls=tuple(Secret(u) for u in urls),
+        native=NativeAsset(
+            symbol=_get(native, "symbol", str, f"{where} native"),
+            name=_get(native, "name", str, f"{where} native"),
+            decimals=_get(native, "decimals", int, f"{where} native"),
+            logo=_get(native, "logo", str, f"{where} native", None),
+        ),
+        token_list=(base_dir / tokens).resolve() if tokens else None,
+        multicall3=multicall3 if family is ChainFamily.EVM else None,
+        batch_size=batch_size,
+        timeout=float(_get(table, "timeout", (int, float), where, 10.0)),
+    )
+
+
+def _cache(table: Mapping[str, Any], environ: Mapping[str, str]) -> CacheConfig:
+    url = environ.get("REDIS_URL") or _get(table, "redis_url", str, "[cache]", "")
+    if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    defaults = CacheConfig()
+    return CacheConfig(
+        redis_url=Secret(url) if url else None,
+        default_max_age=_get(table, "default_max_age", int, "[cache]", defaults.default_max_age),
+        retention=_get(table, "retention", int, "[cache]", defaults.retention),
+        metadata_ttl=_get(table, "metadata_ttl", int, "[cache]", defaults.metadata_ttl),
+        memory_max_entries=_get(
+            table, "memory_max_entries", int, "[cache]", defaults.memory_max_entries
+        ),
+    )
+
+
+def _limits(table: Mapping[str, Any]) -> LimitsConfig:
+    defaults = LimitsConfig()
+    values = {
+        name: _get(table, name, int, "[limits]", getattr(defaults, name))
+        for name in ("max_pairs", "max_tokens", "max_lookups", "max_depth", "max_aliases")
+    }
+    if any(v < 1 for v in values.values()):
+        raise ConfigError("[limits]: every limit must be a positive integer")
+    return LimitsConfig(**values)
+
+
+_MISSING: Any = object()
+
+
+def _get(
+    table: Mapping[str, Any],
+    key: str,
+    kind: type[Any] | tuple[type[Any], ...],
+    where: str,
+    default: Any = _MISSING,
+) -> Any:
+    if key not in table:
+        if default is _MISSING:
+            raise ConfigError(f"{where}: missing required key {key!r}")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _table(raw: Mapping[str, Any], key: str, prefix: str) -> Mapping[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{prefix}{key}] must be a table")
+    return value

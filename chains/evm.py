@@ -1,0 +1,214 @@
+"""EVM chains: every balance and metadata lookup of a round in as few `eth_call`s as possible.
+
+With Multicall3 (the default) a round is one `aggregate3` per chunk of `batch_size` sub-calls,
+chunks sent concurrently, each starting with `getBlockNumber()` so all values of a chunk carry
+the block they were read at. Without Multicall3 a round is `eth_blockNumber` followed by one
+JSON-RPC batch pinned to that block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chains import multicall
+from chains.addresses import checksum_evm_address, normalize_evm_token
+from chains.config import ChainConfig
+from chains.errors import ChainError, TokenCallFailed, UpstreamError
+from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
+from chains.multicall import Call, CallResult
+from chains.provider import Reading
+
+
+@dataclass(frozen=True)
+class _NativeBalance:
+    account: str
+
+
+_SubCall = Call | _NativeBalance
+
+
+@dataclass(frozen=True)
+class _Round:
+    """The answer to one chunk: results in call order, read at one block."""
+
+    block_number: int
+    read_at: datetime
+    results: list[CallResult]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EvmProvider:
+    """`ChainProvider` for EVM chains."""
+
+    family = ChainFamily.EVM
+
+    def __init__(
+        self, config: ChainConfig, rpc: JsonRpcClient, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
+        self._chain = config.id
+        self._multicall3 = config.multicall3
+        self._chunk = config.batch_size - 1  # one slot of each chunk reads the block number
+        self._rpc = rpc
+        self._clock = clock
+
+    def normalize_account(self, text: str) -> str:
+        return checksum_evm_address(text)
+
+    def normalize_token(self, text: str) -> str:
+        return normalize_evm_token(text)
+
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
+        calls: list[_SubCall] = [self._balance_call(k) for k in balances]
+        for token in tokens:
+            calls += [
+                Call(token, multicall.decimals()),
+                Call(token, multicall.symbol()),
+                Call(token, multicall.name()),
+            ]
+        chunks = [calls[i : i + self._chunk] for i in range(0, len(calls), self._chunk)]
+        rounds = await asyncio.gather(*(self._run(chunk) for chunk in chunks))
+        flat: list[tuple[CallResult, _Round] | ChainError] = []
+        for chunk, answer in zip(chunks, rounds, strict=True):
+            if isinstance(answer, ChainError):
+                flat += [answer] * len(chunk)
+            else:
+                flat += [(result, answer) for result in answer.results]
+        split = len(balances)
+        return Reading(
+            balances=[self._balance(k, r) for k, r in zip(balances, flat[:split], strict=True)],
+            tokens=[
+                self._token(t, flat[split + 3 * i : split + 3 * i + 3])
+                for i, t in enumerate(tokens)
+            ],
+        )
+
+    def _balance_call(self, key: BalanceKey) -> _SubCall:
+        if key.token == NATIVE:
+            return _NativeBalance(key.account)
+        return Call(key.token, multicall.balance_of(key.account))
+
+    def _balance(
+        self, key: BalanceKey, answer: tuple[CallResult, _Round] | ChainError
+    ) -> BalanceReading | ChainError:
+        about = {"chain": key.chain, "account": key.account, "token": key.token}
+        if isinstance(answer, ChainError):
+            return answer.about(**about)
+        result, round_ = answer
+        value = multicall.decode_uint256(result.data) if result.success else None
+        if value is not None:
+            return BalanceReading(key, value, round_.block_number, round_.read_at)
+        if not result.success:
+            problem = "reverted"
+        elif not result.data:
+            problem = "returned no data (is it a token contract on this chain?)"
+        else:
+            problem = f"returned {len(result.data)} bytes instead of a uint256"
+        return TokenCallFailed(f"balanceOf on {key.token} {problem}", **about)
+
+    def _token(
+        self, address: str, answers: Sequence[tuple[CallResult, _Round] | ChainError]
+    ) -> TokenMeta | ChainError:
+        failed = next((a for a in answers if isinstance(a, ChainError)), None)
+        if failed is not None:
+            return failed.about(chain=self._chain, token=address)
+        (dec, _), (sym, _), (nam, _) = answers  # type: ignore[misc]
+        return TokenMeta(
+            chain=self._chain,
+            address=address,
+            standard=TokenStandard.ERC20,
+            decimals=multicall.decode_decimals(dec.data) if dec.success else None,
+            symbol=multicall.decode_text(sym.data) if sym.success else None,
+            name=multicall.decode_text(nam.data) if nam.success else None,
+        )
+
+    async def _run(self, calls: list[_SubCall]) -> _Round | ChainError:
+        try:
+            if self._multicall3 is None:
+                return await self._run_pinned_batch(calls)
+            return await self._run_aggregate3(self._multicall3, calls)
+        except ChainError as exc:
+            return exc.about(chain=self._chain)
+
+    async def _run_aggregate3(self, target: str, calls: list[_SubCall]) -> _Round:
+        subcalls = [Call(target, multicall.get_block_number())]
+        subcalls += [
+            Call(target, multicall.get_eth_balance(c.account))
+            if isinstance(c, _NativeBalance)
+            else c
+            for c in calls
+        ]
+        data = multicall.encode_aggregate3(subcalls)
+        raw = await self._rpc.call(
+            "eth_call", [{"to": target, "data": "0x" + data.hex()}, "latest"]
+        )
+        answer = _hex_bytes(raw)
+        if answer == b"":
+            raise ChainError(
+                f"no Multicall3 contract at {target} on {self._chain}", chain=self._chain
+            )
+        results = multicall.decode_aggregate3(answer, len(subcalls)) if answer else None
+        block = (
+            multicall.decode_uint256(results[0].data) if results and results[0].success else None
+        )
+        if results is None or block is None:
+            raise UpstreamError(
+                f"{self._chain} node sent a malformed aggregate3 answer", chain=self._chain
+            )
+        return _Round(block, self._clock(), results[1:])
+
+    async def _run_pinned_batch(self, calls: list[_SubCall]) -> _Round:
+        block = _hex_quantity(await self._rpc.call("eth_blockNumber", []))
+        if block is None:
+            raise UpstreamError(
+                f"{self._chain} node sent a malformed block number", chain=self._chain
+            )
+        tag = hex(block)
+        answers = await self._rpc.batch(
+            [
+                RpcCall("eth_getBalance", [c.account, tag])
+                if isinstance(c, _NativeBalance)
+                else RpcCall("eth_call", [{"to": c.target, "data": "0x" + c.data.hex()}, tag])
+                for c in calls
+            ]
+        )
+        read_at = self._clock()
+        results: list[CallResult] = []
+        for call, answer in zip(calls, answers, strict=True):
+            if isinstance(answer, RpcError):  # a revert: the chain's definite answer
+                results.append(CallResult(False, b""))
+            elif isinstance(answer, ChainError):
+                raise answer
+            elif isinstance(call, _NativeBalance):
+                wei = _hex_quantity(answer)
+                results.append(CallResult(wei is not None, (wei or 0).to_bytes(32, "big")))
+            else:
+                data = _hex_bytes(answer)
+                results.append(CallResult(data is not None, data or b""))
+        return _Round(block, read_at, results)
+
+
+def _hex_bytes(value: Any) -> bytes | None:
+    """`0x`-prefixed hex data from a node, or `None` when it is not that."""
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) % 2:
+        return None
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        return None
+
+
+def _hex_quantity(value: Any) -> int | None:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) > 66:
+        return None
+    try:
+        return int(value, 16)
+    except ValueError:
+        return None

@@ -1,0 +1,211 @@
+"""JSON-RPC 2.0 over HTTP with endpoint failover, the one place foreign errors are mapped.
+
+`upstream_errors` turns httpx timeouts, transport failures, HTTP 429/5xx and malformed
+bodies into our `UpstreamError` tree. `JsonRpcClient` tries a chain's endpoints in order,
+moving on only for node trouble (never for a definite answer such as a revert) and sending
+an endpoint that failed to the back of the line for a cool-down.
+
+Endpoint URLs may carry API keys: messages and logs name endpoints by `Secret.label` only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from chains.config import Secret
+from chains.errors import (
+    ChainError,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+)
+from chains.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+# JSON-RPC error codes that are the chain's definite answer; any other code is treated as
+# node trouble worth another endpoint. 3 is "execution reverted" (EIP-1474/geth).
+_DEFINITE_CODES = frozenset({3, -32600, -32602, -32700})
+_RATE_LIMIT_CODES = frozenset({-32005, 429})
+_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RpcCall:
+    method: str
+    params: list[Any]
+
+
+class RpcError(ChainError):
+    """A definite JSON-RPC error answer (e.g. a revert): retrying elsewhere will not help."""
+
+    code = "UPSTREAM_PROVIDER_ERROR"
+
+
+@contextmanager
+def upstream_errors(chain: str) -> Iterator[None]:
+    """Translate httpx and decoding failures into `UpstreamError`s naming the chain."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(f"{chain} node timed out", chain=chain) from exc
+    except httpx.TransportError as exc:
+        raise UpstreamError(
+            f"{chain} node unreachable ({type(exc).__name__})", chain=chain
+        ) from exc
+    except httpx.HTTPStatusError as exc:
+        status = exc.response.status_code
+        if status == 429:
+            raise UpstreamRateLimited(f"{chain} node is rate limiting us", chain=chain) from exc
+        raise UpstreamError(f"{chain} node answered HTTP {status}", chain=chain) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UpstreamError(f"{chain} node sent a body that is not JSON", chain=chain) from exc
+
+
+class JsonRpcClient:
+    """Sends JSON-RPC requests for one chain through a shared `httpx.AsyncClient`."""
+
+    def __init__(
+        self,
+        chain: str,
+        endpoints: Sequence[Secret],
+        http: httpx.AsyncClient,
+        metrics: Metrics,
+        *,
+        timeout: float = 10.0,
+        cooldown: float = 30.0,
+    ) -> None:
+        if not endpoints:
+            raise ValueError(f"{chain}: at least one endpoint is required")
+        self._chain = chain
+        self._endpoints = tuple(endpoints)
+        self._http = http
+        self._metrics = metrics
+        self._timeout = timeout
+        self._cooldown = cooldown
+        self._failed_at: dict[int, float] = {}
+        self._ids = itertools.count(1)
+
+    async def call(self, method: str, params: list[Any]) -> Any:
+        """One request, one result; raises `ChainError` on failure."""
+        request_id = next(self._ids)
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        payload = await self._post(body, method)
+        return _unwrap(self._chain, _as_object(self._chain, payload), request_id)
+
+    async def batch(self, calls: Sequence[RpcCall]) -> list[Any | ChainError]:
+        """One HTTP request carrying many calls; results in call order, errors as values.
+
+        Responses may arrive in any order and are matched by id; a missing or malformed
+        response becomes an `UpstreamError` for that call alone.
+        """
+        ids = [next(self._ids) for _ in calls]
+        body = [
+            {"jsonrpc": "2.0", "id": i, "method": c.method, "params": c.params}
+            for i, c in zip(ids, calls, strict=True)
+        ]
+        payload = await self._post(body, "batch")
+        if isinstance(payload, dict):  # some nodes answer a whole batch with one error
+            _unwrap(self._chain, payload, None)
+        if not isinstance(payload, list):
+            raise UpstreamError(
+                f"{self._chain} node answered a batch with a non-array", chain=self._chain
+            )
+        by_id = {item.get("id"): item for item in payload if isinstance(item, dict)}
+        results: list[Any | ChainError] = []
+        for request_id in ids:
+            item = by_id.get(request_id)
+            if item is None:
+                results.append(
+                    UpstreamError(
+                        f"{self._chain} node left a batch call unanswered", chain=self._chain
+                    )
+                )
+                continue
+            try:
+                results.append(_unwrap(self._chain, item, request_id))
+            except ChainError as exc:
+                results.append(exc)
+        return results
+
+    async def _post(self, body: Any, method: str) -> Any:
+        content = json.dumps(body, separators=(",", ":")).encode()
+        last: UpstreamError | None = None
+        for index in self._endpoint_order():
+            endpoint = self._endpoints[index]
+            try:
+                payload = await self._post_once(endpoint, content, method)
+            except UpstreamError as exc:
+                self._metrics.upstream_errors.inc(chain=self._chain, code=exc.code)
+                self._failed_at[index] = time.monotonic()
+                log.warning("%s: endpoint %s failed: %s", self._chain, endpoint.label, exc.message)
+                last = exc
+                continue
+            self._failed_at.pop(index, None)
+            return payload
+        assert last is not None
+        raise last
+
+    async def _post_once(self, endpoint: Secret, content: bytes, method: str) -> Any:
+        self._metrics.upstream_requests.inc(chain=self._chain, method=method)
+        with upstream_errors(self._chain):
+            response = await self._http.post(
+                endpoint.value,
+                content=content,
+                headers={"content-type": "application/json", "accept": "application/json"},
+                timeout=self._timeout,
+            )
+            response.raise_for_status()
+            if len(response.content) > _MAX_RESPONSE_BYTES:
+                raise UpstreamError(f"{self._chain} node sent an oversized body", chain=self._chain)
+            payload = json.loads(response.content)
+        if isinstance(payload, dict) and _is_node_trouble(payload.get("error")):
+            _unwrap(self._chain, payload, None)  # raises the mapped UpstreamError: fail over
+        return payload
+
+    def _endpoint_order(self) -> list[int]:
+        """Healthy endpoints in configured order, then cooling-down ones (oldest failure first)."""
+        now = time.monotonic()
+        cooling = {i: t for i, t in self._failed_at.items() if now - t < self._cooldown}
+        healthy = [i for i in range(len(self._endpoints)) if i not in cooling]
+        return healthy + sorted(cooling, key=cooling.__getitem__)
+
+
+def _as_object(chain: str, payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise UpstreamError(
+            f"{chain} node sent a JSON-RPC response that is not an object", chain=chain
+        )
+    return payload
+
+
+def _is_node_trouble(error: Any) -> bool:
+    return isinstance(error, dict) and error.get("code") not in _DEFINITE_CODES
+
+
+def _unwrap(chain: str, item: dict[str, Any], request_id: int | None) -> Any:
+    """The `result` of one JSON-RPC response object, or the mapped error."""
+    error = item.get("error")
+    if error is not None:
+        code = error.get("code") if isinstance(error, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        detail = f"JSON-RPC error {code}: {str(message)[:200]}"
+        if code in _RATE_LIMIT_CODES:
+            raise UpstreamRateLimited(f"{chain} node is rate limiting us ({detail})", chain=chain)
+        if code in _DEFINITE_CODES:
+            raise RpcError(f"{chain} node refused the call ({detail})", chain=chain)
+        raise UpstreamError(f"{chain} node failed ({detail})", chain=chain)
+    if item.get("jsonrpc") != "2.0" or "result" not in item:
+        raise UpstreamError(f"{chain} node sent a malformed JSON-RPC response", chain=chain)
+    if request_id is not None and item.get("id") != request_id:
+        raise UpstreamError(f"{chain} node answered a different request id", chain=chain)
+    return item["result"]

@@ -1,0 +1,232 @@
+"""One chain's read path: cache -> single flight -> provider, honouring each caller's freshness.
+
+A value is served from the cache only if it was read from the chain at most `max_age`
+seconds ago (`force_refresh` never uses the cache). Everything else of one call to
+`balances` goes to the provider as one `read`, together with the metadata of tokens that are
+neither listed nor cached, so a cold round costs one upstream round. Identical lookups that
+are already being read by a concurrent request join that read instead of starting another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from chains import codec
+from chains.cache import Cache
+from chains.config import CacheConfig
+from chains.errors import ChainError
+from chains.metrics import Metrics
+from chains.models import BalanceKey, BalanceReading, TokenMeta
+from chains.provider import ChainProvider
+
+log = logging.getLogger(__name__)
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+BalanceOutcome = BalanceReading | ChainError
+TokenOutcome = TokenMeta | ChainError
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old a cached value the caller accepts, in seconds; `force_refresh` accepts none."""
+
+    max_age: int
+    force_refresh: bool = False
+
+
+@dataclass(frozen=True)
+class BalanceRequest:
+    key: BalanceKey
+    freshness: Freshness
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChainReader:
+    """Reads balances and token metadata of one chain through the shared cache."""
+
+    def __init__(
+        self,
+        chain: str,
+        provider: ChainProvider,
+        listed: Mapping[str, TokenMeta],
+        cache: Cache,
+        cache_config: CacheConfig,
+        metrics: Metrics,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.chain = chain
+        self._provider = provider
+        self._listed = listed
+        self._cache = cache
+        self._config = cache_config
+        self._metrics = metrics
+        self._clock = clock
+        self._balances_in_flight: dict[BalanceKey, asyncio.Future[BalanceOutcome]] = {}
+        self._tokens_in_flight: dict[str, asyncio.Future[TokenOutcome]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def listed_token(self, address: str) -> TokenMeta | None:
+        """Metadata from config or the token list, if the token is there."""
+        return self._listed.get(address)
+
+    async def balances(
+        self, requests: Sequence[BalanceRequest]
+    ) -> tuple[list[BalanceOutcome], dict[str, TokenMeta]]:
+        """Each request's balance (or error), plus metadata learned for unlisted tokens."""
+        keys = [r.key for r in requests]
+        unlisted = sorted({k.token for k in keys if k.token not in self._listed})
+        stored = await self._cache.get_many(
+            [codec.balance_key(k) for k in keys]
+            + [codec.token_key(self.chain, t) for t in unlisted]
+        )
+        now = self._clock()
+        results: dict[int, BalanceOutcome] = {}
+        for i, (request, data) in enumerate(zip(requests, stored, strict=False)):
+            reading = (
+                None if request.freshness.force_refresh else codec.decode_reading(request.key, data)
+            )
+            if (
+                reading is not None
+                and (now - reading.read_at).total_seconds() <= request.freshness.max_age
+            ):
+                results[i] = reading
+        self._metrics.cache_lookups.inc(len(results), result="hit")
+        metas: dict[str, TokenMeta] = {}
+        for token, data in zip(unlisted, stored[len(keys) :], strict=True):
+            meta = codec.decode_token(self.chain, token, data)
+            if meta is not None:
+                metas[token] = meta
+
+        pending = [i for i in range(len(keys)) if i not in results]
+        balance_waits, my_balances = _claim(self._balances_in_flight, [keys[i] for i in pending])
+        token_waits, my_tokens = _claim(
+            self._tokens_in_flight,
+            [t for t in unlisted if t not in metas and any(keys[i].token == t for i in pending)],
+        )
+        self._metrics.cache_lookups.inc(len(my_balances), result="miss")
+        self._metrics.cache_lookups.inc(len(balance_waits) - len(my_balances), result="shared")
+        if my_balances or my_tokens:
+            self._start(my_balances, my_tokens)
+        for i in pending:
+            results[i] = await asyncio.shield(balance_waits[keys[i]])
+        for token, token_waiter in token_waits.items():
+            outcome = await asyncio.shield(token_waiter)
+            if isinstance(outcome, TokenMeta):
+                metas[token] = outcome
+        return [results[i] for i in range(len(keys))], metas
+
+    async def tokens(self, addresses: Sequence[str]) -> list[TokenOutcome]:
+        """Metadata of each token: listed, cached (long TTL) or read from the chain."""
+        found: dict[str, TokenOutcome] = {a: m for a in addresses if (m := self._listed.get(a))}
+        unknown = sorted({a for a in addresses if a not in found})
+        for address, data in zip(
+            unknown,
+            await self._cache.get_many([codec.token_key(self.chain, a) for a in unknown]),
+            strict=True,
+        ):
+            meta = codec.decode_token(self.chain, address, data)
+            if meta is not None:
+                found[address] = meta
+        waits, mine = _claim(self._tokens_in_flight, [a for a in unknown if a not in found])
+        if mine:
+            self._start({}, mine)
+        for address, waiter in waits.items():
+            found[address] = await asyncio.shield(waiter)
+        return [found[a] for a in addresses]
+
+    def _start(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[str, asyncio.Future[TokenOutcome]],
+    ) -> None:
+        # A task of its own, so a client that disconnects cannot cancel a read others joined.
+        task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[str, asyncio.Future[TokenOutcome]],
+    ) -> None:
+        try:
+            reading = await self._provider.read(list(balances), list(tokens))
+            _resolve(balances, reading.balances)
+            _resolve(tokens, reading.tokens)
+            await self._store(reading.balances, reading.tokens)
+        except BaseException as exc:
+            log.exception("%s: reading %d balances failed unexpectedly", self.chain, len(balances))
+            failure = exc if isinstance(exc, Exception) else RuntimeError("read aborted")
+            _fail(balances, failure)
+            _fail(tokens, failure)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for key in balances:
+                self._balances_in_flight.pop(key, None)
+            for token in tokens:
+                self._tokens_in_flight.pop(token, None)
+
+    async def _store(
+        self, balances: Sequence[BalanceOutcome], tokens: Sequence[TokenOutcome]
+    ) -> None:
+        # Errors are never cached: the next caller asks the chain again.
+        readings = {
+            codec.balance_key(r.key): codec.encode_reading(r)
+            for r in balances
+            if isinstance(r, BalanceReading)
+        }
+        metas = {
+            codec.token_key(m.chain, m.address): codec.encode_token(m)
+            for m in tokens
+            if isinstance(m, TokenMeta)
+        }
+        await self._cache.set_many(readings, self._config.retention)
+        await self._cache.set_many(metas, self._config.metadata_ttl)
+
+
+def _claim(
+    in_flight: dict[_K, asyncio.Future[_V]], keys: Sequence[_K]
+) -> tuple[dict[_K, asyncio.Future[_V]], dict[_K, asyncio.Future[_V]]]:
+    """Futures for `keys`: joined from `in_flight`, or created (and registered) as ours."""
+    waits: dict[_K, asyncio.Future[_V]] = {}
+    mine: dict[_K, asyncio.Future[_V]] = {}
+    loop = asyncio.get_running_loop()
+    for key in keys:
+        if key in waits:
+            continue
+        future = in_flight.get(key)
+        if future is None:
+            future = loop.create_future()
+            future.add_done_callback(_mark_retrieved)
+            in_flight[key] = mine[key] = future
+        waits[key] = future
+    return waits, mine
+
+
+def _resolve(futures: Mapping[_K, asyncio.Future[_V]], values: Sequence[_V]) -> None:
+    for future, value in zip(futures.values(), values, strict=True):
+        if not future.done():
+            future.set_result(value)
+
+
+def _fail(futures: Mapping[_K, asyncio.Future[_V]], exc: Exception) -> None:
+    for future in futures.values():
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _mark_retrieved(future: asyncio.Future[Any]) -> None:
+    """Fetch failures reach every waiter; don't also warn about them at garbage collection."""
+    if not future.cancelled():
+        future.exception()

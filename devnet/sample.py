@@ -1,0 +1,130 @@
+"""Deploy a deterministic set of sample tokens onto a devnet, for tests and the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from eth_utils.address import to_checksum_address
+
+if TYPE_CHECKING:
+    from devnet.chain import DevChain
+
+SAMPLE_LIST_NAME = "Balance Graph Devnet"
+MintKind = Literal["string", "bytes32"]
+
+
+@dataclass(frozen=True)
+class SampleToken:
+    """One deployed sample token; ``metadata`` says whether name/symbol are string or bytes32."""
+
+    address: str
+    name: str
+    symbol: str
+    decimals: int
+    metadata: MintKind = "string"
+
+    def to_token_list_entry(self, chain_id: int) -> dict[str, Any]:
+        """This token as a Uniswap token-list entry."""
+        return {
+            "chainId": chain_id,
+            "address": self.address,
+            "name": self.name,
+            "symbol": self.symbol,
+            "decimals": self.decimals,
+        }
+
+
+@dataclass(frozen=True)
+class _TokenSpec:
+    name: str
+    symbol: str
+    decimals: int
+    metadata: MintKind
+    unit_per_holder: int  # raw amount minted to holder 0; holder i gets (i + 1) times this
+
+
+# holder i gets (i + 1) * 1234.5 USDC, (i + 1) * 0.75 WETH and (i + 1) * 3.25 MKR.
+SAMPLE_TOKENS: tuple[_TokenSpec, ...] = (
+    _TokenSpec("USD Coin", "USDC", 6, "string", 1_234_500_000),
+    _TokenSpec("Wrapped Ether", "WETH", 18, "string", 75 * 10**16),
+    _TokenSpec("Maker", "MKR", 18, "bytes32", 325 * 10**16),
+)
+
+
+@dataclass(frozen=True)
+class SampleDeployment:
+    """Addresses of the sample deployment and the raw amounts minted.
+
+    ``minted`` is keyed by ``(holder, token_address)``, both checksummed.
+    """
+
+    chain_id: int
+    multicall3: str
+    tokens: tuple[SampleToken, ...]
+    holders: tuple[str, ...]
+    minted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def token(self, symbol: str) -> SampleToken:
+        """The sample token with ``symbol`` (e.g. ``"USDC"``)."""
+        for token in self.tokens:
+            if token.symbol == symbol:
+                return token
+        raise KeyError(symbol)
+
+    def balance(self, holder: str, symbol: str) -> int:
+        """Raw amount of ``symbol`` minted to ``holder`` (0 if none)."""
+        key = (to_checksum_address(holder), self.token(symbol).address)
+        return self.minted.get(key, 0)
+
+    def token_list(
+        self, chain_id: int | None = None, *, timestamp: str | None = None
+    ) -> dict[str, Any]:
+        """A Uniswap token-list JSON document for the sample tokens."""
+        when = timestamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        cid = self.chain_id if chain_id is None else chain_id
+        return {
+            "name": SAMPLE_LIST_NAME,
+            "timestamp": when,
+            "version": {"major": 1, "minor": 0, "patch": 0},
+            "tokens": [token.to_token_list_entry(cid) for token in self.tokens],
+        }
+
+
+def deploy_sample_tokens(chain: DevChain, holders: list[str]) -> SampleDeployment:
+    """Install Multicall3, deploy USDC/WETH (ERC-20) and MKR (bytes32 metadata), mint to holders.
+
+    Amounts are deterministic: holder ``i`` gets ``(i + 1)`` times each token's unit
+    (1234.5 USDC, 0.75 WETH, 3.25 MKR).
+    """
+    checksummed = tuple(to_checksum_address(h) for h in holders)
+    multicall3 = chain.install_multicall3()
+    tokens: list[SampleToken] = []
+    minted: dict[tuple[str, str], int] = {}
+    for spec in SAMPLE_TOKENS:
+        if spec.metadata == "bytes32":
+            address = chain.deploy(
+                "Bytes32Token", _bytes32(spec.name), _bytes32(spec.symbol), spec.decimals
+            )
+        else:
+            address = chain.deploy("TestToken", spec.name, spec.symbol, spec.decimals)
+        tokens.append(SampleToken(address, spec.name, spec.symbol, spec.decimals, spec.metadata))
+        for index, holder in enumerate(checksummed):
+            amount = (index + 1) * spec.unit_per_holder
+            chain.transact(address, "mint(address,uint256)", holder, amount)
+            minted[(holder, address)] = minted.get((holder, address), 0) + amount
+    return SampleDeployment(
+        chain_id=chain.chain_id(),
+        multicall3=multicall3,
+        tokens=tuple(tokens),
+        holders=checksummed,
+        minted=minted,
+    )
+
+
+def _bytes32(text: str) -> bytes:
+    raw = text.encode()
+    if len(raw) > 32:
+        raise ValueError(f"{text!r} does not fit in bytes32")
+    return raw.ljust(32, b"\0")

@@ -1,0 +1,48 @@
+"""Per-request token metadata loader: one batch per chain, listed tokens answered locally."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+from aiodataloader import DataLoader
+
+from chains.errors import ChainError
+from chains.models import TokenMeta
+from chains.registry import ChainRegistry
+
+TokenKey = tuple[str, str]
+"""(chain id, canonical token address)."""
+
+
+class TokenLoader:
+    """Loads `TokenMeta` by (chain, address); a failure raises its `ChainError`."""
+
+    def __init__(self, registry: ChainRegistry) -> None:
+        self._registry = registry
+        self._loader: DataLoader[TokenKey, TokenMeta] = DataLoader(self._batch)
+
+    async def load(self, chain: str, address: str) -> TokenMeta:
+        listed = self._registry.get(chain).reader.listed_token(address)
+        return listed if listed is not None else await self._loader.load((chain, address))
+
+    def prime(self, meta: TokenMeta) -> None:
+        """Remember metadata learned by a balance read, so resolving it costs nothing."""
+        self._loader.prime((meta.chain, meta.address), meta)
+
+    async def _batch(self, keys: list[TokenKey]) -> list[TokenMeta]:
+        by_chain: dict[str, list[int]] = {}
+        for index, (chain, _) in enumerate(keys):
+            by_chain.setdefault(chain, []).append(index)
+        answers = await asyncio.gather(
+            *(
+                self._registry.get(chain).reader.tokens([keys[i][1] for i in indexes])
+                for chain, indexes in by_chain.items()
+            )
+        )
+        outcomes: list[TokenMeta | ChainError] = [None] * len(keys)  # type: ignore[list-item]
+        for indexes, answer in zip(by_chain.values(), answers, strict=True):
+            for index, outcome in zip(indexes, answer, strict=True):
+                outcomes[index] = outcome
+        # aiodataloader raises an Exception value at its key's `load`, which is what we want.
+        return cast(list[TokenMeta], outcomes)
