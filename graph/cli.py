@@ -1,0 +1,86 @@
+"""`balance-graph`: serve the API, run the offline devnet demo, or print the schema."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from chains.config import DEFAULT_CONFIG, ConfigError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "serve":
+            return serve(args.config, args.host, args.port, args.workers, args.log_level)
+        if args.command == "demo":
+            from graph.demo import run_demo  # devnet tooling only when asked for
+
+            return run_demo(args.host, args.port, Path(args.workdir))
+        if args.command == "export-schema":
+            from graph.schema import schema
+
+            print(schema.as_str())
+            return 0
+    except ConfigError as exc:
+        print(f"balance-graph: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def serve(config: Path, host: str, port: int, workers: int, log_level: str = "info") -> int:
+    """Validate the config, then run uvicorn (workers share nothing but Redis, if configured)."""
+    config = config.resolve()
+    load_settings(config, os.environ)  # fail here, with a clear message, not in each worker
+    os.environ["BALANCE_GRAPH_CONFIG"] = str(config)
+    uvicorn.run(
+        "graph.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="balance-graph", description=__doc__)
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve the GraphQL API")
+    serve_cmd.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("BALANCE_GRAPH_CONFIG", DEFAULT_CONFIG)),
+        help="TOML config (default: $BALANCE_GRAPH_CONFIG or the shipped mainnet config)",
+    )
+    _add_listen_args(serve_cmd)
+    serve_cmd.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    demo_cmd = commands.add_parser("demo", help="local anvil devnet with sample tokens, then serve")
+    _add_listen_args(demo_cmd)
+    demo_cmd.add_argument("--workdir", default=".demo", help="where the devnet config is written")
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def _add_listen_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

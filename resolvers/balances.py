@@ -1,0 +1,195 @@
+"""Balance resolvers: validate arguments, ask the loaders, report failures per item.
+
+They return domain values (`BalanceReading`) and `ServiceError`s as values; the graph layer
+turns each error into a GraphQL error at the right path while the good items are served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from chains.amounts import scale_amount
+from chains.errors import (
+    CostLimitExceeded,
+    ServiceError,
+    TokenMetadataUnavailable,
+    UpstreamError,
+)
+from chains.models import BalanceKey, BalanceReading
+from chains.reader import BalanceRequest, Freshness
+from chains.registry import Chain
+from resolvers.arguments import account_on, canonical_account, freshness, token_on
+from resolvers.scope import RequestScope
+
+
+@dataclass(frozen=True)
+class PairInput:
+    account: str
+    chain: str
+    token: str
+
+
+@dataclass(frozen=True)
+class AccountBalances:
+    """The rows that could be read, and one error per failed chain, token or argument."""
+
+    rows: list[BalanceReading]
+    errors: list[ServiceError]
+
+
+async def balance(
+    scope: RequestScope,
+    account: str,
+    chain: str,
+    token: str,
+    max_age: int | None,
+    force_refresh: bool | None,
+) -> BalanceReading:
+    """One balance; raises the `ServiceError` that prevented it."""
+    request = _request(
+        scope, PairInput(account, chain, token), freshness(scope, max_age, force_refresh)
+    )
+    scope.charge(1)
+    return await scope.loaders.balances.load(request)
+
+
+async def balance_pairs(
+    scope: RequestScope,
+    pairs: Sequence[PairInput],
+    max_age: int | None,
+    force_refresh: bool | None,
+) -> list[BalanceReading | ServiceError]:
+    """Each pair's balance or error, in order; one bad pair never hides the others."""
+    if len(pairs) > scope.limits.max_pairs:
+        raise CostLimitExceeded(
+            f"balances accepts at most {scope.limits.max_pairs} pairs per call, got {len(pairs)}"
+        )
+    fresh = freshness(scope, max_age, force_refresh)
+    outcomes: list[BalanceReading | ServiceError | None] = []
+    requests: dict[int, BalanceRequest] = {}
+    for index, pair in enumerate(pairs):
+        try:
+            requests[index] = _request(scope, pair, fresh)
+            outcomes.append(None)
+        except ServiceError as exc:
+            outcomes.append(exc)
+    scope.charge(len(requests))
+    loaded = await scope.loaders.balances.load_many(list(requests.values()))
+    for index, outcome in zip(requests, loaded, strict=True):
+        outcomes[index] = outcome
+    return [o for o in outcomes if o is not None]
+
+
+async def account_balances(
+    scope: RequestScope,
+    address: str,
+    chains: Sequence[str] | None,
+    tokens: Sequence[str] | None,
+    include_zero: bool | None,
+    max_age: int | None,
+    force_refresh: bool | None,
+) -> AccountBalances:
+    """Every requested token on every requested chain (default: native plus token list)."""
+    fresh = freshness(scope, max_age, force_refresh)
+    if tokens is not None and len(tokens) > scope.limits.max_tokens:
+        raise CostLimitExceeded(
+            f"tokens accepts at most {scope.limits.max_tokens} addresses, got {len(tokens)}"
+        )
+    errors: list[ServiceError] = []
+    requests: list[BalanceRequest] = []
+    for chain in _chains(scope, address, chains, errors):
+        try:
+            account = account_on(chain, address)
+        except ServiceError as exc:
+            errors.append(exc)
+            continue
+        for token in _tokens(chain, tokens, errors):
+            requests.append(BalanceRequest(BalanceKey(chain.id, account, token), fresh))
+    scope.charge(len(requests))
+    outcomes = await scope.loaders.balances.load_many(requests)
+    rows = [o for o in outcomes if isinstance(o, BalanceReading) and (include_zero or o.raw_amount)]
+    errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
+    return AccountBalances(rows, _unique(errors))
+
+
+async def amount(scope: RequestScope, reading: BalanceReading) -> Decimal:
+    """The exact decimal amount; raises `TokenMetadataUnavailable` when decimals are unknown."""
+    key = reading.key
+    meta = await scope.loaders.tokens.load(key.chain, key.token)
+    if meta.decimals is None:
+        raise TokenMetadataUnavailable(
+            f"decimals of {key.token} on {key.chain} are unknown, so the amount cannot be "
+            "computed; rawAmount is exact",
+            chain=key.chain,
+            account=key.account,
+            token=key.token,
+        )
+    return scale_amount(reading.raw_amount, meta.decimals)
+
+
+def _request(scope: RequestScope, pair: PairInput, fresh: Freshness) -> BalanceRequest:
+    chain = scope.registry.get(pair.chain)
+    key = BalanceKey(chain.id, account_on(chain, pair.account), token_on(chain, pair.token))
+    return BalanceRequest(key, fresh)
+
+
+def _chains(
+    scope: RequestScope, address: str, wanted: Sequence[str] | None, errors: list[ServiceError]
+) -> list[Chain]:
+    if wanted is None:
+        canonical_account(scope, address)  # an address no family accepts is one clear error
+        return [c for c in scope.registry if _accepts(c, address)]
+    chains: list[Chain] = []
+    for chain_id in dict.fromkeys(wanted):
+        try:
+            chains.append(scope.registry.get(chain_id))
+        except ServiceError as exc:
+            errors.append(exc)
+    return chains
+
+
+def _tokens(chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceError]) -> list[str]:
+    if wanted is None:
+        return list(chain.listed)
+    tokens: list[str] = []
+    for text in wanted:
+        try:
+            tokens.append(token_on(chain, text))
+        except ServiceError as exc:
+            errors.append(exc)
+    return list(dict.fromkeys(tokens))
+
+
+def _accepts(chain: Chain, address: str) -> bool:
+    try:
+        chain.provider.normalize_account(address)
+    except ServiceError:
+        return False
+    return True
+
+
+def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
+    """Node trouble is one error per chain (without a token); token failures stay per token."""
+    collapsed: list[ServiceError] = []
+    seen_chains: set[str | None] = set()
+    for error in errors:
+        if isinstance(error, UpstreamError):
+            if error.chain not in seen_chains:
+                seen_chains.add(error.chain)
+                collapsed.append(type(error)(error.message, chain=error.chain))
+        else:
+            collapsed.append(error)
+    return collapsed
+
+
+def _unique(errors: list[ServiceError]) -> list[ServiceError]:
+    seen: set[tuple[str, str]] = set()
+    unique: list[ServiceError] = []
+    for error in errors:
+        fingerprint = (error.code, error.message)
+        if fingerprint not in seen:
+            seen.add(fingerprint)
+            unique.append(error)
+    return unique
