@@ -21,8 +21,8 @@ from chains.cache import Cache
 from chains.config import CacheConfig
 from chains.errors import ChainError
 from chains.metrics import Metrics
-from chains.models import BalanceKey, BalanceReading, TokenMeta
-from chains.provider import ChainProvider
+from chains.models import NATIVE, BalanceKey, BalanceReading, TokenMeta
+from chains.provider import ChainProvider, Reading
 
 log = logging.getLogger(__name__)
 
@@ -84,25 +84,24 @@ class ChainReader:
     ) -> tuple[list[BalanceOutcome], dict[str, TokenMeta]]:
         """Each request's balance (or error), plus metadata learned for unlisted tokens."""
         keys = [r.key for r in requests]
-        unlisted = sorted({k.token for k in keys if k.token not in self._listed})
-        stored = await self._cache.get_many(
-            [codec.balance_key(k) for k in keys]
-            + [codec.token_key(self.chain, t) for t in unlisted]
+        unlisted = sorted(
+            {k.token for k in keys if k.token not in self._listed and k.token != NATIVE}
         )
+        cached = [i for i, r in enumerate(requests) if not r.freshness.force_refresh]
+        lookups = [codec.balance_key(keys[i]) for i in cached]
+        lookups += [codec.token_key(self.chain, t) for t in unlisted]
+        # No await when nothing is looked up, so concurrent forced reads claim in one tick.
+        stored = await self._cache.get_many(lookups) if lookups else []
         now = self._clock()
         results: dict[int, BalanceOutcome] = {}
-        for i, (request, data) in enumerate(zip(requests, stored, strict=False)):
-            reading = (
-                None if request.freshness.force_refresh else codec.decode_reading(request.key, data)
-            )
-            if (
-                reading is not None
-                and (now - reading.read_at).total_seconds() <= request.freshness.max_age
-            ):
+        for i, data in zip(cached, stored, strict=False):
+            reading = codec.decode_reading(keys[i], data)
+            age = (now - reading.read_at).total_seconds() if reading else None
+            if reading is not None and age is not None and age <= requests[i].freshness.max_age:
                 results[i] = reading
         self._metrics.cache_lookups.inc(len(results), result="hit")
         metas: dict[str, TokenMeta] = {}
-        for token, data in zip(unlisted, stored[len(keys) :], strict=True):
+        for token, data in zip(unlisted, stored[len(cached) :], strict=True):
             meta = codec.decode_token(self.chain, token, data)
             if meta is not None:
                 metas[token] = meta
@@ -161,21 +160,34 @@ class ChainReader:
     ) -> None:
         try:
             reading = await self._provider.read(list(balances), list(tokens))
-            _resolve(balances, reading.balances)
-            _resolve(tokens, reading.tokens)
-            await self._store(reading.balances, reading.tokens)
         except BaseException as exc:
             log.exception("%s: reading %d balances failed unexpectedly", self.chain, len(balances))
             failure = exc if isinstance(exc, Exception) else RuntimeError("read aborted")
-            _fail(balances, failure)
-            _fail(tokens, failure)
+            self._settle(balances, tokens, failure)
             if not isinstance(exc, Exception):
                 raise
-        finally:
-            for key in balances:
-                self._balances_in_flight.pop(key, None)
-            for token in tokens:
-                self._tokens_in_flight.pop(token, None)
+            return
+        # Settled reads leave the in-flight table at once: a later forceRefresh must not join
+        # a read that has already finished.
+        self._settle(balances, tokens, reading)
+        await self._store(reading.balances, reading.tokens)
+
+    def _settle(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[str, asyncio.Future[TokenOutcome]],
+        outcome: Reading | Exception,
+    ) -> None:
+        for key in balances:
+            self._balances_in_flight.pop(key, None)
+        for token in tokens:
+            self._tokens_in_flight.pop(token, None)
+        if isinstance(outcome, Exception):
+            _fail(balances, outcome)
+            _fail(tokens, outcome)
+        else:
+            _resolve(balances, outcome.balances)
+            _resolve(tokens, outcome.tokens)
 
     async def _store(
         self, balances: Sequence[BalanceOutcome], tokens: Sequence[TokenOutcome]

@@ -1,0 +1,448 @@
+"""Configuration: the shipped file loads; every bad input fails with a precise message."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chains.config import (
+    DEFAULT_CONFIG,
+    MULTICALL3_ADDRESS,
+    ConfigError,
+    Secret,
+    load_settings,
+)
+from chains.models import ChainFamily, TokenStandard
+from chains.tokenlist import load_token_list
+
+USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # EIP-55 checksummed (etherscan)
+USDC_BAD_CHECKSUM = "0xa0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # one letter lower-cased
+
+CHAIN = """
+[chains.testnet]
+chain_id = 5
+rpc_urls = ["https://rpc.example.com"]
+native = { symbol = "ETH", name = "Ether", decimals = 18 }
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_error(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), environ or {})
+    return str(info.value)
+
+
+def chain_with(**lines: str) -> str:
+    """The `testnet` chain with some keys replaced (value given as TOML source)."""
+    keys: dict[str, str] = {
+        "chain_id": "5",
+        "rpc_urls": '["https://rpc.example.com"]',
+        "native": '{ symbol = "ETH", name = "Ether", decimals = 18 }',
+    }
+    keys.update(lines)
+    body = "\n".join(f"{k} = {v}" for k, v in keys.items() if v)
+    return f"[chains.testnet]\n{body}\n"
+
+
+# --- the shipped configuration ----------------------------------------------------------
+
+
+def test_shipped_config_loads_ethereum_and_base() -> None:
+    settings = load_settings(environ={})
+    raw = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+
+    assert set(settings.chains) == {"ethereum", "base"}
+    assert settings.source == DEFAULT_CONFIG.resolve()
+    assert settings.cache.redis_url is None
+    for chain_id, chain in settings.chains.items():
+        table = raw["chains"][chain_id]
+        assert chain.id == chain_id
+        assert chain.family is ChainFamily.EVM
+        assert chain.chain_id == table["chain_id"]
+        assert [s.value for s in chain.rpc_urls] == table["rpc_urls"]
+        assert chain.multicall3 == MULTICALL3_ADDRESS
+        assert chain.native.decimals == 18
+        assert chain.token_list == (DEFAULT_CONFIG.parent / table["tokens"]).resolve()
+    assert settings.chains["ethereum"].chain_id == 1
+    assert settings.chains["base"].chain_id == 8453
+
+
+@pytest.mark.parametrize(("chain_id", "count"), [("ethereum", 8), ("base", 5)])
+def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
+    chain = load_settings(environ={}).chains[chain_id]
+    tokens = load_token_list(chain)
+    assert chain.token_list is not None
+    document = json.loads(chain.token_list.read_text(encoding="utf-8"))
+    listed = {t["address"].lower(): t for t in document["tokens"]}
+
+    assert len(tokens) == count
+    assert {a.lower() for a in tokens} == set(listed)
+    for address, meta in tokens.items():
+        entry = listed[address.lower()]
+        assert meta.chain == chain_id
+        assert meta.address == address
+        assert meta.standard is TokenStandard.ERC20
+        assert (meta.symbol, meta.name, meta.decimals) == (
+            entry["symbol"],
+            entry["name"],
+            entry["decimals"],
+        )
+
+
+def test_shipped_ethereum_list_has_usdc_with_six_decimals() -> None:
+    tokens = load_token_list(load_settings(environ={}).chains["ethereum"])
+    assert tokens[USDC].symbol == "USDC"
+    assert tokens[USDC].decimals == 6
+
+
+def test_minimal_chain_gets_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, CHAIN), {})
+    chain = settings.chains["testnet"]
+    assert chain.name == "Testnet"
+    assert chain.family is ChainFamily.EVM
+    assert chain.chain_id == 5
+    assert chain.token_list is None
+    assert chain.multicall3 == MULTICALL3_ADDRESS
+    assert chain.batch_size == 500
+    assert chain.timeout == 10.0
+    assert load_token_list(chain) == {}
+
+
+def test_non_evm_chain_has_no_multicall(tmp_path: Path) -> None:
+    chain = load_settings(write(tmp_path, chain_with(family='"bitcoin"')), {}).chains["testnet"]
+    assert chain.family is ChainFamily.BITCOIN
+    assert chain.multicall3 is None
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def test_missing_rpc_urls(tmp_path: Path) -> None:
+    message = config_error(tmp_path, chain_with(rpc_urls=""))
+    assert message == "[chains.testnet]: missing required key 'rpc_urls'"
+
+
+@pytest.mark.parametrize(
+    "urls",
+    [
+        '["ws://node.example.com"]',
+        '["https://ok.example.com", "ftp://node.example.com"]',
+        '["node.example.com:8545"]',
+        "[]",
+        '[""]',
+        "[8545]",
+    ],
+)
+def test_rpc_urls_must_be_http(tmp_path: Path, urls: str) -> None:
+    message = config_error(tmp_path, chain_with(rpc_urls=urls))
+    assert message == "[chains.testnet]: rpc_urls must be a non-empty list of http(s) URLs"
+
+
+def test_rpc_urls_must_be_a_list(tmp_path: Path) -> None:
+    message = config_error(tmp_path, chain_with(rpc_urls='"https://rpc.example.com"'))
+    assert message == "[chains.testnet]: 'rpc_urls' has the wrong type (str)"
+
+
+@pytest.mark.parametrize("family", ['"solana"', '"EVM"', "1"])
+def test_unknown_family(tmp_path: Path, family: str) -> None:
+    message = config_error(tmp_path, chain_with(family=family))
+    families = ", ".join(f.value for f in ChainFamily)
+    assert message == f"[chains.testnet]: family must be one of {families}"
+    assert "evm" in message
+
+
+@pytest.mark.parametrize("chain_id", ["Ethereum", "1eth", "base_sepolia", "-eth", "a" * 41, ""])
+def test_chain_id_must_be_a_lower_case_slug(tmp_path: Path, chain_id: str) -> None:
+    text = CHAIN.replace("[chains.testnet]", f'[chains."{chain_id}"]')
+    message = config_error(tmp_path, text)
+    assert message == (
+        f"[chains.{chain_id}]: chain ids are lower-case slugs like 'ethereum' or 'base-sepolia'"
+    )
+
+
+def test_no_chains(tmp_path: Path) -> None:
+    assert config_error(tmp_path, "[cache]\nretention = 60\n") == (
+        "config defines no [chains.<id>] table"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "where", "type_name"),
+    [
+        ("chain_id", '"1"', "[chains.testnet]", "str"),
+        ("chain_id", "true", "[chains.testnet]", "bool"),
+        ("chain_id", "1.0", "[chains.testnet]", "float"),
+        ("batch_size", '"100"', "[chains.testnet]", "str"),
+        ("timeout", '"10"', "[chains.testnet]", "str"),
+        ("name", "42", "[chains.testnet]", "int"),
+        ("multicall3", "false", "[chains.testnet]", "bool"),
+    ],
+)
+def test_wrong_types_name_key_and_type(
+    tmp_path: Path, key: str, value: str, where: str, type_name: str
+) -> None:
+    message = config_error(tmp_path, chain_with(**{key: value}))
+    assert message == f"{where}: {key!r} has the wrong type ({type_name})"
+
+
+def test_wrong_native_decimals_type(tmp_path: Path) -> None:
+    native = '{ symbol = "ETH", name = "Ether", decimals = "18" }'
+    message = config_error(tmp_path, chain_with(native=native))
+    assert message == "[chains.testnet] native: 'decimals' has the wrong type (str)"
+
+
+def test_missing_native_symbol(tmp_path: Path) -> None:
+    message = config_error(tmp_path, chain_with(native='{ name = "Ether", decimals = 18 }'))
+    assert message == "[chains.testnet] native: missing required key 'symbol'"
+
+
+def test_native_must_be_a_table(tmp_path: Path) -> None:
+    message = config_error(tmp_path, chain_with(native='"ETH"'))
+    assert message == "[chains.testnet.native] must be a table"
+
+
+@pytest.mark.parametrize("size", ["1", "5001"])
+def test_batch_size_bounds(tmp_path: Path, size: str) -> None:
+    message = config_error(tmp_path, chain_with(batch_size=size))
+    assert message == "[chains.testnet]: batch_size must be between 2 and 5000"
+
+
+def test_wrong_type_in_cache_and_limits(tmp_path: Path) -> None:
+    assert config_error(tmp_path, CHAIN + '[cache]\nretention = "1d"\n') == (
+        "[cache]: 'retention' has the wrong type (str)"
+    )
+    assert config_error(tmp_path, CHAIN + "[limits]\nmax_pairs = 0\n") == (
+        "[limits]: every limit must be a positive integer"
+    )
+
+
+NOT_AN_ADDRESS = "is not an EVM address (0x followed by 40 hex digits)"
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("0x1234", NOT_AN_ADDRESS),
+        ("cA11bde05977b3631167028862bE2a173976CA11", NOT_AN_ADDRESS),
+        ("0xcA11bde05977b3631167028862bE2a173976CA1G", NOT_AN_ADDRESS),
+        (
+            "0xCA11bde05977b3631167028862bE2a173976CA11",
+            f"has an invalid EIP-55 checksum (did you mean {MULTICALL3_ADDRESS}?)",
+        ),
+    ],
+)
+def test_invalid_multicall3_address(tmp_path: Path, address: str, problem: str) -> None:
+    message = config_error(tmp_path, chain_with(multicall3=f'"{address}"'))
+    assert message.startswith(f"[chains.testnet]: multicall3: {address!r} ")
+    assert message.endswith(problem)
+
+
+def test_multicall3_accepts_all_lower_case(tmp_path: Path) -> None:
+    lower = f'"{MULTICALL3_ADDRESS.lower()}"'
+    chain = load_settings(write(tmp_path, chain_with(multicall3=lower)), {}).chains["testnet"]
+    assert chain.multicall3 == MULTICALL3_ADDRESS
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = write(tmp_path, CHAIN + "[cache\nretention = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {})
+    assert str(info.value).startswith(f"{path.resolve()}: invalid TOML: ")
+    assert isinstance(info.value.__cause__, tomllib.TOMLDecodeError)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {})
+    assert str(info.value) == f"cannot read config {path.resolve()}: {os.strerror(errno.ENOENT)}"
+
+
+# --- token lists ---------------------------------------------------------------------------
+
+
+def token_entry(**overrides: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "chainId": 5,
+        "address": USDC,
+        "name": "USD Coin",
+        "symbol": "USDC",
+        "decimals": 6,
+    }
+    entry.update(overrides)
+    return entry
+
+
+def token_list_error(tmp_path: Path, entries: list[Any]) -> tuple[str, Path]:
+    list_path = tmp_path / "list.json"
+    list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
+    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
+    assert chain.token_list == list_path.resolve()
+    with pytest.raises(ConfigError) as info:
+        load_token_list(chain)
+    return str(info.value), list_path.resolve()
+
+
+@pytest.mark.parametrize("decimals", [256, -1, "6", 6.0, True, None])
+def test_token_list_entry_with_bad_decimals(tmp_path: Path, decimals: Any) -> None:
+    ok = token_entry(address="0x6B175474E89094C44Da98b954EedeAC495271d0F")
+    message, path = token_list_error(tmp_path, [ok, token_entry(decimals=decimals)])
+    assert message == f"{path} tokens[1]: decimals must be an integer 0..255"
+
+
+def test_token_list_entry_with_bad_checksum(tmp_path: Path) -> None:
+    message, path = token_list_error(tmp_path, [token_entry(address=USDC_BAD_CHECKSUM)])
+    assert message == (
+        f"{path} tokens[0]: {USDC_BAD_CHECKSUM!r} has an invalid EIP-55 checksum "
+        f"(did you mean {USDC}?)"
+    )
+
+
+def test_token_list_entry_that_is_not_an_address(tmp_path: Path) -> None:
+    message, path = token_list_error(tmp_path, [token_entry(address="USDC")])
+    assert message.startswith(f"{path} tokens[0]: 'USDC' is not an EVM address")
+
+
+def test_token_list_entries_of_other_chains_are_skipped(tmp_path: Path) -> None:
+    list_path = tmp_path / "list.json"
+    entries = [token_entry(chainId=1, decimals="broken"), token_entry()]
+    list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
+    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
+    tokens = load_token_list(chain)
+    assert list(tokens) == [USDC]
+    assert tokens[USDC].decimals == 6
+
+
+def test_token_list_needs_a_tokens_array(tmp_path: Path) -> None:
+    list_path = tmp_path / "list.json"
+    list_path.write_text(json.dumps({"name": "x"}), encoding="utf-8")
+    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
+    with pytest.raises(ConfigError) as info:
+        load_token_list(chain)
+    assert str(info.value) == f"{list_path.resolve()}: a token list needs a 'tokens' array"
+
+
+# --- environment overrides -----------------------------------------------------------------
+
+
+def two_chains() -> str:
+    return (
+        CHAIN
+        + """
+[chains.base-sepolia]
+chain_id = 84532
+rpc_urls = ["https://sepolia.base.org"]
+native = { symbol = "ETH", name = "Ether", decimals = 18 }
+"""
+    )
+
+
+def test_env_replaces_rpc_urls_with_dash_as_underscore(tmp_path: Path) -> None:
+    environ = {
+        "BALANCE_GRAPH_RPC_URLS_BASE_SEPOLIA": " https://a.example/v2/K1 ,,https://b.example/K2, ",
+    }
+    settings = load_settings(write(tmp_path, two_chains()), environ)
+    assert [s.value for s in settings.chains["base-sepolia"].rpc_urls] == [
+        "https://a.example/v2/K1",
+        "https://b.example/K2",
+    ]
+    assert [s.value for s in settings.chains["testnet"].rpc_urls] == ["https://rpc.example.com"]
+
+
+def test_env_rpc_urls_stand_in_for_missing_file_urls(tmp_path: Path) -> None:
+    environ = {"BALANCE_GRAPH_RPC_URLS_TESTNET": "https://env.example/key"}
+    settings = load_settings(write(tmp_path, chain_with(rpc_urls="")), environ)
+    assert [s.value for s in settings.chains["testnet"].rpc_urls] == ["https://env.example/key"]
+
+
+def test_env_rpc_urls_are_validated(tmp_path: Path) -> None:
+    environ = {"BALANCE_GRAPH_RPC_URLS_TESTNET": "wss://env.example/key"}
+    message = config_error(tmp_path, CHAIN, environ)
+    assert message == "[chains.testnet]: rpc_urls must be a non-empty list of http(s) URLs"
+    assert "key" not in message
+
+
+def test_env_is_ignored_unless_passed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BALANCE_GRAPH_RPC_URLS_TESTNET", "https://from-process-env.example")
+    settings = load_settings(write(tmp_path, CHAIN))
+    assert [s.value for s in settings.chains["testnet"].rpc_urls] == ["https://rpc.example.com"]
+
+
+def test_redis_url_from_env(tmp_path: Path) -> None:
+    url = "redis://:hunter2@cache.internal:6379/0"
+    settings = load_settings(write(tmp_path, CHAIN), {"REDIS_URL": url})
+    assert settings.cache.redis_url is not None
+    assert settings.cache.redis_url.value == url
+    assert settings.cache.redis_url.label == "redis://cache.internal/…"
+    assert "hunter2" not in repr(settings)
+
+
+def test_redis_url_env_overrides_file(tmp_path: Path) -> None:
+    text = CHAIN + '[cache]\nredis_url = "redis://file-host/0"\n'
+    settings = load_settings(write(tmp_path, text), {"REDIS_URL": "rediss://env-host/1"})
+    assert settings.cache.redis_url is not None
+    assert settings.cache.redis_url.value == "rediss://env-host/1"
+
+
+@pytest.mark.parametrize("url", ["http://cache:6379", "cache:6379", "memcached://cache"])
+def test_invalid_redis_url_scheme(tmp_path: Path, url: str) -> None:
+    message = config_error(tmp_path, CHAIN, {"REDIS_URL": url})
+    assert message == "REDIS_URL must be a redis://, rediss:// or unix:// URL"
+
+
+def test_invalid_redis_url_in_file(tmp_path: Path) -> None:
+    message = config_error(tmp_path, CHAIN + '[cache]\nredis_url = "https://cache"\n')
+    assert message == "REDIS_URL must be a redis://, rediss:// or unix:// URL"
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+KEY = "SECRETKEY123"
+KEYED_URL = f"https://eth-mainnet.example.com/v2/{KEY}?apikey={KEY}"
+
+
+def test_secret_never_shows_its_value() -> None:
+    secret = Secret(KEYED_URL)
+    shown = [repr(secret), str(secret), f"{secret}", f"{secret!r}", format(secret, ""), [secret]]
+    for text in map(str, shown):
+        assert KEY not in text, text
+    assert secret.value == KEYED_URL
+
+
+def test_secret_label_is_scheme_and_host_only() -> None:
+    assert Secret(KEYED_URL).label == "https://eth-mainnet.example.com/…"
+    with_credentials = Secret(f"http://user:{KEY}@node.example.com:8545/path?key={KEY}")
+    assert with_credentials.label == "http://node.example.com/…"
+    assert Secret("not a url").label == "…"
+
+
+def test_chain_config_repr_hides_rpc_keys(tmp_path: Path) -> None:
+    environ = {"BALANCE_GRAPH_RPC_URLS_TESTNET": f"{KEYED_URL},https://other.example/{KEY}"}
+    settings = load_settings(write(tmp_path, CHAIN), environ)
+    chain = settings.chains["testnet"]
+    assert [s.value for s in chain.rpc_urls] == [KEYED_URL, f"https://other.example/{KEY}"]
+    for text in (repr(chain), str(chain), f"{chain}", repr(settings), repr(chain.rpc_urls)):
+        assert KEY not in text
+    assert "eth-mainnet.example.com" in repr(chain)
+
+
+# --- bugs ----------------------------------------------------------------------------------
+
+
+def test_timeout_rejects_a_boolean_like_every_other_number(tmp_path: Path) -> None:
+    # `chain_id = true` is rejected, but `_get` only refuses bools when `kind is int`, so
+    # `timeout = true` (kind `(int, float)`) is accepted and becomes a 1-second timeout.
+    message = config_error(tmp_path, chain_with(timeout="true"))
+    assert message == "[chains.testnet]: 'timeout' has the wrong type (bool)"

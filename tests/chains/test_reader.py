@@ -1,0 +1,158 @@
+"""The cache contract, run against the in-process cache and a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from chains.cache import Cache, MemoryCache, ResilientCache
+from chains.config import CacheConfig, Secret
+from chains.errors import TokenCallFailed
+from chains.evm import EvmProvider
+from chains.jsonrpc import JsonRpcClient
+from chains.metrics import Metrics
+from chains.models import NATIVE, BalanceKey, BalanceReading
+from chains.reader import BalanceRequest, ChainReader, Freshness
+from chains.redis_cache import RedisCache
+from tests.conftest import Devnet, RedisServer, devnet_settings
+
+
+class Clock:
+    """A settable wall clock, so freshness is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    if request.param == "memory":
+        backend: Cache = MemoryCache()
+    else:
+        backend = RedisCache.from_url(Secret(request.getfixturevalue("redis_url")))
+        await backend._client.flushdb()  # type: ignore[attr-defined]
+    yield backend
+    await backend.close()
+
+
+class Harness:
+    def __init__(self, reader: ChainReader, metrics: Metrics, clock: Clock) -> None:
+        self.reader, self.metrics, self.clock = reader, metrics, clock
+
+    @property
+    def upstream(self) -> int:
+        return self.metrics.upstream_requests.total(chain="devnet")
+
+    async def read(self, key: BalanceKey, max_age: int = 300, force: bool = False) -> BalanceReading:
+        (outcome,), _ = await self.reader.balances([BalanceRequest(key, Freshness(max_age, force))])
+        assert isinstance(outcome, BalanceReading), outcome
+        return outcome
+
+
+@pytest.fixture
+async def make_harness(
+    devnet: Devnet, tmp_path: object
+) -> AsyncIterator[Callable[[Cache], Harness]]:
+    settings = devnet_settings(tmp_path, devnet)  # type: ignore[arg-type]
+    config = settings.chains["devnet"]
+    async with httpx.AsyncClient() as http:
+
+        def build(cache: Cache) -> Harness:
+            metrics, clock = Metrics(), Clock()
+            rpc = JsonRpcClient("devnet", config.rpc_urls, http, metrics)
+            provider = EvmProvider(config, rpc, clock=clock)
+            listed = {t.address: t for t in ()}  # nothing listed: metadata is read on-chain
+            reader = ChainReader("devnet", provider, listed, cache, CacheConfig(), metrics, clock)
+            return Harness(reader, metrics, clock)
+
+        yield build
+
+
+async def test_fresh_values_come_from_cache_and_stale_ones_from_chain(
+    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+) -> None:
+    h = make_harness(cache)
+    key = BalanceKey("devnet", devnet.holder, devnet.sample.token("USDC").address)
+    first = await h.read(key)
+    assert first.raw_amount == devnet.sample.balance(devnet.holder, "USDC")
+    assert h.upstream == 1
+    h.clock.advance(299)
+    assert await h.read(key) == first and h.upstream == 1
+    assert await h.read(key, max_age=298) != first and h.upstream == 2  # too old for this caller
+    h.clock.advance(10)
+    again = await h.read(key, max_age=10)
+    assert again.read_at == h.clock.now - timedelta(seconds=10) and h.upstream == 2
+    await h.read(key, force=True)
+    assert h.upstream == 3
+
+
+async def test_concurrent_identical_reads_share_one_upstream_call(
+    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+) -> None:
+    h = make_harness(cache)
+    keys = [BalanceKey("devnet", holder, NATIVE) for holder in devnet.sample.holders]
+    readings = await asyncio.gather(*(h.read(keys[0], force=True) for _ in range(10)))
+    assert h.upstream == 1 and len({r.read_at for r in readings}) == 1
+    # Identical lookups join; distinct ones from distinct callers are separate rounds.
+    readings = await asyncio.gather(*(h.read(k, force=True) for k in keys * 5))
+    assert h.upstream == 1 + len(keys)
+    assert {r.key: r.raw_amount for r in readings} == {
+        k: devnet.chain.get_balance(k.account) for k in keys
+    }
+
+
+async def test_errors_are_never_cached(
+    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+) -> None:
+    h = make_harness(cache)
+    key = BalanceKey("devnet", devnet.holder, devnet.reverting)
+    for expected_requests in (1, 2):
+        (outcome,), _ = await h.reader.balances([BalanceRequest(key, Freshness(300))])
+        assert isinstance(outcome, TokenCallFailed)
+        assert h.upstream == expected_requests
+
+
+async def test_token_metadata_is_read_once_then_cached(
+    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+) -> None:
+    h = make_harness(cache)
+    mkr = devnet.sample.token("MKR").address
+    key = BalanceKey("devnet", devnet.holder, mkr)
+    _, metas = await h.reader.balances([BalanceRequest(key, Freshness(300))])
+    assert metas[mkr].symbol == "MKR" and metas[mkr].decimals == 18  # bytes32 decoded
+    assert h.upstream == 1  # balance and metadata in the same aggregate3
+    (meta,) = await h.reader.tokens([mkr])
+    assert meta == metas[mkr] and h.upstream == 1
+
+
+async def test_redis_going_away_mid_run_keeps_answering_and_logs_once(
+    make_harness: Callable[[Cache], Harness], devnet: Devnet, caplog: pytest.LogCaptureFixture
+) -> None:
+    with RedisServer() as server:
+        cache = ResilientCache(RedisCache.from_url(Secret(server.url), timeout=0.5), "redis")
+        h = make_harness(cache)
+        key = BalanceKey("devnet", devnet.holder, NATIVE)
+        await h.read(key)
+        await h.read(key)
+        assert h.upstream == 1 and cache.healthy
+        server.stop()
+        with caplog.at_level(logging.WARNING, logger="chains.cache"):
+            for expected in range(2, 6):
+                reading = await h.read(key)
+                assert reading.raw_amount == devnet.chain.get_balance(devnet.holder)
+                assert h.upstream == expected  # straight from the chain
+        unavailable = [r for r in caplog.records if "cache unavailable" in r.getMessage()]
+        assert len(unavailable) == 1 and not cache.healthy
+        assert server.url not in caplog.text
+        await cache.close()

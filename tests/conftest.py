@@ -1,0 +1,191 @@
+"""Real parts for the tests: an anvil devnet with sample tokens, and a redis-server.
+
+Both start on free loopback ports, once per session, and are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from chains.config import Settings, parse_settings
+from devnet.anvil import Anvil, find_free_port
+from devnet.chain import DevChain
+from devnet.sample import SampleDeployment, deploy_sample_tokens
+from graph.app import Services, create_app
+
+CHAIN_ID = 31337
+
+
+@dataclass(frozen=True)
+class Devnet:
+    """The session's anvil with the sample tokens and a few misbehaving contracts."""
+
+    anvil: Anvil
+    chain: DevChain
+    sample: SampleDeployment
+    no_decimals: str
+    reverting: str
+    eoa: str
+
+    @property
+    def url(self) -> str:
+        return self.anvil.url
+
+    @property
+    def holder(self) -> str:
+        return self.sample.holders[0]
+
+
+@pytest.fixture(scope="session")
+def devnet() -> Iterator[Devnet]:
+    with Anvil(chain_id=CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
+        accounts = chain.accounts()
+        sample = deploy_sample_tokens(chain, accounts[1:4])
+        no_decimals = chain.deploy("NoDecimalsToken", "No Decimals", "NODEC")
+        chain.transact(no_decimals, "mint(address,uint256)", accounts[1], 777)
+        reverting = chain.deploy("RevertingToken", "Broken", "BRK", 18)
+        yield Devnet(anvil, chain, sample, no_decimals, reverting, eoa=accounts[9])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with RedisServer() as server:
+        yield server.url
+
+
+class RedisServer:
+    """A throwaway `redis-server` on a free port, nothing persisted."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.port = find_free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def __enter__(self) -> RedisServer:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+
+def devnet_settings(
+    tmp_path: Path,
+    devnet: Devnet,
+    *,
+    rpc_urls: list[str] | None = None,
+    extra_chains: dict[str, dict[str, Any]] | None = None,
+    tokens: list[dict[str, Any]] | None = None,
+    cache: dict[str, Any] | None = None,
+    limits: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    **chain_overrides: Any,
+) -> Settings:
+    """Settings with a `devnet` chain (the sample token list) plus any `extra_chains`."""
+    token_list = devnet.sample.token_list(CHAIN_ID)
+    token_list["tokens"] += tokens or []
+    (tmp_path / "tokenlist.json").write_text(json.dumps(token_list), encoding="utf-8")
+    chain = {
+        "name": "Devnet",
+        "family": "evm",
+        "chain_id": CHAIN_ID,
+        "rpc_urls": rpc_urls or [devnet.url],
+        "native": {"symbol": "ETH", "name": "Ether", "decimals": 18},
+        "tokens": "tokenlist.json",
+        **chain_overrides,
+    }
+    raw = {
+        "chains": {"devnet": chain, **(extra_chains or {})},
+        "cache": cache or {},
+        "limits": limits or {},
+    }
+    return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
+
+
+def dead_url() -> str:
+    """A loopback URL where nothing listens."""
+    return f"http://127.0.0.1:{find_free_port()}"
+
+
+class Api:
+    """A running app (lifespan included) and a GraphQL helper."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.client.app.state.services  # type: ignore[attr-defined]
+        return services
+
+    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def upstream(self, chain: str = "devnet") -> int:
+        return self.services.metrics.upstream_requests.total(chain=chain)
+
+
+def serve(settings: Settings) -> Iterator[Api]:
+    with TestClient(create_app(settings)) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def api(tmp_path: Path, devnet: Devnet) -> Iterator[Api]:
+    yield from serve(devnet_settings(tmp_path, devnet))
+
+
+def errors_by_code(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for error in body.get("errors") or []:
+        grouped.setdefault(error["extensions"]["code"], []).append(error)
+    return grouped
