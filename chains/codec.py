@@ -7,12 +7,15 @@ stray write); anything unexpected decodes to `None` and is simply a miss.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
 
 _VERSION = "v1"
+_DIGITS = re.compile(r"[0-9]{1,200}")
+_MAX_TIMESTAMP = 253_402_300_800  # year 10000: later (or NaN) is corruption
 
 
 def balance_key(key: BalanceKey) -> str:
@@ -36,9 +39,11 @@ def encode_reading(reading: BalanceReading) -> bytes:
 def decode_reading(key: BalanceKey, data: bytes | None) -> BalanceReading | None:
     body = _loads(data)
     raw, block, at = body.get("raw"), body.get("block"), body.get("at")
-    if not isinstance(raw, str) or not raw.isdigit() or not isinstance(at, int | float):
+    if not isinstance(raw, str) or not _DIGITS.fullmatch(raw):
         return None
-    if block is not None and (not isinstance(block, int) or block < 0):
+    if not isinstance(at, int | float) or isinstance(at, bool) or not 0 <= at < _MAX_TIMESTAMP:
+        return None  # also rejects NaN, which compares false with everything
+    if block is not None and not (_is_int(block) and block >= 0):
         return None
     return BalanceReading(key, int(raw), block, datetime.fromtimestamp(at, UTC))
 
@@ -64,12 +69,16 @@ def decode_token(chain: str, address: str, data: bytes | None) -> TokenMeta | No
         return None
     decimals = body.get("decimals")
     texts = [body.get(k) for k in ("symbol", "name", "logo")]
-    if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 255):
+    if decimals is not None and (not _is_int(decimals) or not 0 <= decimals <= 255):
         return None
     if not all(t is None or isinstance(t, str) for t in texts):
         return None
     symbol, name, logo = texts
     return TokenMeta(chain, address, standard, symbol, name, decimals, logo)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _loads(data: bytes | None) -> dict[str, Any]:

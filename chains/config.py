@@ -231,7 +231,8 @@ def _get(
             raise ConfigError(f"{where}: missing required key {key!r}")
         return default
     value = table[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise ConfigError(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
     return value
 

@@ -58,7 +58,7 @@ def upstream_errors(chain: str) -> Iterator[None]:
         yield
     except httpx.TimeoutException as exc:
         raise UpstreamTimeout(f"{chain} node timed out", chain=chain) from exc
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:  # transport failures, undecodable bodies, redirects
         raise UpstreamError(
             f"{chain} node unreachable ({type(exc).__name__})", chain=chain
         ) from exc
@@ -120,7 +120,11 @@ class JsonRpcClient:
             raise UpstreamError(
                 f"{self._chain} node answered a batch with a non-array", chain=self._chain
             )
-        by_id = {item.get("id"): item for item in payload if isinstance(item, dict)}
+        by_id = {
+            item["id"]: item
+            for item in payload
+            if isinstance(item, dict) and isinstance(item.get("id"), int)
+        }
         results: list[Any | ChainError] = []
         for request_id in ids:
             item = by_id.get(request_id)
@@ -188,15 +192,20 @@ def _as_object(chain: str, payload: Any) -> dict[str, Any]:
     return payload
 
 
+def _error_code(error: Any) -> int | None:
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
 def _is_node_trouble(error: Any) -> bool:
-    return isinstance(error, dict) and error.get("code") not in _DEFINITE_CODES
+    return error is not None and _error_code(error) not in _DEFINITE_CODES
 
 
 def _unwrap(chain: str, item: dict[str, Any], request_id: int | None) -> Any:
     """The `result` of one JSON-RPC response object, or the mapped error."""
     error = item.get("error")
     if error is not None:
-        code = error.get("code") if isinstance(error, dict) else None
+        code = _error_code(error)
         message = error.get("message") if isinstance(error, dict) else None
         detail = f"JSON-RPC error {code}: {str(message)[:200]}"
         if code in _RATE_LIMIT_CODES:

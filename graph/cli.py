@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import logging.config
 import os
 import sys
 from collections.abc import Sequence
@@ -12,21 +12,19 @@ from pathlib import Path
 import uvicorn
 
 from chains.config import DEFAULT_CONFIG, ConfigError, load_settings
+from graph.logs import log_config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.config.dictConfig(log_config(args.log_level))
     try:
         if args.command == "serve":
             return serve(args.config, args.host, args.port, args.workers, args.log_level)
         if args.command == "demo":
             from graph.demo import run_demo  # devnet tooling only when asked for
 
-            return run_demo(args.host, args.port, Path(args.workdir))
+            return run_demo(args.host, args.port, Path(args.workdir), args.log_level)
         if args.command == "export-schema":
             from graph.schema import schema
 
@@ -50,6 +48,7 @@ def serve(config: Path, host: str, port: int, workers: int, log_level: str = "in
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(log_level),
         proxy_headers=False,
     )
     return 0

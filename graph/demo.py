@@ -13,6 +13,7 @@ from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import create_app
+from graph.logs import log_config
 
 DEMO_CHAIN_ID = 31337
 
@@ -63,7 +64,7 @@ Two queries to paste into GraphiQL:
 """
 
 
-def run_demo(host: str, port: int, workdir: Path) -> int:
+def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> int:
     with Anvil(chain_id=DEMO_CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
         holders = chain.accounts()[1:4]
         deployment = deploy_sample_tokens(chain, holders)
@@ -73,5 +74,11 @@ def run_demo(host: str, port: int, workdir: Path) -> int:
         print(example_queries(holders[0], deployment))
         print(f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and the devnet)")
         settings = load_settings(config, os.environ)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=log_config(log_level),
+        )
     return 0

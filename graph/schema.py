@@ -65,10 +65,10 @@ class Query:
             bool | None, strawberry.argument(description="Read from the chain, ignoring the cache.")
         ] = False,
     ) -> Balance | None:
-        reading = await balance_resolvers.balance(
+        row = await balance_resolvers.balance(
             info.context.scope, account, chain, token, max_age, force_refresh
         )
-        return Balance.from_reading(reading)
+        return Balance.from_row(row)
 
     @strawberry.field(
         description=(

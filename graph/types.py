@@ -9,12 +9,12 @@ from typing import Annotated
 import strawberry
 
 from chains.errors import ServiceError
-from chains.models import BalanceReading, ChainFamily, TokenMeta, TokenStandard
+from chains.models import ChainFamily, TokenMeta, TokenStandard
 from chains.registry import Chain as DomainChain
 from graph.context import Info
 from graph.scalars import BigInt
 from resolvers import balances as balance_resolvers
-from resolvers import tokens as token_resolvers
+from resolvers.balances import BalanceRow
 
 strawberry.enum(
     TokenStandard,
@@ -83,28 +83,24 @@ class Balance:
     last_updated: datetime = strawberry.field(
         description="When the value was read from the chain (not when it was served from cache)."
     )
-    reading: strawberry.Private[BalanceReading]
+    token: Token = strawberry.field(description="The token, with its metadata.")
+    row: strawberry.Private[BalanceRow]
 
     @classmethod
-    def from_reading(cls, reading: BalanceReading) -> Balance:
+    def from_row(cls, row: BalanceRow) -> Balance:
+        reading = row.reading
         return cls(
             chain=reading.key.chain,
             raw_amount=BigInt(reading.raw_amount),
             block_number=None if reading.block_number is None else BigInt(reading.block_number),
             last_updated=reading.read_at,
-            reading=reading,
+            token=Token.from_meta(row.token),
+            row=row,
         )
 
     @strawberry.field(description="The account holding the balance.")
     def account(self) -> Account:
-        return Account(address=self.reading.key.account)
-
-    @strawberry.field(description="The token, with its metadata.")
-    async def token(self, info: Info) -> Token:
-        key = self.reading.key
-        return Token.from_meta(
-            await token_resolvers.token_of(info.context.scope, key.chain, key.token)
-        )
+        return Account(address=self.row.reading.key.account)
 
     @strawberry.field(
         description=(
@@ -112,8 +108,8 @@ class Balance:
             "TOKEN_METADATA_UNAVAILABLE error, when the token's decimals are unknown."
         )
     )
-    async def amount(self, info: Info) -> Decimal | None:
-        return await balance_resolvers.amount(info.context.scope, self.reading)
+    def amount(self) -> Decimal | None:
+        return balance_resolvers.amount(self.row)
 
 
 @strawberry.type(description="A wallet address, on every chain whose address format it fits.")
@@ -163,7 +159,7 @@ class Account:
         )
         for error in result.errors:
             info.context.report(info, error)
-        return [Balance.from_reading(r) for r in result.rows]
+        return [Balance.from_row(r) for r in result.rows]
 
     @strawberry.field(description="One balance of this account; null with an error if it failed.")
     async def balance(
@@ -179,14 +175,14 @@ class Account:
             bool | None, strawberry.argument(description="Read from the chain, ignoring the cache.")
         ] = False,
     ) -> Balance | None:
-        return Balance.from_reading(
+        return Balance.from_row(
             await balance_resolvers.balance(
                 info.context.scope, self.address, chain, token, max_age, force_refresh
             )
         )
 
 
-def report_all(info: Info, outcomes: list[BalanceReading | ServiceError]) -> list[Balance | None]:
+def report_all(info: Info, outcomes: list[BalanceRow | ServiceError]) -> list[Balance | None]:
     """Balances in order, with each failed item null and its error at the item's path."""
     items: list[Balance | None] = []
     for index, outcome in enumerate(outcomes):
@@ -194,5 +190,5 @@ def report_all(info: Info, outcomes: list[BalanceReading | ServiceError]) -> lis
             info.context.report(info, outcome, index)
             items.append(None)
         else:
-            items.append(Balance.from_reading(outcome))
+            items.append(Balance.from_row(outcome))
     return items

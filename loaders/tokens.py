@@ -26,6 +26,24 @@ class TokenLoader:
         listed = self._registry.get(chain).reader.listed_token(address)
         return listed if listed is not None else await self._loader.load((chain, address))
 
+    async def load_many(self, keys: list[TokenKey]) -> list[TokenMeta | ChainError]:
+        """Each token's metadata or error; listed tokens cost no await at all."""
+        found: dict[int, TokenMeta | ChainError] = {}
+        pending: dict[int, asyncio.Future[TokenMeta]] = {}
+        for index, (chain, address) in enumerate(keys):
+            listed = self._registry.get(chain).reader.listed_token(address)
+            if listed is not None:
+                found[index] = listed
+            else:
+                pending[index] = self._loader.load((chain, address))
+        if pending:
+            outcomes = await asyncio.gather(*pending.values(), return_exceptions=True)
+            for index, outcome in zip(pending, outcomes, strict=True):
+                if not isinstance(outcome, TokenMeta | ChainError):
+                    raise outcome
+                found[index] = outcome
+        return [found[i] for i in range(len(keys))]
+
     def prime(self, meta: TokenMeta) -> None:
         """Remember metadata learned by a balance read, so resolving it costs nothing."""
         self._loader.prime((meta.chain, meta.address), meta)

@@ -17,7 +17,7 @@ from chains.errors import (
     TokenMetadataUnavailable,
     UpstreamError,
 )
-from chains.models import BalanceKey, BalanceReading
+from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
 from chains.reader import BalanceRequest, Freshness
 from chains.registry import Chain
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
@@ -32,10 +32,18 @@ class PairInput:
 
 
 @dataclass(frozen=True)
+class BalanceRow:
+    """A balance with its token's metadata attached, so serving it needs no more I/O."""
+
+    reading: BalanceReading
+    token: TokenMeta
+
+
+@dataclass(frozen=True)
 class AccountBalances:
     """The rows that could be read, and one error per failed chain, token or argument."""
 
-    rows: list[BalanceReading]
+    rows: list[BalanceRow]
     errors: list[ServiceError]
 
 
@@ -46,13 +54,14 @@ async def balance(
     token: str,
     max_age: int | None,
     force_refresh: bool | None,
-) -> BalanceReading:
+) -> BalanceRow:
     """One balance; raises the `ServiceError` that prevented it."""
     request = _request(
         scope, PairInput(account, chain, token), freshness(scope, max_age, force_refresh)
     )
     scope.charge(1)
-    return await scope.loaders.balances.load(request)
+    (row,) = await _with_tokens(scope, [await scope.loaders.balances.load(request)])
+    return row
 
 
 async def balance_pairs(
@@ -60,14 +69,14 @@ async def balance_pairs(
     pairs: Sequence[PairInput],
     max_age: int | None,
     force_refresh: bool | None,
-) -> list[BalanceReading | ServiceError]:
+) -> list[BalanceRow | ServiceError]:
     """Each pair's balance or error, in order; one bad pair never hides the others."""
     if len(pairs) > scope.limits.max_pairs:
         raise CostLimitExceeded(
             f"balances accepts at most {scope.limits.max_pairs} pairs per call, got {len(pairs)}"
         )
     fresh = freshness(scope, max_age, force_refresh)
-    outcomes: list[BalanceReading | ServiceError | None] = []
+    outcomes: list[BalanceRow | ServiceError | None] = []
     requests: dict[int, BalanceRequest] = {}
     for index, pair in enumerate(pairs):
         try:
@@ -77,8 +86,9 @@ async def balance_pairs(
             outcomes.append(exc)
     scope.charge(len(requests))
     loaded = await scope.loaders.balances.load_many(list(requests.values()))
+    rows = iter(await _with_tokens(scope, [o for o in loaded if isinstance(o, BalanceReading)]))
     for index, outcome in zip(requests, loaded, strict=True):
-        outcomes[index] = outcome
+        outcomes[index] = next(rows) if isinstance(outcome, BalanceReading) else outcome
     return [o for o in outcomes if o is not None]
 
 
@@ -109,16 +119,17 @@ async def account_balances(
             requests.append(BalanceRequest(BalanceKey(chain.id, account, token), fresh))
     scope.charge(len(requests))
     outcomes = await scope.loaders.balances.load_many(requests)
-    rows = [o for o in outcomes if isinstance(o, BalanceReading) and (include_zero or o.raw_amount)]
+    readings = [
+        o for o in outcomes if isinstance(o, BalanceReading) and (include_zero or o.raw_amount)
+    ]
     errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
-    return AccountBalances(rows, _unique(errors))
+    return AccountBalances(await _with_tokens(scope, readings), _unique(errors))
 
 
-async def amount(scope: RequestScope, reading: BalanceReading) -> Decimal:
+def amount(row: BalanceRow) -> Decimal:
     """The exact decimal amount; raises `TokenMetadataUnavailable` when decimals are unknown."""
-    key = reading.key
-    meta = await scope.loaders.tokens.load(key.chain, key.token)
-    if meta.decimals is None:
+    key = row.reading.key
+    if row.token.decimals is None:
         raise TokenMetadataUnavailable(
             f"decimals of {key.token} on {key.chain} are unknown, so the amount cannot be "
             "computed; rawAmount is exact",
@@ -126,7 +137,27 @@ async def amount(scope: RequestScope, reading: BalanceReading) -> Decimal:
             account=key.account,
             token=key.token,
         )
-    return scale_amount(reading.raw_amount, meta.decimals)
+    return scale_amount(row.reading.raw_amount, row.token.decimals)
+
+
+async def _with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> list[BalanceRow]:
+    """Attach token metadata (listed, primed by the balance read, or loaded in one batch).
+
+    Metadata that cannot be read leaves every field unknown (null) rather than failing a
+    balance that was read correctly; `amount` then reports TOKEN_METADATA_UNAVAILABLE.
+    """
+    metas = await scope.loaders.tokens.load_many([(r.key.chain, r.key.token) for r in readings])
+    return [
+        BalanceRow(
+            reading,
+            meta
+            if isinstance(meta, TokenMeta)
+            else TokenMeta(
+                reading.key.chain, reading.key.token, TokenStandard.ERC20, None, None, None
+            ),
+        )
+        for reading, meta in zip(readings, metas, strict=True)
+    ]
 
 
 def _request(scope: RequestScope, pair: PairInput, fresh: Freshness) -> BalanceRequest:

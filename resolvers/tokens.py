@@ -13,10 +13,5 @@ async def token(scope: RequestScope, chain: str, address: str) -> TokenMeta:
     return await scope.loaders.tokens.load(configured.id, token_on(configured, address))
 
 
-async def token_of(scope: RequestScope, chain: str, address: str) -> TokenMeta:
-    """Metadata of an already-canonical token (a balance's token): usually free, primed."""
-    return await scope.loaders.tokens.load(chain, address)
-
-
 def chains(scope: RequestScope) -> list[Chain]:
     return list(scope.registry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import logging.config
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from chains.config import Secret
 from chains.errors import ChainError, UpstreamError, UpstreamRateLimited, UpstreamTimeout
 from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
 from chains.metrics import Metrics
+from graph.logs import log_config
 
 CHAIN = "testchain"
 SECRET = "SECRETKEY123"
@@ -552,12 +554,26 @@ async def test_batch_item_with_an_unhashable_id_does_not_crash_the_batch(
 async def test_service_logs_at_info_level_never_contain_the_endpoint_secret(
     make_server: MakeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # `balance-graph serve` configures the root logger at INFO (graph/cli.py); at that level
-    # httpx itself logs "HTTP Request: POST <full URL> ..." for every upstream request, so
-    # the API key in an endpoint's path or query ends up in the service's logs.
-    caplog.set_level(logging.INFO)
-    server = make_server(result_for(lambda req: "0x1"))
-    async with httpx.AsyncClient() as http:
-        assert await client(http, Metrics(), server.url()).call("eth_blockNumber", []) == "0x1"
-    leaking = [f"{r.name}: {r.getMessage()}" for r in caplog.records if SECRET in r.getMessage()]
-    assert leaking == []
+    # httpx logs "HTTP Request: POST <full URL>" at INFO; with the service's own logging
+    # config (what `balance-graph serve` and every worker use) those lines must not appear.
+    logging.config.dictConfig(log_config("info"))
+    root = logging.getLogger()
+    root.addHandler(caplog.handler)
+    try:
+        server = make_server(result_for(lambda req: "0x1"))
+        failing = make_server(Reply(status=503))
+        async with httpx.AsyncClient() as http:
+            rpc = JsonRpcClient(
+                "chain-x",
+                [Secret(failing.url()), Secret(server.url())],
+                http,
+                Metrics(),
+                timeout=2,
+            )
+            assert await rpc.call("eth_blockNumber", []) == "0x1"
+    finally:
+        root.removeHandler(caplog.handler)
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    messages = [f"{r.name}: {r.getMessage()}" for r in caplog.records]
+    assert any("chain-x: endpoint" in m for m in messages)  # the failover was logged...
+    assert [m for m in messages if SECRET in m] == []  # ...and nothing logged the key

@@ -54,7 +54,9 @@ class Harness:
     def upstream(self) -> int:
         return self.metrics.upstream_requests.total(chain="devnet")
 
-    async def read(self, key: BalanceKey, max_age: int = 300, force: bool = False) -> BalanceReading:
+    async def read(
+        self, key: BalanceKey, max_age: int = 300, force: bool = False
+    ) -> BalanceReading:
         (outcome,), _ = await self.reader.balances([BalanceRequest(key, Freshness(max_age, force))])
         assert isinstance(outcome, BalanceReading), outcome
         return outcome

@@ -59,8 +59,8 @@ def test_unlisted_token_metadata_is_read_from_chain_with_bytes32_and_missing_dec
 ) -> None:
     mkr = devnet.sample.token("MKR").address
     body = api.query(
-        """query($a: String!, $t: [String!]) { account(address: $a) {
-             balances(tokens: $t) { rawAmount amount token { address symbol name decimals } } } }""",
+        """query($a: String!, $t: [String!]) { account(address: $a) { balances(tokens: $t) {
+             rawAmount amount token { address symbol name decimals } } } }""",
         {"a": devnet.sample.holders[0], "t": [devnet.no_decimals.lower()]},
     )
     (row,) = body["data"]["account"]["balances"]
@@ -77,7 +77,7 @@ def test_unlisted_token_metadata_is_read_from_chain_with_bytes32_and_missing_dec
     assert error["extensions"]["token"] == devnet.no_decimals
     assert error["path"] == ["account", "balances", 0, "amount"]
     token = api.query(
-        "query($t: String!) { token(chain: \"devnet\", address: $t) { symbol name decimals } }",
+        'query($t: String!) { token(chain: "devnet", address: $t) { symbol name decimals } }',
         {"t": mkr},
     )
     assert token["data"]["token"] == {"symbol": "MKR", "name": "Maker", "decimals": 18}
@@ -92,7 +92,11 @@ def test_balance_pairs_serve_good_items_and_locate_each_failure(api: Api, devnet
         {"account": holder, "chain": "solana", "token": "native"},
         {"account": holder, "chain": "devnet", "token": devnet.reverting},
         {"account": holder, "chain": "devnet", "token": devnet.eoa},
-        {"account": holder.lower(), "chain": "devnet", "token": "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"},
+        {
+            "account": holder.lower(),
+            "chain": "devnet",
+            "token": "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE",
+        },
     ]
     body = api.query(
         """query($p: [BalanceKeyInput!]!) { balances(pairs: $p) {
@@ -108,7 +112,9 @@ def test_balance_pairs_serve_good_items_and_locate_each_failure(api: Api, devnet
     assert by_path[("balances", 1)]["code"] == "INVALID_ADDRESS"
     assert by_path[("balances", 1)]["account"] == "0x123"
     assert by_path[("balances", 2)] == {
-        "code": "UNSUPPORTED_CHAIN", "chain": "solana", "retryable": False
+        "code": "UNSUPPORTED_CHAIN",
+        "chain": "solana",
+        "retryable": False,
     }
     assert by_path[("balances", 3)]["code"] == "TOKEN_CALL_FAILED"
     assert by_path[("balances", 3)]["token"] == devnet.reverting
@@ -146,8 +152,12 @@ def test_invalid_account_is_null_with_error_and_siblings_survive(api: Api, devne
     assert body["data"]["bad"] is None and body["data"]["typo"] is None
     assert body["data"]["good"]["address"] == devnet.holder
     assert body["data"]["chains"] == [
-        {"id": "devnet", "chainId": 31337, "family": "EVM",
-         "nativeToken": {"symbol": "ETH", "decimals": 18}}
+        {
+            "id": "devnet",
+            "chainId": 31337,
+            "family": "EVM",
+            "nativeToken": {"symbol": "ETH", "decimals": 18},
+        }
     ]
     codes = errors_by_code(body)
     assert [e["path"] for e in codes["INVALID_ADDRESS"]] == [["bad"], ["typo"]]

@@ -27,8 +27,13 @@ def many_tokens(devnet: Devnet) -> list[dict[str, Any]]:
         if i % 10 == 0:
             devnet.chain.transact(address, "mint(address,uint256)", devnet.holder, 10**6 + i)
         entries.append(
-            {"chainId": CHAIN_ID, "address": address, "name": f"Bulk {i}", "symbol": f"BLK{i}",
-             "decimals": i % 19}
+            {
+                "chainId": CHAIN_ID,
+                "address": address,
+                "name": f"Bulk {i}",
+                "symbol": f"BLK{i}",
+                "decimals": i % 19,
+            }
         )
     return entries
 
@@ -54,7 +59,9 @@ def test_cold_account_over_200_listed_tokens_is_one_request_and_warm_is_zero(
     assert warm["data"] == cold["data"]  # same lastUpdated: it is the read time, not serve time
 
     metrics = big_api.client.get("/metrics").text
-    assert re.search(r'upstream_requests_total\{chain="devnet",method="eth_call"\} 1$', metrics, re.M)
+    assert re.search(
+        r'upstream_requests_total\{chain="devnet",method="eth_call"\} 1$', metrics, re.M
+    )
     assert re.search(r'cache_lookups_total\{result="hit"\} 204$', metrics, re.M)
 
 
@@ -67,7 +74,9 @@ def test_chunks_of_batch_size_go_out_concurrently_and_agree(
         assert len(body["data"]["account"]["balances"]) == TOKENS + 4
         # 204 lookups, 49 per chunk (one slot reads the block number): 5 aggregate3 calls
         assert api.upstream() == 5
-        by_symbol = {r["token"]["symbol"]: r["rawAmount"] for r in body["data"]["account"]["balances"]}
+        by_symbol = {
+            r["token"]["symbol"]: r["rawAmount"] for r in body["data"]["account"]["balances"]
+        }
         assert all(by_symbol[f"BLK{i}"] == str(10**6 + i) for i in range(0, TOKENS, 10))
 
 
@@ -109,12 +118,14 @@ def test_one_request_per_chain_across_fields_aliases_and_accounts(api: Api, devn
     assert api.upstream() == 1
 
 
-def test_a_dead_chain_drops_only_its_rows_with_one_error(
-    tmp_path: Path, devnet: Devnet
-) -> None:
+def test_a_dead_chain_drops_only_its_rows_with_one_error(tmp_path: Path, devnet: Devnet) -> None:
     down = {
-        "name": "Down", "family": "evm", "chain_id": 99, "rpc_urls": [dead_url()],
-        "native": {"symbol": "DWN", "name": "Down", "decimals": 18}, "timeout": 2,
+        "name": "Down",
+        "family": "evm",
+        "chain_id": 99,
+        "rpc_urls": [dead_url()],
+        "native": {"symbol": "DWN", "name": "Down", "decimals": 18},
+        "timeout": 2,
     }
     settings = devnet_settings(tmp_path, devnet, extra_chains={"down": down})
     for api in serve(settings):
@@ -128,7 +139,9 @@ def test_a_dead_chain_drops_only_its_rows_with_one_error(
         (error,) = body["errors"]
         assert error["path"] == ["account", "balances"]
         assert error["extensions"] == {
-            "code": "UPSTREAM_PROVIDER_ERROR", "chain": "down", "retryable": True
+            "code": "UPSTREAM_PROVIDER_ERROR",
+            "chain": "down",
+            "retryable": True,
         }
         assert api.upstream("down") == 1
 

@@ -1,0 +1,161 @@
+"""The `balance-graph` command as a user runs it: real processes, real ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from devnet.anvil import Anvil, find_free_port
+from devnet.chain import DevChain
+from devnet.sample import deploy_sample_tokens
+from tests.conftest import CHAIN_ID, RedisServer
+
+SECRET = "SECRETKEY0123456789"
+BALANCES = '{ account(address: "%s") { balances { rawAmount token { symbol } } } }'
+
+
+def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "graph.cli", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError(f"server not healthy after {timeout}s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def graphql(port: int, query: str) -> dict[str, Any]:
+    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def symbols(body: dict[str, Any]) -> dict[str, str]:
+    return {r["token"]["symbol"]: r["rawAmount"] for r in body["data"]["account"]["balances"]}
+
+
+@pytest.fixture
+def private_chain(tmp_path: Path) -> Iterator[tuple[Anvil, Path, str, dict[str, int]]]:
+    """An anvil of this test's own (it will be killed) and a config pointing at it."""
+    with Anvil(chain_id=CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
+        holder = chain.accounts()[1]
+        sample = deploy_sample_tokens(chain, [holder])
+        (tmp_path / "tokens.json").write_text(json.dumps(sample.token_list()), encoding="utf-8")
+        dead = f"http://127.0.0.1:{find_free_port()}/v3/{SECRET}?key={SECRET}"
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[chains.devnet]\nfamily = "evm"\nchain_id = 31337\n'
+            f'rpc_urls = ["{dead}", "{anvil.url}"]\n'
+            'native = { symbol = "ETH", name = "Ether", decimals = 18 }\ntokens = "tokens.json"\n',
+            encoding="utf-8",
+        )
+        expected = {t.symbol: sample.balance(holder, t.symbol) for t in sample.tokens}
+        expected["ETH"] = chain.get_balance(holder)
+        yield anvil, config, holder, expected
+
+
+def test_two_workers_share_redis_and_keep_answering_when_the_chain_dies(
+    tmp_path: Path, private_chain: tuple[Anvil, Path, str, dict[str, int]]
+) -> None:
+    anvil, config, holder, expected = private_chain
+    port, log = find_free_port(), tmp_path / "serve.log"
+    with RedisServer() as server:
+        proc = launch(
+            ["serve", "--config", str(config), "--port", str(port), "--workers", "2"],
+            {"REDIS_URL": server.url},
+            log,
+        )
+        try:
+            wait_healthy(port, proc, log)
+            first = graphql(port, BALANCES % holder)
+            assert symbols(first) == {k: str(v) for k, v in expected.items()}
+            stored = redis.Redis.from_url(server.url).keys("bg:v1:bal:*")
+            assert len(stored) == len(expected)
+            anvil.stop()  # from here on only the shared cache can answer
+            for _ in range(12):
+                assert graphql(port, BALANCES % holder) == first
+            refused = graphql(
+                port, BALANCES.replace("balances", "balances(forceRefresh: true)") % holder
+            )
+            assert refused["data"]["account"]["balances"] == []
+            assert refused["errors"][0]["extensions"]["chain"] == "devnet"
+        finally:
+            stop(proc)
+    output = log.read_text()
+    assert "failed" in output  # the dead first endpoint was reported...
+    assert SECRET not in output  # ...without its key
+    assert proc.returncode == 0
+
+
+def test_serve_refuses_a_broken_config_with_a_clear_message(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[chains.devnet]\nfamily = "evm"\nrpc_urls = ["ftp://x"]\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr and "rpc_urls" in result.stderr
+
+
+def test_demo_serves_real_devnet_balances_and_cleans_up(tmp_path: Path) -> None:
+    port, log = find_free_port(), tmp_path / "demo.log"
+    proc = launch(["demo", "--port", str(port), "--workdir", str(tmp_path / "demo")], {}, log)
+    try:
+        wait_healthy(port, proc, log, timeout=60)
+        output = log.read_text()
+        holder = output.split("holders: ")[1].split(",")[0].strip()
+        body = graphql(port, BALANCES % holder)
+        assert symbols(body) == {
+            "ETH": str(10_000 * 10**18),
+            "USDC": "1234500000",
+            "WETH": str(75 * 10**16),
+            "MKR": str(325 * 10**16),
+        }  # anvil's funded dev account, and holder 0's sample mints (devnet/sample.py)
+        anvil_url = output.split("anvil at ")[1].split(" ")[0]
+        assert "account(address:" in output and "balances(pairs:" in output
+    finally:
+        stop(proc, signal.SIGINT)
+    anvil_port = int(anvil_url.rsplit(":", 1)[1])
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", anvil_port), timeout=1):
+        pass
