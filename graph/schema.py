@@ -14,7 +14,7 @@ from chains.config import LimitsConfig
 from graph.context import Context, Info
 from graph.errors import ServiceErrors, log_unexpected
 from graph.scalars import SCALARS
-from graph.types import Account, Balance, Chain, Token, report_all
+from graph.types import Account, Balance, Chain, ForceRefresh, MaxAge, Token, report_all
 from resolvers import balances as balance_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers.arguments import canonical_account
@@ -55,15 +55,8 @@ class Query:
         account: Annotated[str, strawberry.argument(description="Wallet address.")],
         chain: Annotated[str, strawberry.argument(description="Chain id.")],
         token: Annotated[str, strawberry.argument(description="Token address, or `native`.")],
-        max_age: Annotated[
-            int | None,
-            strawberry.argument(
-                description="Accept cached values at most this many seconds old (default 300)."
-            ),
-        ] = None,
-        force_refresh: Annotated[
-            bool | None, strawberry.argument(description="Read from the chain, ignoring the cache.")
-        ] = False,
+        max_age: MaxAge = None,
+        force_refresh: ForceRefresh = False,
     ) -> Balance | None:
         row = await balance_resolvers.balance(
             info.context.scope, account, chain, token, max_age, force_refresh
@@ -81,15 +74,8 @@ class Query:
         self,
         info: Info,
         pairs: Annotated[list[BalanceKeyInput], strawberry.argument(description="The lookups.")],
-        max_age: Annotated[
-            int | None,
-            strawberry.argument(
-                description="Accept cached values at most this many seconds old (default 300)."
-            ),
-        ] = None,
-        force_refresh: Annotated[
-            bool | None, strawberry.argument(description="Read from the chain, ignoring the cache.")
-        ] = False,
+        max_age: MaxAge = None,
+        force_refresh: ForceRefresh = False,
     ) -> list[Balance | None]:
         outcomes = await balance_resolvers.balance_pairs(
             info.context.scope,

@@ -23,6 +23,21 @@ strawberry.enum(
 strawberry.enum(ChainFamily, description="The kind of chain, which decides how it is read.")
 
 
+MaxAge = Annotated[
+    int | None,
+    strawberry.argument(
+        description=(
+            "Accept a cached value only if it was read from the chain at most this many seconds "
+            "ago (default 300). 0 always reads the chain."
+        )
+    ),
+]
+ForceRefresh = Annotated[
+    bool | None,
+    strawberry.argument(description="Read from the chain, ignoring any cached value."),
+]
+
+
 @strawberry.type(description="A fungible or non-fungible token, or a chain's native asset.")
 class Token:
     chain: str = strawberry.field(
@@ -143,16 +158,8 @@ class Account:
         include_zero: Annotated[
             bool | None, strawberry.argument(description="Also return rows whose balance is zero.")
         ] = False,
-        max_age: Annotated[
-            int | None,
-            strawberry.argument(
-                description="Accept cached values read at most this many seconds ago (default 300)."
-            ),
-        ] = None,
-        force_refresh: Annotated[
-            bool | None,
-            strawberry.argument(description="Read every value from the chain, ignoring the cache."),
-        ] = False,
+        max_age: MaxAge = None,
+        force_refresh: ForceRefresh = False,
     ) -> list[Balance]:
         result = await balance_resolvers.account_balances(
             info.context.scope, self.address, chains, tokens, include_zero, max_age, force_refresh
@@ -167,13 +174,8 @@ class Account:
         info: Info,
         chain: Annotated[str, strawberry.argument(description="Chain id, e.g. `ethereum`.")],
         token: Annotated[str, strawberry.argument(description="Token address, or `native`.")],
-        max_age: Annotated[
-            int | None,
-            strawberry.argument(description="Accept cached values at most this many seconds old."),
-        ] = None,
-        force_refresh: Annotated[
-            bool | None, strawberry.argument(description="Read from the chain, ignoring the cache.")
-        ] = False,
+        max_age: MaxAge = None,
+        force_refresh: ForceRefresh = False,
     ) -> Balance | None:
         return Balance.from_row(
             await balance_resolvers.balance(
