@@ -15,6 +15,7 @@ from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
 
 _VERSION = "v1"
 _DIGITS = re.compile(r"[0-9]{1,200}")
+_SIGNED = re.compile(r"-?[0-9]{1,200}")
 _MAX_TIMESTAMP = 253_402_300_800  # year 10000: later (or NaN) is corruption
 
 
@@ -29,6 +30,7 @@ def token_key(chain: str, address: str) -> str:
 
 def encode_reading(reading: BalanceReading) -> bytes:
     body = {
+        "pending": None if reading.unconfirmed_delta is None else str(reading.unconfirmed_delta),
         "raw": str(reading.raw_amount),
         "block": reading.block_number,
         "at": reading.read_at.timestamp(),
@@ -45,7 +47,16 @@ def decode_reading(key: BalanceKey, data: bytes | None) -> BalanceReading | None
         return None  # also rejects NaN, which compares false with everything
     if block is not None and not (_is_int(block) and block >= 0):
         return None
-    return BalanceReading(key, int(raw), block, datetime.fromtimestamp(at, UTC))
+    pending = body.get("pending")
+    if pending is not None and not (isinstance(pending, str) and _SIGNED.fullmatch(pending)):
+        return None
+    return BalanceReading(
+        key,
+        int(raw),
+        block,
+        datetime.fromtimestamp(at, UTC),
+        None if pending is None else int(pending),
+    )
 
 
 def encode_token(meta: TokenMeta) -> bytes:

@@ -56,3 +56,5 @@ class BalanceReading:
     raw_amount: int
     block_number: int | None
     read_at: datetime
+    unconfirmed_delta: int | None = None
+    """Pending (mempool) change on top of `raw_amount`, where the chain exposes one (Bitcoin)."""
