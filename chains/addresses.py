@@ -10,6 +10,7 @@ from chains.errors import InvalidAddress
 from chains.models import NATIVE, NATIVE_ALIASES
 
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_TOKEN_ID = re.compile(r"[0-9]{1,78}")
 
 
 def checksum_evm_address(text: str) -> str:
@@ -32,7 +33,15 @@ def checksum_evm_address(text: str) -> str:
 
 
 def normalize_evm_token(text: str) -> str:
-    """A token argument: `native` (or the 0xEeee… alias) or a contract address."""
+    """A token argument: `native` (or the 0xEeee… alias), a contract address, or
+    `<contract>:<token id>` for one ERC-1155 token id (decimal)."""
     if text.strip().lower() in NATIVE_ALIASES:
         return NATIVE
-    return checksum_evm_address(text)
+    contract, colon, token_id = text.strip().partition(":")
+    if not colon:
+        return checksum_evm_address(contract)
+    if not _TOKEN_ID.fullmatch(token_id) or int(token_id) >= 2**256:
+        raise InvalidAddress(
+            f"{text!r}: an ERC-1155 token is <contract>:<token id> with a decimal id below 2^256"
+        )
+    return f"{checksum_evm_address(contract)}:{int(token_id)}"

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ from chains.models import ChainFamily
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 _CHAIN_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
+_NETWORKS = ("mainnet", "testnet", "signet", "regtest")
+_PRICE_SOURCES = ("static", "defillama")
 
 
 class ConfigError(ValueError):
@@ -60,6 +63,8 @@ class NativeAsset:
     name: str
     decimals: int
     logo: str | None = None
+    price_id: str | None = None
+    """The asset's DefiLlama coin id, e.g. `coingecko:ethereum`."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ class ChainConfig:
     multicall3: str | None = MULTICALL3_ADDRESS
     batch_size: int = 500
     timeout: float = 10.0
+    price_chain: str | None = None
+    """DefiLlama's chain slug for this chain's tokens (default: the chain id)."""
+    network: str = "mainnet"
+    """Bitcoin only: mainnet, testnet, signet or regtest (decides address prefixes)."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,29 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class PricesConfig:
+    sources: tuple[str, ...] = ()
+    """Tried in order: `static`, `defillama`. Empty: no USD values, no dust filter."""
+    static: Mapping[tuple[str, str], Decimal] = field(default_factory=dict)
+    """(chain id, token address or `native`) -> USD price."""
+    cache_ttl: int = 60
+    defillama_url: str = "https://coins.llama.fi"
+
+
+@dataclass(frozen=True)
+class SpamConfig:
+    deny: frozenset[tuple[str, str]] = frozenset()
+    """(chain id, token address) pairs the operator flags as spam."""
+    heuristic: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     chains: Mapping[str, ChainConfig]
     cache: CacheConfig = CacheConfig()
     limits: LimitsConfig = LimitsConfig()
+    prices: PricesConfig = PricesConfig()
+    spam: SpamConfig = SpamConfig()
     source: Path | None = None
 
 
@@ -133,6 +161,8 @@ def parse_settings(
         chains=chains,
         cache=_cache(_table(raw, "cache", ""), environ),
         limits=_limits(_table(raw, "limits", "")),
+        prices=_prices(_table(raw, "prices", "")),
+        spam=_spam(_table(raw, "spam", "")),
         source=source,
     )
 
@@ -181,11 +211,62 @@ def _chain(
             name=_get(native, "name", str, f"{where} native"),
             decimals=_get(native, "decimals", int, f"{where} native"),
             logo=_get(native, "logo", str, f"{where} native", None),
+            price_id=_get(native, "price_id", str, f"{where} native", None),
         ),
         token_list=(base_dir / tokens).resolve() if tokens else None,
         multicall3=multicall3 if family is ChainFamily.EVM else None,
         batch_size=batch_size,
         timeout=float(_get(table, "timeout", (int, float), where, 10.0)),
+        price_chain=_get(table, "price_chain", str, where, None),
+        network=_network(family, _get(table, "network", str, where, "mainnet"), where),
+    )
+
+
+def _network(family: ChainFamily, network: str, where: str) -> str:
+    if network not in _NETWORKS:
+        raise ConfigError(f"{where}: network must be one of {', '.join(_NETWORKS)}")
+    if family is not ChainFamily.BITCOIN and network != "mainnet":
+        raise ConfigError(f"{where}: network only applies to bitcoin chains")
+    return network
+
+
+def _prices(table: Mapping[str, Any]) -> PricesConfig:
+    sources = tuple(_get(table, "sources", list, "[prices]", []))
+    unknown = [s for s in sources if s not in _PRICE_SOURCES]
+    if unknown:
+        known = ", ".join(_PRICE_SOURCES)
+        raise ConfigError(f"[prices]: unknown source(s) {unknown}; known sources: {known}")
+    static: dict[tuple[str, str], Decimal] = {}
+    for name, value in _table(table, "static", "prices.").items():
+        chain, _, token = name.partition(":")
+        try:
+            price = Decimal(value) if isinstance(value, str) else None
+        except ArithmeticError:
+            price = None
+        if not chain or not token or price is None or not price.is_finite() or price < 0:
+            raise ConfigError(
+                f'[prices.static]: {name!r} needs the form "<chain>:<token or native>" = '
+                '"<USD price as a decimal string>"'
+            )
+        static[(chain, token)] = price
+    if "static" in sources and not static:
+        raise ConfigError("[prices]: the static source is listed but [prices.static] is empty")
+    return PricesConfig(
+        sources=sources,
+        static=static,
+        cache_ttl=_get(table, "cache_ttl", int, "[prices]", 60),
+        defillama_url=_get(table, "defillama_url", str, "[prices]", "https://coins.llama.fi"),
+    )
+
+
+def _spam(table: Mapping[str, Any]) -> SpamConfig:
+    deny = _get(table, "deny", list, "[spam]", [])
+    pairs = [str(d).partition(":") for d in deny]
+    if any(not chain or not token for chain, _, token in pairs):
+        raise ConfigError('[spam]: deny entries look like "<chain>:<token address>"')
+    return SpamConfig(
+        deny=frozenset((chain, token) for chain, _, token in pairs),
+        heuristic=_get(table, "heuristic", bool, "[spam]", True),
     )
 
 

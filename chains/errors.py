@@ -10,7 +10,8 @@
         │   ├── UpstreamTimeout       UPSTREAM_TIMEOUT
         │   └── UpstreamRateLimited   UPSTREAM_RATE_LIMITED
         ├── TokenCallFailed           TOKEN_CALL_FAILED         balanceOf reverted / no data
-        └── TokenMetadataUnavailable  TOKEN_METADATA_UNAVAILABLE
+        ├── TokenMetadataUnavailable  TOKEN_METADATA_UNAVAILABLE
+        └── PriceUnavailable          PRICE_UNAVAILABLE         a price source failed
 
 Errors are immutable values: providers return them in place of a result for one key, loaders
 hand them to resolvers, and the GraphQL layer turns `extensions` into the response's
@@ -111,3 +112,10 @@ class TokenMetadataUnavailable(ChainError):
     """The token's decimals are unknown, so an amount cannot be computed from the raw value."""
 
     code = "TOKEN_METADATA_UNAVAILABLE"
+
+
+class PriceUnavailable(ChainError):
+    """A price source failed, so a value in USD is unknown (never zero)."""
+
+    code = "PRICE_UNAVAILABLE"
+    retryable = True

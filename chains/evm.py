@@ -23,6 +23,8 @@ from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, Token
 from chains.multicall import Call, CallResult
 from chains.provider import Reading
 
+_META = 4  # metadata sub-calls per token: decimals, symbol, name, supportsInterface(ERC-721)
+
 
 @dataclass(frozen=True)
 class _NativeBalance:
@@ -68,10 +70,12 @@ class EvmProvider:
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
         calls: list[_SubCall] = [self._balance_call(k) for k in balances]
         for token in tokens:
+            contract = token.partition(":")[0]
             calls += [
-                Call(token, multicall.decimals()),
-                Call(token, multicall.symbol()),
-                Call(token, multicall.name()),
+                Call(contract, multicall.decimals()),
+                Call(contract, multicall.symbol()),
+                Call(contract, multicall.name()),
+                Call(contract, multicall.supports_interface(multicall.ERC721_INTERFACE)),
             ]
         chunks = [calls[i : i + self._chunk] for i in range(0, len(calls), self._chunk)]
         rounds = await asyncio.gather(*(self._run(chunk) for chunk in chunks))
@@ -93,7 +97,10 @@ class EvmProvider:
     def _balance_call(self, key: BalanceKey) -> _SubCall:
         if key.token == NATIVE:
             return _NativeBalance(key.account)
-        return Call(key.token, multicall.balance_of(key.account))
+        contract, _, token_id = key.token.partition(":")
+        if token_id:  # ERC-1155: one id of a multi-token contract
+            return Call(contract, multicall.balance_of_id(key.account, int(token_id)))
+        return Call(contract, multicall.balance_of(key.account))
 
     def _balance(
         self, key: BalanceKey, answer: tuple[CallResult, _Round] | ChainError
@@ -116,15 +123,26 @@ class EvmProvider:
     def _token(
         self, address: str, answers: Sequence[tuple[CallResult, _Round] | ChainError]
     ) -> TokenMeta | ChainError:
-        failed = next((a for a in answers if isinstance(a, ChainError)), None)
-        if failed is not None:
-            return failed.about(chain=self._chain, token=address)
-        (dec, _), (sym, _), (nam, _) = answers  # type: ignore[misc]
+        results: list[CallResult] = []
+        for answer in answers:
+            if isinstance(answer, ChainError):
+                return answer.about(chain=self._chain, token=address)
+            results.append(answer[0])
+        dec, sym, nam, nft = results
+        decimals = multicall.decode_decimals(dec.data) if dec.success else None
+        if ":" in address:
+            standard = TokenStandard.ERC1155
+        elif nft.success and multicall.decode_bool(nft.data):
+            standard = TokenStandard.ERC721
+        else:
+            standard = TokenStandard.ERC20
+        if standard is not TokenStandard.ERC20 and decimals is None:
+            decimals = 0  # NFT balances are counts
         return TokenMeta(
             chain=self._chain,
             address=address,
-            standard=TokenStandard.ERC20,
-            decimals=multicall.decode_decimals(dec.data) if dec.success else None,
+            standard=standard,
+            decimals=decimals,
             symbol=multicall.decode_text(sym.data) if sym.success else None,
             name=multicall.decode_text(nam.data) if nam.success else None,
         )

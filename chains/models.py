@@ -46,6 +46,18 @@ class TokenMeta:
     name: str | None
     decimals: int | None
     logo: str | None = None
+    spam: bool = False
+    """Flagged as spam by the token list (`tags: ["spam"]`)."""
+
+    @property
+    def contract(self) -> str:
+        """The contract address (`address` of an ERC-1155 key also names the token id)."""
+        return self.address.partition(":")[0]
+
+    @property
+    def token_id(self) -> int | None:
+        _, _, token_id = self.address.partition(":")
+        return int(token_id) if token_id else None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,18 @@ def name() -> bytes:
     return selector("name()")
 
 
+ERC721_INTERFACE = bytes.fromhex("80ac58cd")
+
+
+def supports_interface(interface_id: bytes) -> bytes:
+    return selector("supportsInterface(bytes4)") + encode(["bytes4"], [interface_id])
+
+
+def decode_bool(data: bytes) -> bool | None:
+    value = decode_uint256(data)
+    return None if value is None or value > 1 else bool(value)
+
+
 def decode_uint256(data: bytes) -> int | None:
     """A uint256 return value; `None` for empty or malformed data."""
     if len(data) != _WORD:

@@ -63,7 +63,7 @@ def build_registry(
     for config in settings.chains.values():
         provider = _provider(config, http, metrics)
         native = native_token(config)
-        listed = {native.address: native, **load_token_list(config)}
+        listed = {native.address: native, **load_token_list(config, provider.normalize_token)}
         reader = ChainReader(config.id, provider, listed, cache, settings.cache, metrics)
         chains[config.id] = Chain(config, provider, reader, native, listed)
     return ChainRegistry(chains)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chains.addresses import checksum_evm_address
 from chains.config import ChainConfig, ConfigError
 from chains.errors import InvalidAddress
 from chains.models import NATIVE, TokenMeta, TokenStandard
@@ -25,12 +25,17 @@ def native_token(chain: ChainConfig) -> TokenMeta:
     )
 
 
-def load_token_list(chain: ChainConfig) -> dict[str, TokenMeta]:
+Normalize = Callable[[str], str]
+
+
+def load_token_list(chain: ChainConfig, normalize: Normalize) -> dict[str, TokenMeta]:
     """The chain's listed tokens by checksummed address (empty when it has no list).
 
     Entries for other `chainId`s are skipped, so one list can serve several chains.
     A malformed entry stops start-up with its index: a wrong `decimals` in a list would
-    otherwise be served as a wrong amount.
+    otherwise be served as a wrong amount. `normalize` is the chain family's token parser.
+    Entries may carry `extensions.standard` (ERC20, ERC721, ERC1155), `extensions.tokenId`
+    (ERC1155) and `tags` (`"spam"` flags the token).
     """
     if chain.token_list is None:
         return {}
@@ -45,30 +50,44 @@ def load_token_list(chain: ChainConfig) -> dict[str, TokenMeta]:
             raise ConfigError(f"{where}: expected an object")
         if chain.chain_id is not None and entry.get("chainId") != chain.chain_id:
             continue
-        meta = _entry(chain.id, entry, where)
+        meta = _entry(chain.id, entry, where, normalize)
         tokens[meta.address] = meta
     return tokens
 
 
-def _entry(chain_id: str, entry: dict[str, Any], where: str) -> TokenMeta:
+def _entry(chain_id: str, entry: dict[str, Any], where: str, normalize: Normalize) -> TokenMeta:
+    raw_extensions = entry.get("extensions")
+    extensions: dict[str, Any] = raw_extensions if isinstance(raw_extensions, dict) else {}
     try:
-        address = checksum_evm_address(str(entry.get("address", "")))
+        standard = TokenStandard(str(extensions.get("standard", "ERC20")).upper())
+    except ValueError as exc:
+        raise ConfigError(f"{where}: extensions.standard must be ERC20, ERC721 or ERC1155") from exc
+    token_id = extensions.get("tokenId")
+    if (standard is TokenStandard.ERC1155) != (token_id is not None):
+        raise ConfigError(f"{where}: extensions.tokenId is required for (and only for) ERC1155")
+    address_text = str(entry.get("address", ""))
+    if token_id is not None:
+        address_text = f"{address_text}:{token_id}"
+    try:
+        address = normalize(address_text)
     except InvalidAddress as exc:
         raise ConfigError(f"{where}: {exc}") from exc
-    decimals = entry.get("decimals")
+    decimals = entry.get("decimals", 0 if standard is not TokenStandard.ERC20 else None)
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 255:
         raise ConfigError(f"{where}: decimals must be an integer 0..255")
     symbol, name, logo = entry.get("symbol"), entry.get("name"), entry.get("logoURI")
     if not isinstance(symbol, str) or not isinstance(name, str):
         raise ConfigError(f"{where}: symbol and name must be strings")
+    tags = entry.get("tags")
     return TokenMeta(
         chain=chain_id,
         address=address,
-        standard=TokenStandard.ERC20,
+        standard=standard,
         symbol=symbol,
         name=name,
         decimals=decimals,
         logo=logo if isinstance(logo, str) else None,
+        spam=isinstance(tags, list) and "spam" in tags,
     )
 
 

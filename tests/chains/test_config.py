@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chains.addresses import normalize_evm_token
 from chains.config import (
     DEFAULT_CONFIG,
     MULTICALL3_ADDRESS,
@@ -82,7 +83,7 @@ def test_shipped_config_loads_ethereum_and_base() -> None:
 @pytest.mark.parametrize(("chain_id", "count"), [("ethereum", 8), ("base", 5)])
 def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
     chain = load_settings(environ={}).chains[chain_id]
-    tokens = load_token_list(chain)
+    tokens = load_token_list(chain, normalize_evm_token)
     assert chain.token_list is not None
     document = json.loads(chain.token_list.read_text(encoding="utf-8"))
     listed = {t["address"].lower(): t for t in document["tokens"]}
@@ -102,7 +103,7 @@ def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
 
 
 def test_shipped_ethereum_list_has_usdc_with_six_decimals() -> None:
-    tokens = load_token_list(load_settings(environ={}).chains["ethereum"])
+    tokens = load_token_list(load_settings(environ={}).chains["ethereum"], normalize_evm_token)
     assert tokens[USDC].symbol == "USDC"
     assert tokens[USDC].decimals == 6
 
@@ -117,7 +118,7 @@ def test_minimal_chain_gets_defaults(tmp_path: Path) -> None:
     assert chain.multicall3 == MULTICALL3_ADDRESS
     assert chain.batch_size == 500
     assert chain.timeout == 10.0
-    assert load_token_list(chain) == {}
+    assert load_token_list(chain, normalize_evm_token) == {}
 
 
 def test_non_evm_chain_has_no_multicall(tmp_path: Path) -> None:
@@ -291,7 +292,7 @@ def token_list_error(tmp_path: Path, entries: list[Any]) -> tuple[str, Path]:
     chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
     assert chain.token_list == list_path.resolve()
     with pytest.raises(ConfigError) as info:
-        load_token_list(chain)
+        load_token_list(chain, normalize_evm_token)
     return str(info.value), list_path.resolve()
 
 
@@ -320,7 +321,7 @@ def test_token_list_entries_of_other_chains_are_skipped(tmp_path: Path) -> None:
     entries = [token_entry(chainId=1, decimals="broken"), token_entry()]
     list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
     chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
-    tokens = load_token_list(chain)
+    tokens = load_token_list(chain, normalize_evm_token)
     assert list(tokens) == [USDC]
     assert tokens[USDC].decimals == 6
 
@@ -330,7 +331,7 @@ def test_token_list_needs_a_tokens_array(tmp_path: Path) -> None:
     list_path.write_text(json.dumps({"name": "x"}), encoding="utf-8")
     chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
     with pytest.raises(ConfigError) as info:
-        load_token_list(chain)
+        load_token_list(chain, normalize_evm_token)
     assert str(info.value) == f"{list_path.resolve()}: a token list needs a 'tokens' array"
 
 

@@ -1,0 +1,232 @@
+"""Bitcoin through an Esplora REST API (Blockstream's esplora/electrs, mempool.space).
+
+A round is one `GET /address/{addr}` per distinct account plus one `GET /blocks/tip/height`,
+all sent concurrently under a per-provider semaphore. Confirmed balance is
+`chain_stats.funded_txo_sum - chain_stats.spent_txo_sum`; the mempool's net change is the
+reading's `unconfirmed_delta`. Endpoints are tried in order with the same failover and
+cool-down rules as `JsonRpcClient`; a definite HTTP 400 (Esplora refusing the address) is
+never retried. Base URLs may carry API keys: messages and logs name them by `Secret.label`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from chains.btc_address import NETWORKS, normalize_bitcoin_address
+from chains.config import ChainConfig, Secret
+from chains.errors import ChainError, InvalidAddress, UpstreamError
+from chains.jsonrpc import upstream_errors
+from chains.metrics import Metrics
+from chains.models import (
+    NATIVE,
+    NATIVE_ALIASES,
+    BalanceKey,
+    BalanceReading,
+    ChainFamily,
+    TokenMeta,
+    TokenStandard,
+)
+from chains.provider import Reading
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_MAX_RESPONSE_BYTES = 1024 * 1024
+_HEIGHT = re.compile(r"[0-9]{1,10}")
+_STATS_FIELDS = (
+    "funded_txo_count",
+    "funded_txo_sum",
+    "spent_txo_count",
+    "spent_txo_sum",
+    "tx_count",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class BitcoinProvider:
+    """`ChainProvider` for Bitcoin over Esplora: native balances with their mempool delta."""
+
+    family = ChainFamily.BITCOIN
+
+    def __init__(
+        self,
+        config: ChainConfig,
+        http: httpx.AsyncClient,
+        metrics: Metrics,
+        *,
+        network: str = "mainnet",
+        concurrency: int = 8,
+        clock: Callable[[], datetime] = utcnow,
+        cooldown: float = 30.0,
+    ) -> None:
+        if not config.rpc_urls:
+            raise ValueError(f"{config.id}: at least one Esplora URL is required")
+        if network not in NETWORKS:
+            raise ValueError(f"{config.id}: unknown Bitcoin network {network!r}")
+        if concurrency < 1:
+            raise ValueError(f"{config.id}: concurrency must be at least 1")
+        self._config = config
+        self._chain = config.id
+        self._endpoints = tuple(config.rpc_urls)
+        self._http = http
+        self._metrics = metrics
+        self._network = network
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._clock = clock
+        self._cooldown = cooldown
+        self._failed_at: dict[int, float] = {}
+
+    def normalize_account(self, text: str) -> str:
+        return normalize_bitcoin_address(text, self._network)
+
+    def normalize_token(self, text: str) -> str:
+        if text.strip().lower() in NATIVE_ALIASES:
+            return NATIVE
+        raise InvalidAddress("Bitcoin has no tokens; use native")
+
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
+        accounts = list(dict.fromkeys(k.account for k in balances if k.token == NATIVE))
+        answers, tip = await asyncio.gather(
+            asyncio.gather(*(self._address_stats(a) for a in accounts)), self._tip_height()
+        )
+        read_at = self._clock()
+        by_account = dict(zip(accounts, answers, strict=True))
+        return Reading(
+            balances=[self._balance(k, by_account.get(k.account), tip, read_at) for k in balances],
+            tokens=[self._token(t) for t in tokens],
+        )
+
+    def _balance(
+        self,
+        key: BalanceKey,
+        answer: tuple[int, int] | ChainError | None,
+        tip: int | None,
+        read_at: datetime,
+    ) -> BalanceReading | ChainError:
+        about = {"chain": key.chain, "account": key.account, "token": key.token}
+        if key.token != NATIVE or answer is None:
+            return ChainError("Bitcoin has no tokens; only native balances exist", **about)
+        if isinstance(answer, ChainError):
+            return answer.about(**about)
+        confirmed, pending = answer
+        return BalanceReading(key, confirmed, tip, read_at, unconfirmed_delta=pending)
+
+    def _token(self, token: str) -> TokenMeta | ChainError:
+        if token != NATIVE:
+            return ChainError("Bitcoin has no tokens; use native", chain=self._chain, token=token)
+        native = self._config.native
+        return TokenMeta(
+            chain=self._chain,
+            address=NATIVE,
+            standard=TokenStandard.NATIVE,
+            symbol=native.symbol,
+            name=native.name,
+            decimals=native.decimals,
+            logo=native.logo,
+        )
+
+    async def _address_stats(self, address: str) -> tuple[int, int] | ChainError:
+        try:
+            return await self._get(
+                f"/address/{address}",
+                "GET /address",
+                lambda body: self._parse_stats(address, body),
+                what=f"the address {address}",
+            )
+        except ChainError as exc:
+            return exc
+
+    async def _tip_height(self) -> int | None:
+        try:
+            return await self._get(
+                "/blocks/tip/height", "GET /blocks/tip/height", self._parse_tip, what="tip height"
+            )
+        except ChainError as exc:
+            log.warning("%s: tip height unavailable: %s", self._chain, exc.message)
+            return None
+
+    async def _get(self, path: str, method: str, parse: Callable[[bytes], _T], *, what: str) -> _T:
+        """`parse` of the first good answer, failing over on node trouble (`UpstreamError`)."""
+        last: UpstreamError | None = None
+        for index in self._endpoint_order():
+            endpoint = self._endpoints[index]
+            try:
+                result = parse(await self._get_once(endpoint, path, method, what))
+            except UpstreamError as exc:
+                self._metrics.upstream_errors.inc(chain=self._chain, code=exc.code)
+                self._failed_at[index] = time.monotonic()
+                log.warning("%s: endpoint %s failed: %s", self._chain, endpoint.label, exc.message)
+                last = exc
+                continue
+            self._failed_at.pop(index, None)
+            return result
+        assert last is not None
+        raise last
+
+    async def _get_once(self, endpoint: Secret, path: str, method: str, what: str) -> bytes:
+        self._metrics.upstream_requests.inc(chain=self._chain, method=method)
+        base = httpx.URL(endpoint.value)
+        url = base.copy_with(path=base.path.rstrip("/") + path)
+        async with self._semaphore:
+            with upstream_errors(self._chain):
+                response = await self._http.get(url, timeout=self._config.timeout)
+                if response.status_code == 400:  # definite: never fail over
+                    raise ChainError(
+                        f"Esplora rejected {what} on {self._chain} (HTTP 400)", chain=self._chain
+                    )
+                response.raise_for_status()
+        if len(response.content) > _MAX_RESPONSE_BYTES:
+            raise self._malformed("oversized body")
+        return response.content
+
+    def _parse_tip(self, body: bytes) -> int:
+        text = body.decode("ascii", "replace").strip()
+        if not _HEIGHT.fullmatch(text):
+            raise self._malformed("tip height is not an integer")
+        return int(text)
+
+    def _parse_stats(self, address: str, body: bytes) -> tuple[int, int]:
+        try:
+            payload: Any = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise self._malformed("not JSON") from None
+        if not isinstance(payload, dict) or payload.get("address") != address:
+            raise self._malformed("not the requested address")
+        sums: list[int] = []
+        for section in ("chain_stats", "mempool_stats"):
+            stats = payload.get(section)
+            if not isinstance(stats, dict):
+                raise self._malformed(f"{section} missing")
+            for name in _STATS_FIELDS:
+                value = stats.get(name)
+                if type(value) is not int or value < 0:
+                    raise self._malformed(f"{section}.{name} is not a non-negative integer")
+            sums += [stats["funded_txo_sum"], stats["spent_txo_sum"]]
+        confirmed, pending = sums[0] - sums[1], sums[2] - sums[3]
+        if confirmed < 0:
+            raise self._malformed("confirmed balance is negative")
+        return confirmed, pending
+
+    def _malformed(self, detail: str) -> UpstreamError:
+        return UpstreamError(
+            f"{self._chain} node sent a malformed Esplora answer ({detail})", chain=self._chain
+        )
+
+    def _endpoint_order(self) -> list[int]:
+        """Healthy endpoints in configured order, then cooling-down ones (oldest failure first)."""
+        now = time.monotonic()
+        cooling = {i: t for i, t in self._failed_at.items() if now - t < self._cooldown}
+        healthy = [i for i in range(len(self._endpoints)) if i not in cooling]
+        return healthy + sorted(cooling, key=cooling.__getitem__)

@@ -1,0 +1,101 @@
+"""DefiLlama's coins API as a `PriceSource`: every coin of one call in one HTTP request.
+
+`GET {base}/prices/current/{id},{id},...` answers
+`{"coins": {"ethereum:0x…": {"price": 0.9998, "symbol": "USDC", "decimals": 6,
+"timestamp": 1763800000, "confidence": 0.99}}}`. Prices are parsed from the JSON text as
+`Decimal` (never through float), and every field is validated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from chains.errors import PriceUnavailable, UpstreamError
+from chains.jsonrpc import upstream_errors
+from chains.metrics import Metrics
+from chains.prices import PriceKey, Quote
+
+DEFAULT_BASE_URL = "https://coins.llama.fi"
+_COINS_PER_REQUEST = 100  # keeps the URL well under common 8 KB limits
+
+
+class DefiLlamaPrices:
+    name = "defillama"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        metrics: Metrics,
+        coin_id: Callable[[PriceKey], str | None],
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+    ) -> None:
+        self._http = http
+        self._metrics = metrics
+        self._coin_id = coin_id
+        self._base = base_url.rstrip("/")
+        self._timeout = timeout
+
+    async def quotes(self, keys: Sequence[PriceKey]) -> dict[PriceKey, Quote]:
+        ids: dict[str, list[PriceKey]] = {}
+        for key in keys:
+            coin = self._coin_id(key)
+            if coin is not None:
+                ids.setdefault(coin.lower(), []).append(key)
+        coins = list(ids)
+        chunks = [
+            coins[i : i + _COINS_PER_REQUEST] for i in range(0, len(coins), _COINS_PER_REQUEST)
+        ]
+        answers = await asyncio.gather(*(self._fetch(chunk) for chunk in chunks))
+        quotes: dict[PriceKey, Quote] = {}
+        for answer in answers:
+            for coin, quote_ in answer.items():
+                for key in ids.get(coin, []):
+                    quotes[key] = quote_
+        return quotes
+
+    async def _fetch(self, coins: list[str]) -> dict[str, Quote]:
+        path = ",".join(quote(c, safe=":") for c in coins)
+        self._metrics.upstream_requests.inc(chain=self.name, method="GET /prices/current")
+        try:
+            with upstream_errors(self.name):
+                response = await self._http.get(
+                    f"{self._base}/prices/current/{path}", timeout=self._timeout
+                )
+                response.raise_for_status()
+                body = json.loads(response.content, parse_float=Decimal)
+        except UpstreamError as exc:
+            self._metrics.upstream_errors.inc(chain=self.name, code=exc.code)
+            raise PriceUnavailable(f"DefiLlama failed: {exc.message}") from exc
+        entries = body.get("coins") if isinstance(body, dict) else None
+        if not isinstance(entries, dict):
+            raise PriceUnavailable("DefiLlama sent an answer without a 'coins' object")
+        return {
+            coin.lower(): parsed
+            for coin, entry in entries.items()
+            if isinstance(coin, str) and (parsed := _quote(entry, self.name)) is not None
+        }
+
+
+def _quote(entry: Any, source: str) -> Quote | None:
+    """One coin's quote, or `None` when any field is not what the API promises."""
+    if not isinstance(entry, dict):
+        return None
+    price, stamp = entry.get("price"), entry.get("timestamp")
+    if isinstance(price, bool) or not isinstance(price, Decimal | int):
+        return None
+    usd = Decimal(price)
+    if not usd.is_finite() or usd < 0:
+        return None
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 < stamp < 253_402_300_800:
+        return None
+    return Quote(usd, datetime.fromtimestamp(stamp, UTC), source)

@@ -1,0 +1,219 @@
+"""Starknet: every balance and metadata lookup of a round as `starknet_call`s in JSON-RPC batches.
+
+A round is one HTTP request per chunk of `batch_size` JSON-RPC calls, chunks sent concurrently.
+Each chunk starts with `starknet_blockNumber`, and the values of a chunk carry that number: the
+block the batch was answered at. The calls themselves run against `latest` and are not pinned
+to it, so a block landing while the node works through the batch can make the number one behind
+the state read (pinning `block_id: {"block_number": n}` would cost a second round).
+
+Starknet has no native coin apart from a contract: the chain's `native` asset is the fee token
+contract given to the provider (STRK by default), read with `balanceOf` like any ERC-20.
+
+The client passed in should treat Starknet's definite `starknet_call` errors
+(`DEFINITE_CODES`: contract not found, entry point not found, contract error) as answers, not
+node trouble; those become `TokenCallFailed` (balances) or unknown fields (metadata).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chains import felts
+from chains.config import ChainConfig
+from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
+from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.models import (
+    NATIVE,
+    NATIVE_ALIASES,
+    BalanceKey,
+    BalanceReading,
+    ChainFamily,
+    TokenMeta,
+    TokenStandard,
+)
+from chains.provider import Reading
+
+ETH_ADDRESS = "0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7"
+STRK_ADDRESS = "0x04718f5a0fc34cc1af16a1cdee98ffb20c31f5cd61d6ab07201858f4287c938d"
+
+DEFINITE_CODES = frozenset({20, 21, 40})
+"""`starknet_call` errors that are the chain's answer (spec v0.7/v0.8): CONTRACT_NOT_FOUND,
+ENTRYPOINT_NOT_FOUND, CONTRACT_ERROR. Pass them as the JSON-RPC client's `definite_codes`."""
+
+BALANCE_OF = felts.selector("balanceOf")
+DECIMALS = felts.selector("decimals")
+SYMBOL = felts.selector("symbol")
+NAME = felts.selector("name")
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
+
+
+def normalize_address(text: str) -> str:
+    """A Starknet address as `0x` + 64 lowercase hex digits; `InvalidAddress` otherwise."""
+    candidate = text.strip()
+    if not _ADDRESS.fullmatch(candidate):
+        raise InvalidAddress(f"{text!r} is not a Starknet address (0x and 1 to 64 hex digits)")
+    value = int(candidate, 16)
+    if value >= felts.ADDRESS_BOUND:
+        raise InvalidAddress(f"{text!r} is not a Starknet address (must be below 2**251)")
+    return f"0x{value:064x}"
+
+
+@dataclass(frozen=True)
+class _Call:
+    contract: str
+    entry_point: int
+    calldata: tuple[str, ...] = ()
+
+    def rpc(self) -> RpcCall:
+        request = {
+            "contract_address": felts.to_hex(int(self.contract, 16)),
+            "entry_point_selector": felts.to_hex(self.entry_point),
+            "calldata": [felts.to_hex(int(arg, 16)) for arg in self.calldata],
+        }
+        return RpcCall("starknet_call", [request, "latest"])
+
+
+_Answer = list[int] | ChainError
+"""One call's felts, or its error: an `RpcError` is the chain's definite refusal."""
+
+
+@dataclass(frozen=True)
+class _Round:
+    """The answer to one chunk: answers in call order, read at one block."""
+
+    block_number: int
+    read_at: datetime
+    answers: list[_Answer]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class StarknetProvider:
+    """`ChainProvider` for Starknet: ERC-20 `balanceOf` / metadata views over JSON-RPC batches."""
+
+    family = ChainFamily.STARKNET
+
+    def __init__(
+        self,
+        config: ChainConfig,
+        rpc: JsonRpcClient,
+        clock: Callable[[], datetime] = _utcnow,
+        *,
+        native_contract: str = STRK_ADDRESS,
+    ) -> None:
+        self._chain = config.id
+        self._chunk = max(1, config.batch_size - 1)  # one slot of each chunk reads the block
+        self._rpc = rpc
+        self._clock = clock
+        self._native = normalize_address(native_contract)
+
+    def normalize_account(self, text: str) -> str:
+        return normalize_address(text)
+
+    def normalize_token(self, text: str) -> str:
+        if text.strip().lower() in NATIVE_ALIASES:
+            return NATIVE
+        return normalize_address(text)
+
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
+        calls = [
+            _Call(self._native if k.token == NATIVE else k.token, BALANCE_OF, (k.account,))
+            for k in balances
+        ]
+        for token in tokens:
+            calls += [_Call(token, DECIMALS), _Call(token, SYMBOL), _Call(token, NAME)]
+        chunks = [calls[i : i + self._chunk] for i in range(0, len(calls), self._chunk)]
+        rounds = await asyncio.gather(*(self._run(chunk) for chunk in chunks))
+        flat: list[tuple[_Answer, _Round] | ChainError] = []
+        for chunk, answer in zip(chunks, rounds, strict=True):
+            if isinstance(answer, ChainError):
+                flat += [answer] * len(chunk)
+            else:
+                flat += [(result, answer) for result in answer.answers]
+        split = len(balances)
+        return Reading(
+            balances=[self._balance(k, a) for k, a in zip(balances, flat[:split], strict=True)],
+            tokens=[
+                self._token(t, flat[split + 3 * i : split + 3 * i + 3])
+                for i, t in enumerate(tokens)
+            ],
+        )
+
+    def _balance(
+        self, key: BalanceKey, answer: tuple[_Answer, _Round] | ChainError
+    ) -> BalanceReading | ChainError:
+        about = {"chain": key.chain, "account": key.account, "token": key.token}
+        if isinstance(answer, ChainError):
+            return answer.about(**about)
+        result, round_ = answer
+        contract = self._native if key.token == NATIVE else key.token
+        if isinstance(result, RpcError):
+            return TokenCallFailed(f"balanceOf on {contract} failed: {result.message}", **about)
+        if isinstance(result, ChainError):
+            return result.about(**about)
+        value = felts.decode_u256(result)
+        if value is None:
+            return TokenCallFailed(
+                f"balanceOf on {contract} returned {len(result)} felts instead of a u256",
+                **about,
+            )
+        return BalanceReading(key, value, round_.block_number, round_.read_at)
+
+    def _token(
+        self, address: str, answers: Sequence[tuple[_Answer, _Round] | ChainError]
+    ) -> TokenMeta | ChainError:
+        results: list[list[int] | None] = []
+        for answer in answers:
+            if isinstance(answer, ChainError):  # the whole chunk failed
+                return answer.about(chain=self._chain, token=address)
+            result = answer[0]
+            if isinstance(result, RpcError):  # the chain refused this view: field unknown
+                results.append(None)
+            elif isinstance(result, ChainError):  # node trouble: retry later
+                return result.about(chain=self._chain, token=address)
+            else:
+                results.append(result)
+        dec, sym, nam = results
+        return TokenMeta(
+            chain=self._chain,
+            address=address,
+            standard=TokenStandard.ERC20,
+            decimals=felts.decode_decimals(dec) if dec is not None else None,
+            symbol=felts.decode_text(sym) if sym is not None else None,
+            name=felts.decode_text(nam) if nam is not None else None,
+        )
+
+    async def _run(self, calls: list[_Call]) -> _Round | ChainError:
+        try:
+            answers = await self._rpc.batch(
+                [RpcCall("starknet_blockNumber", []), *(c.rpc() for c in calls)]
+            )
+            read_at = self._clock()
+            block = answers[0]
+            if isinstance(block, ChainError):
+                raise block
+            if not isinstance(block, int) or isinstance(block, bool) or block < 0:
+                raise UpstreamError(
+                    f"{self._chain} node sent a malformed block number", chain=self._chain
+                )
+            return _Round(block, read_at, [self._answer(a) for a in answers[1:]])
+        except ChainError as exc:
+            return exc.about(chain=self._chain)
+
+    def _answer(self, raw: Any) -> _Answer:
+        if isinstance(raw, ChainError):
+            return raw
+        parsed = felts.parse_felts(raw)
+        if parsed is None:
+            return UpstreamError(
+                f"{self._chain} node sent a malformed starknet_call result", chain=self._chain
+            )
+        return parsed
