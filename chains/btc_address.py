@@ -177,8 +177,16 @@ def normalize_bitcoin_address(text: str, network: str = "mainnet") -> str:
                 f" on {network})"
             )
         return candidate.lower()
-    if not all(c in _BASE58_VALUES for c in candidate) and "1" in candidate[1:]:
-        hrp = candidate[: candidate.lower().rfind("1")]
+    sep = candidate.rfind("1")
+    data_part = candidate[sep + 1 :].lower()
+    if (
+        sep > 0
+        and not all(c in _BASE58_VALUES for c in candidate)
+        and candidate in (candidate.lower(), candidate.upper())
+        and len(data_part) >= 6
+        and all(c in _BECH32_VALUES for c in data_part)
+    ):
+        hrp = candidate[:sep]
         raise InvalidAddress(
             f"{text!r} is not a Bitcoin address (unknown human-readable part {hrp!r})"
         )

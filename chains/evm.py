@@ -89,7 +89,7 @@ class EvmProvider:
         return Reading(
             balances=[self._balance(k, r) for k, r in zip(balances, flat[:split], strict=True)],
             tokens=[
-                self._token(t, flat[split + 3 * i : split + 3 * i + 3])
+                self._token(t, flat[split + _META * i : split + _META * (i + 1)])
                 for i, t in enumerate(tokens)
             ],
         )
