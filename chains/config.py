@@ -65,6 +65,8 @@ class NativeAsset:
     logo: str | None = None
     price_id: str | None = None
     """The asset's DefiLlama coin id, e.g. `coingecko:ethereum`."""
+    contract: str | None = None
+    """Starknet only: the fee-token contract that holds the native balance (STRK or ETH)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class LimitsConfig:
     max_lookups: int = 5_000
     max_depth: int = 10
     max_aliases: int = 50
+    max_accounts: int = 100
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,7 @@ def _chain(
             decimals=_get(native, "decimals", int, f"{where} native"),
             logo=_get(native, "logo", str, f"{where} native", None),
             price_id=_get(native, "price_id", str, f"{where} native", None),
+            contract=_get(native, "contract", str, f"{where} native", None),
         ),
         token_list=(base_dir / tokens).resolve() if tokens else None,
         multicall3=multicall3 if family is ChainFamily.EVM else None,
@@ -290,7 +294,14 @@ def _limits(table: Mapping[str, Any]) -> LimitsConfig:
     defaults = LimitsConfig()
     values = {
         name: _get(table, name, int, "[limits]", getattr(defaults, name))
-        for name in ("max_pairs", "max_tokens", "max_lookups", "max_depth", "max_aliases")
+        for name in (
+            "max_pairs",
+            "max_tokens",
+            "max_lookups",
+            "max_depth",
+            "max_aliases",
+            "max_accounts",
+        )
     }
     if any(v < 1 for v in values.values()):
         raise ConfigError("[limits]: every limit must be a positive integer")

@@ -83,6 +83,7 @@ class JsonRpcClient:
         *,
         timeout: float = 10.0,
         cooldown: float = 30.0,
+        definite_codes: frozenset[int] = frozenset(),
     ) -> None:
         if not endpoints:
             raise ValueError(f"{chain}: at least one endpoint is required")
@@ -93,6 +94,8 @@ class JsonRpcClient:
         self._timeout = timeout
         self._cooldown = cooldown
         self._failed_at: dict[int, float] = {}
+        # Codes a chain family defines as the chain's answer (e.g. Starknet's CONTRACT_ERROR).
+        self._definite = _DEFINITE_CODES | definite_codes
         self._ids = itertools.count(1)
 
     async def call(self, method: str, params: list[Any]) -> Any:
@@ -100,7 +103,7 @@ class JsonRpcClient:
         request_id = next(self._ids)
         body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         payload = await self._post(body, method)
-        return _unwrap(self._chain, _as_object(self._chain, payload), request_id)
+        return _unwrap(self._chain, _as_object(self._chain, payload), request_id, self._definite)
 
     async def batch(self, calls: Sequence[RpcCall]) -> list[Any | ChainError]:
         """One HTTP request carrying many calls; results in call order, errors as values.
@@ -115,7 +118,7 @@ class JsonRpcClient:
         ]
         payload = await self._post(body, "batch")
         if isinstance(payload, dict):  # some nodes answer a whole batch with one error
-            _unwrap(self._chain, payload, None)
+            _unwrap(self._chain, payload, None, self._definite)
         if not isinstance(payload, list):
             raise UpstreamError(
                 f"{self._chain} node answered a batch with a non-array", chain=self._chain
@@ -136,7 +139,7 @@ class JsonRpcClient:
                 )
                 continue
             try:
-                results.append(_unwrap(self._chain, item, request_id))
+                results.append(_unwrap(self._chain, item, request_id, self._definite))
             except ChainError as exc:
                 results.append(exc)
         return results
@@ -172,8 +175,8 @@ class JsonRpcClient:
             if len(response.content) > _MAX_RESPONSE_BYTES:
                 raise UpstreamError(f"{self._chain} node sent an oversized body", chain=self._chain)
             payload = json.loads(response.content)
-        if isinstance(payload, dict) and _is_node_trouble(payload.get("error")):
-            _unwrap(self._chain, payload, None)  # raises the mapped UpstreamError: fail over
+        if isinstance(payload, dict) and _is_node_trouble(payload.get("error"), self._definite):
+            _unwrap(self._chain, payload, None, self._definite)  # raises UpstreamError: fail over
         return payload
 
     def _endpoint_order(self) -> list[int]:
@@ -197,11 +200,13 @@ def _error_code(error: Any) -> int | None:
     return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
-def _is_node_trouble(error: Any) -> bool:
-    return error is not None and _error_code(error) not in _DEFINITE_CODES
+def _is_node_trouble(error: Any, definite: frozenset[int]) -> bool:
+    return error is not None and _error_code(error) not in definite
 
 
-def _unwrap(chain: str, item: dict[str, Any], request_id: int | None) -> Any:
+def _unwrap(
+    chain: str, item: dict[str, Any], request_id: int | None, definite: frozenset[int]
+) -> Any:
     """The `result` of one JSON-RPC response object, or the mapped error."""
     error = item.get("error")
     if error is not None:
@@ -210,7 +215,7 @@ def _unwrap(chain: str, item: dict[str, Any], request_id: int | None) -> Any:
         detail = f"JSON-RPC error {code}: {str(message)[:200]}"
         if code in _RATE_LIMIT_CODES:
             raise UpstreamRateLimited(f"{chain} node is rate limiting us ({detail})", chain=chain)
-        if code in _DEFINITE_CODES:
+        if code in definite:
             raise RpcError(f"{chain} node refused the call ({detail})", chain=chain)
         raise UpstreamError(f"{chain} node failed ({detail})", chain=chain)
     if item.get("jsonrpc") != "2.0" or "result" not in item:

@@ -92,11 +92,10 @@ class PriceChain:
             found.update(answer)
             remaining = [k for k in remaining if k not in answer]
         if failures:
-            names = "; ".join(f.message for f in failures)
+            # One outage is one error, shared by every token it left unpriced.
+            outage = PriceUnavailable("; ".join(f.message for f in failures))
             for key in remaining:
-                found[key] = PriceUnavailable(
-                    f"no USD price: {names}", chain=key.chain, token=key.token
-                )
+                found[key] = outage
         return found
 
 

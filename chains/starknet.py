@@ -3,8 +3,9 @@
 A round is one HTTP request per chunk of `batch_size` JSON-RPC calls, chunks sent concurrently.
 Each chunk starts with `starknet_blockNumber`, and the values of a chunk carry that number: the
 block the batch was answered at. The calls themselves run against `latest` and are not pinned
-to it, so a block landing while the node works through the batch can make the number one behind
-the state read (pinning `block_id: {"block_number": n}` would cost a second round).
+to it, so a block landing while the node works through the batch can make the number differ by
+one from the state the calls read (pinning `block_id: {"block_number": n}` would cost a second
+round).
 
 Starknet has no native coin apart from a contract: the chain's `native` asset is the fee token
 contract given to the provider (STRK by default), read with `balanceOf` like any ERC-20.
@@ -124,11 +125,8 @@ class StarknetProvider:
         return normalize_address(text)
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
-        calls = [
-            _Call(self._native if k.token == NATIVE else k.token, BALANCE_OF, (k.account,))
-            for k in balances
-        ]
-        for token in tokens:
+        calls = [_Call(self._contract(k.token), BALANCE_OF, (k.account,)) for k in balances]
+        for token in map(self._contract, tokens):
             calls += [_Call(token, DECIMALS), _Call(token, SYMBOL), _Call(token, NAME)]
         chunks = [calls[i : i + self._chunk] for i in range(0, len(calls), self._chunk)]
         rounds = await asyncio.gather(*(self._run(chunk) for chunk in chunks))
@@ -147,6 +145,9 @@ class StarknetProvider:
             ],
         )
 
+    def _contract(self, token: str) -> str:
+        return self._native if token == NATIVE else token
+
     def _balance(
         self, key: BalanceKey, answer: tuple[_Answer, _Round] | ChainError
     ) -> BalanceReading | ChainError:
@@ -154,7 +155,7 @@ class StarknetProvider:
         if isinstance(answer, ChainError):
             return answer.about(**about)
         result, round_ = answer
-        contract = self._native if key.token == NATIVE else key.token
+        contract = self._contract(key.token)
         if isinstance(result, RpcError):
             return TokenCallFailed(f"balanceOf on {contract} failed: {result.message}", **about)
         if isinstance(result, ChainError):
@@ -185,7 +186,7 @@ class StarknetProvider:
         return TokenMeta(
             chain=self._chain,
             address=address,
-            standard=TokenStandard.ERC20,
+            standard=TokenStandard.NATIVE if address == NATIVE else TokenStandard.ERC20,
             decimals=felts.decode_decimals(dec) if dec is not None else None,
             symbol=felts.decode_text(sym) if sym is not None else None,
             name=felts.decode_text(nam) if nam is not None else None,

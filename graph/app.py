@@ -26,8 +26,10 @@ from strawberry.asgi import GraphQL
 from chains.cache import Cache, MemoryCache, ResilientCache
 from chains.config import Settings, load_settings
 from chains.metrics import Metrics
+from chains.prices import PriceReader
 from chains.redis_cache import RedisCache
-from chains.registry import ChainRegistry, build_registry
+from chains.registry import ChainRegistry, build_price_reader, build_registry
+from chains.spam import SpamPolicy
 from graph.context import Context
 from graph.schema import build_schema
 from loaders.context import build_loaders
@@ -43,6 +45,8 @@ class Services:
 
     settings: Settings
     registry: ChainRegistry
+    prices: PriceReader
+    spam: SpamPolicy
     metrics: Metrics
     cache: ResilientCache
 
@@ -54,9 +58,10 @@ class GraphQLApp(GraphQL[Context, None]):
         settings = services.settings
         scope = RequestScope(
             registry=services.registry,
-            loaders=build_loaders(services.registry),
+            loaders=build_loaders(services.registry, services.prices),
             limits=settings.limits,
             default_max_age=settings.cache.default_max_age,
+            spam=services.spam,
         )
         return Context(scope=scope, request_id=request.state.request_id)
 
@@ -103,7 +108,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         try:
             registry = build_registry(resolved, http, cache, metrics)
-            app.state.services = Services(resolved, registry, metrics, cache)
+            prices = build_price_reader(resolved, registry, http, cache, metrics)
+            app.state.services = Services(
+                resolved, registry, prices, SpamPolicy(resolved.spam), metrics, cache
+            )
             log.info(
                 "serving %d chains (%s) with the %s cache",
                 len(registry),

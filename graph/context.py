@@ -16,9 +16,17 @@ class Context:
     scope: RequestScope
     request_id: str
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    _reported: set[tuple[object, ...]] = field(default_factory=set)
 
     def report(self, info: Info, error: ServiceError, *path: str | int) -> None:
-        """Add `error` to the response at the field's path (plus `path`) without nulling it."""
+        """Add `error` to the response at the field's path (plus `path`) without nulling it.
+
+        One failure is reported once: a price source outage met by 200 rows is one error.
+        """
+        fingerprint = (error.code, error.message, *sorted(error.extensions.items(), key=str))
+        if fingerprint in self._reported:
+            return
+        self._reported.add(fingerprint)
         self.partial_errors.append(
             GraphQLError(
                 error.message,

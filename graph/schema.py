@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from chains.config import LimitsConfig
+from chains.errors import CostLimitExceeded, ServiceError
 from graph.context import Context, Info
 from graph.errors import ServiceErrors, log_unexpected
 from graph.scalars import SCALARS
@@ -45,6 +46,32 @@ class Query:
         address: Annotated[str, strawberry.argument(description="Wallet address.")],
     ) -> Account | None:
         return Account(address=canonical_account(info.context.scope, address))
+
+    @strawberry.field(
+        description=(
+            "Several wallets at once; a null item with an INVALID_ADDRESS error at its index for "
+            "an address no chain accepts. Every account's lookups share one round per chain."
+        )
+    )
+    def accounts(
+        self,
+        info: Info,
+        addresses: Annotated[list[str], strawberry.argument(description="Wallet addresses.")],
+    ) -> list[Account | None]:
+        scope = info.context.scope
+        if len(addresses) > scope.limits.max_accounts:
+            raise CostLimitExceeded(
+                f"accounts accepts at most {scope.limits.max_accounts} addresses, "
+                f"got {len(addresses)}"
+            )
+        items: list[Account | None] = []
+        for index, address in enumerate(addresses):
+            try:
+                items.append(Account(address=canonical_account(scope, address)))
+            except ServiceError as exc:
+                info.context.report(info, exc, index)
+                items.append(None)
+        return items
 
     @strawberry.field(
         description="One balance; null with an error (code, chain, account, token) on failure."
@@ -94,7 +121,9 @@ class Query:
         chain: Annotated[str, strawberry.argument(description="Chain id.")],
         address: Annotated[str, strawberry.argument(description="Token address, or `native`.")],
     ) -> Token | None:
-        return Token.from_meta(await token_resolvers.token(info.context.scope, chain, address))
+        scope = info.context.scope
+        meta, spam = await token_resolvers.token(scope, chain, address)
+        return Token.from_meta(meta, spam=spam)
 
 
 class BalanceSchema(strawberry.Schema):

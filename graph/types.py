@@ -10,11 +10,14 @@ import strawberry
 
 from chains.errors import ServiceError
 from chains.models import ChainFamily, TokenMeta, TokenStandard
+from chains.prices import Quote
 from chains.registry import Chain as DomainChain
 from graph.context import Info
 from graph.scalars import BigInt
 from resolvers import balances as balance_resolvers
-from resolvers.balances import BalanceRow
+from resolvers import portfolio as portfolio_resolvers
+from resolvers import values as value_resolvers
+from resolvers.balances import BalanceRow, Selection
 
 strawberry.enum(
     TokenStandard,
@@ -32,6 +35,20 @@ MaxAge = Annotated[
         )
     ),
 ]
+MinValueUsd = Annotated[
+    Decimal | None,
+    strawberry.argument(
+        description=(
+            "Dust filter. Omitted: hide non-native tokens that are unpriced or worth zero; 0: "
+            "keep everything; N > 0: drop tokens worth less than N USD. The native asset is "
+            "always kept."
+        )
+    ),
+]
+IncludeSpam = Annotated[
+    bool | None,
+    strawberry.argument(description="Also return tokens flagged as spam (`Token.isSpam`)."),
+]
 ForceRefresh = Annotated[
     bool | None,
     strawberry.argument(description="Read from the chain, ignoring any cached value."),
@@ -46,6 +63,9 @@ class Token:
     address: str = strawberry.field(
         description="Contract address (EIP-55 checksummed on EVM chains), or `native`."
     )
+    token_id: BigInt | None = strawberry.field(
+        description="The ERC-1155 token id, for a balance of one id of a multi-token contract."
+    )
     standard: TokenStandard = strawberry.field(description="The token standard.")
     symbol: str | None = strawberry.field(description="Ticker, e.g. `USDC`; null when unknown.")
     name: str | None = strawberry.field(description="Human-readable name; null when unknown.")
@@ -53,18 +73,52 @@ class Token:
         description="Decimals turning `rawAmount` into `amount`; null when unknown (never guessed)."
     )
     logo: str | None = strawberry.field(description="Logo URL from the token list, when known.")
+    is_spam: bool = strawberry.field(
+        description=(
+            "Flagged as spam: tagged so in the token list, on the operator's deny list, or an "
+            "unlisted token whose name or symbol advertises a URL or a claim/airdrop bait."
+        )
+    )
+    key: strawberry.Private[str]
 
     @classmethod
-    def from_meta(cls, meta: TokenMeta) -> Token:
+    def from_meta(cls, meta: TokenMeta, *, spam: bool = False) -> Token:
+        token_id = meta.token_id
         return cls(
             chain=meta.chain,
-            address=meta.address,
+            address=meta.contract,
+            token_id=None if token_id is None else BigInt(token_id),
             standard=meta.standard,
             symbol=meta.symbol,
             name=meta.name,
             decimals=meta.decimals,
             logo=meta.logo,
+            is_spam=spam,
+            key=meta.address,
         )
+
+    @strawberry.field(
+        description=(
+            "USD price per whole token; null when no price source knows it (or with a "
+            "PRICE_UNAVAILABLE error when a source failed). Never 0 for unknown."
+        )
+    )
+    async def price_usd(self, info: Info) -> Decimal | None:
+        quote = await _quote(info, self.chain, self.key)
+        return None if quote is None else quote.usd
+
+    @strawberry.field(description="When the price source quoted `priceUsd`.")
+    async def price_updated_at(self, info: Info) -> datetime | None:
+        quote = await _quote(info, self.chain, self.key)
+        return None if quote is None else quote.quoted_at
+
+
+async def _quote(info: Info, chain: str, token: str) -> Quote | None:
+    outcome = await value_resolvers.price(info.context.scope, chain, token)
+    if isinstance(outcome, ServiceError):
+        info.context.report(info, outcome)
+        return None
+    return outcome
 
 
 @strawberry.type(description="A chain this service reads.")
@@ -98,6 +152,12 @@ class Balance:
     last_updated: datetime = strawberry.field(
         description="When the value was read from the chain (not when it was served from cache)."
     )
+    unconfirmed_raw_delta: BigInt | None = strawberry.field(
+        description=(
+            "Pending change not yet in a block (Bitcoin mempool), in the smallest unit; may be "
+            "negative. Null on chains without a mempool view."
+        )
+    )
     token: Token = strawberry.field(description="The token, with its metadata.")
     row: strawberry.Private[BalanceRow]
 
@@ -109,7 +169,10 @@ class Balance:
             raw_amount=BigInt(reading.raw_amount),
             block_number=None if reading.block_number is None else BigInt(reading.block_number),
             last_updated=reading.read_at,
-            token=Token.from_meta(row.token),
+            unconfirmed_raw_delta=(
+                None if reading.unconfirmed_delta is None else BigInt(reading.unconfirmed_delta)
+            ),
+            token=Token.from_meta(row.token, spam=row.spam),
             row=row,
         )
 
@@ -125,6 +188,50 @@ class Balance:
     )
     def amount(self) -> Decimal | None:
         return balance_resolvers.amount(self.row)
+
+    @strawberry.field(
+        description=(
+            "`amount` times the token's USD price, exact. Null when the token is unpriced or "
+            "its decimals are unknown, never 0 for unknown."
+        )
+    )
+    async def value_usd(self, info: Info) -> Decimal | None:
+        key = self.row.reading.key
+        quote = await _quote(info, key.chain, key.token)
+        return value_resolvers.Valued(self.row, quote).value_usd
+
+
+@strawberry.type(description="The USD value of one chain's part of a portfolio.")
+class ChainTotal:
+    chain: str = strawberry.field(description="Chain id.")
+    total_usd: Decimal = strawberry.field(description="Sum of the priced rows on this chain.")
+
+
+@strawberry.type(description="An account's total USD value, honest about what it leaves out.")
+class Portfolio:
+    total_usd: Decimal = strawberry.field(description="Sum of every priced row kept.")
+    complete: bool = strawberry.field(
+        description="False when a chain failed, a token was unreadable or a held token unpriced."
+    )
+    failed_chains: list[str] = strawberry.field(description="Chains whose nodes failed.")
+    unpriced_count: int = strawberry.field(
+        description="Held (non-spam) tokens without a USD value, so not in the total."
+    )
+    updated_at: datetime = strawberry.field(
+        description="The oldest read time among the values summed."
+    )
+    by_chain: list[ChainTotal] = strawberry.field(description="Totals per chain that answered.")
+
+    @classmethod
+    def from_domain(cls, result: portfolio_resolvers.Portfolio) -> Portfolio:
+        return cls(
+            total_usd=result.total_usd,
+            complete=result.complete,
+            failed_chains=result.failed_chains,
+            unpriced_count=result.unpriced_count,
+            updated_at=result.updated_at,
+            by_chain=[ChainTotal(chain=c.chain, total_usd=c.total_usd) for c in result.by_chain],
+        )
 
 
 @strawberry.type(description="A wallet address, on every chain whose address format it fits.")
@@ -158,15 +265,47 @@ class Account:
         include_zero: Annotated[
             bool | None, strawberry.argument(description="Also return rows whose balance is zero.")
         ] = False,
+        min_value_usd: MinValueUsd = None,
+        include_spam: IncludeSpam = False,
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
     ) -> list[Balance]:
+        selection = Selection(chains, tokens, bool(include_zero), min_value_usd, bool(include_spam))
+        scope = info.context.scope
         result = await balance_resolvers.account_balances(
-            info.context.scope, self.address, chains, tokens, include_zero, max_age, force_refresh
+            scope, self.address, selection, max_age, force_refresh
         )
-        for error in result.errors:
+        kept, price_errors = await value_resolvers.dust_filter(scope, result.rows, selection)
+        for error in [*result.errors, *price_errors]:
             info.context.report(info, error)
-        return [Balance.from_row(r) for r in result.rows]
+        return [Balance.from_row(v.row) for v in kept]
+
+    @strawberry.field(
+        description=(
+            "USD totals of what the account holds (filters as in `balances`). `complete` is "
+            "false whenever a chain failed, a token could not be read or a held token is "
+            "unpriced, so a partial total can never pass for the whole."
+        )
+    )
+    async def portfolio(
+        self,
+        info: Info,
+        chains: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Chain ids to total (default: every chain)."),
+        ] = None,
+        min_value_usd: MinValueUsd = None,
+        include_spam: IncludeSpam = False,
+        max_age: MaxAge = None,
+        force_refresh: ForceRefresh = False,
+    ) -> Portfolio:
+        selection = Selection(chains, None, False, min_value_usd, bool(include_spam))
+        result, errors = await portfolio_resolvers.portfolio(
+            info.context.scope, self.address, selection, max_age, force_refresh
+        )
+        for error in errors:
+            info.context.report(info, error)
+        return Portfolio.from_domain(result)
 
     @strawberry.field(description="One balance of this account; null with an error if it failed.")
     async def balance(

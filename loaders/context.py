@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chains.prices import PriceReader
 from chains.registry import ChainRegistry
 from loaders.balances import BalanceLoader
+from loaders.prices import PriceLoader
 from loaders.tokens import TokenLoader
 
 
@@ -13,8 +15,11 @@ from loaders.tokens import TokenLoader
 class Loaders:
     balances: BalanceLoader
     tokens: TokenLoader
+    prices: PriceLoader
 
 
-def build_loaders(registry: ChainRegistry) -> Loaders:
+def build_loaders(registry: ChainRegistry, prices: PriceReader) -> Loaders:
     tokens = TokenLoader(registry)
-    return Loaders(balances=BalanceLoader(registry, tokens), tokens=tokens)
+    return Loaders(
+        balances=BalanceLoader(registry, tokens), tokens=tokens, prices=PriceLoader(prices)
+    )

@@ -37,6 +37,18 @@ class BalanceRow:
 
     reading: BalanceReading
     token: TokenMeta
+    spam: bool = False
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rows of an account to read and show."""
+
+    chains: Sequence[str] | None = None
+    tokens: Sequence[str] | None = None
+    include_zero: bool = False
+    min_value_usd: Decimal | None = None
+    include_spam: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,14 +107,14 @@ async def balance_pairs(
 async def account_balances(
     scope: RequestScope,
     address: str,
-    chains: Sequence[str] | None,
-    tokens: Sequence[str] | None,
-    include_zero: bool | None,
+    selection: Selection,
     max_age: int | None,
     force_refresh: bool | None,
 ) -> AccountBalances:
-    """Every requested token on every requested chain (default: native plus token list)."""
+    """Every requested token on every requested chain (default: native plus token list),
+    with the dust and spam filters of `resolvers.values` applied."""
     fresh = freshness(scope, max_age, force_refresh)
+    chains, tokens = selection.chains, selection.tokens
     if tokens is not None and len(tokens) > scope.limits.max_tokens:
         raise CostLimitExceeded(
             f"tokens accepts at most {scope.limits.max_tokens} addresses, got {len(tokens)}"
@@ -120,10 +132,15 @@ async def account_balances(
     scope.charge(len(requests))
     outcomes = await scope.loaders.balances.load_many(requests)
     readings = [
-        o for o in outcomes if isinstance(o, BalanceReading) and (include_zero or o.raw_amount)
+        o
+        for o in outcomes
+        if isinstance(o, BalanceReading) and (selection.include_zero or o.raw_amount)
     ]
     errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
-    return AccountBalances(await _with_tokens(scope, readings), _unique(errors))
+    rows = await _with_tokens(scope, readings)
+    if not selection.include_spam:
+        rows = [r for r in rows if not r.spam]
+    return AccountBalances(rows, _unique(errors))
 
 
 def amount(row: BalanceRow) -> Decimal:
@@ -147,17 +164,17 @@ async def _with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> l
     balance that was read correctly; `amount` then reports TOKEN_METADATA_UNAVAILABLE.
     """
     metas = await scope.loaders.tokens.load_many([(r.key.chain, r.key.token) for r in readings])
-    return [
-        BalanceRow(
-            reading,
-            meta
-            if isinstance(meta, TokenMeta)
-            else TokenMeta(
-                reading.key.chain, reading.key.token, TokenStandard.ERC20, None, None, None
-            ),
+    rows: list[BalanceRow] = []
+    for reading, loaded in zip(readings, metas, strict=True):
+        key = reading.key
+        meta = (
+            loaded
+            if isinstance(loaded, TokenMeta)
+            else TokenMeta(key.chain, key.token, TokenStandard.ERC20, None, None, None)
         )
-        for reading, meta in zip(readings, metas, strict=True)
-    ]
+        listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
+        rows.append(BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed)))
+    return rows
 
 
 def _request(scope: RequestScope, pair: PairInput, fresh: Freshness) -> BalanceRequest:

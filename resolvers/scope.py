@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from chains.config import LimitsConfig
 from chains.errors import CostLimitExceeded
 from chains.registry import ChainRegistry
+from chains.spam import SpamPolicy
 from loaders.context import Loaders
 
 
@@ -16,6 +17,7 @@ class RequestScope:
     loaders: Loaders
     limits: LimitsConfig
     default_max_age: int
+    spam: SpamPolicy
     lookups: int = 0
 
     def charge(self, lookups: int) -> None:

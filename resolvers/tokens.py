@@ -8,9 +8,13 @@ from resolvers.arguments import token_on
 from resolvers.scope import RequestScope
 
 
-async def token(scope: RequestScope, chain: str, address: str) -> TokenMeta:
+async def token(scope: RequestScope, chain: str, address: str) -> tuple[TokenMeta, bool]:
+    """A token's metadata and whether it is flagged as spam."""
     configured = scope.registry.get(chain)
-    return await scope.loaders.tokens.load(configured.id, token_on(configured, address))
+    canonical = token_on(configured, address)
+    meta = await scope.loaders.tokens.load(configured.id, canonical)
+    listed = configured.reader.listed_token(canonical) is not None
+    return meta, scope.spam.is_spam(meta, listed=listed)
 
 
 def chains(scope: RequestScope) -> list[Chain]:
