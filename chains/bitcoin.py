@@ -98,9 +98,12 @@ class BitcoinProvider:
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
         accounts = list(dict.fromkeys(k.account for k in balances if k.token == NATIVE))
-        answers, tip = await asyncio.gather(
-            asyncio.gather(*(self._address_stats(a) for a in accounts)), self._tip_height()
-        )
+        answers: list[tuple[int, int] | ChainError] = []
+        tip: int | None = None
+        if accounts:  # metadata alone needs no request
+            answers, tip = await asyncio.gather(
+                asyncio.gather(*(self._address_stats(a) for a in accounts)), self._tip_height()
+            )
         read_at = self._clock()
         by_account = dict(zip(accounts, answers, strict=True))
         return Reading(

@@ -124,6 +124,8 @@ def devnet_settings(
     tokens: list[dict[str, Any]] | None = None,
     cache: dict[str, Any] | None = None,
     limits: dict[str, Any] | None = None,
+    prices: dict[str, Any] | None = None,
+    spam: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     **chain_overrides: Any,
 ) -> Settings:
@@ -144,6 +146,8 @@ def devnet_settings(
         "chains": {"devnet": chain, **(extra_chains or {})},
         "cache": cache or {},
         "limits": limits or {},
+        "prices": prices or {},
+        "spam": spam or {},
     }
     return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
 
