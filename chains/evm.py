@@ -128,6 +128,12 @@ class EvmProvider:
             if isinstance(answer, ChainError):
                 return answer.about(chain=self._chain, token=address)
             results.append(answer[0])
+        if all(r.success and not r.data for r in results):
+            return TokenCallFailed(
+                f"{address.partition(':')[0]} has no contract code on {self._chain}",
+                chain=self._chain,
+                token=address,
+            )
         dec, sym, nam, nft = results
         decimals = multicall.decode_decimals(dec.data) if dec.success else None
         if ":" in address:

@@ -10,6 +10,7 @@ Endpoint URLs may carry API keys: messages and logs name endpoints by `Secret.la
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -67,8 +68,10 @@ def upstream_errors(chain: str) -> Iterator[None]:
         if status == 429:
             raise UpstreamRateLimited(f"{chain} node is rate limiting us", chain=chain) from exc
         raise UpstreamError(f"{chain} node answered HTTP {status}", chain=chain) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, bad UTF-8, absurdly nested
         raise UpstreamError(f"{chain} node sent a body that is not JSON", chain=chain) from exc
+    except TimeoutError as exc:  # the overall deadline of one attempt (asyncio.timeout)
+        raise UpstreamTimeout(f"{chain} node timed out", chain=chain) from exc
 
 
 class JsonRpcClient:
@@ -147,10 +150,13 @@ class JsonRpcClient:
     async def _post(self, body: Any, method: str) -> Any:
         content = json.dumps(body, separators=(",", ":")).encode()
         last: UpstreamError | None = None
-        for index in self._endpoint_order():
+        order = self._endpoint_order()
+        for position, index in enumerate(order):
             endpoint = self._endpoints[index]
             try:
-                payload = await self._post_once(endpoint, content, method)
+                payload = await self._post_once(
+                    endpoint, content, method, last=position == len(order) - 1
+                )
             except UpstreamError as exc:
                 self._metrics.upstream_errors.inc(chain=self._chain, code=exc.code)
                 self._failed_at[index] = time.monotonic()
@@ -162,21 +168,31 @@ class JsonRpcClient:
         assert last is not None
         raise last
 
-    async def _post_once(self, endpoint: Secret, content: bytes, method: str) -> Any:
+    async def _post_once(self, endpoint: Secret, content: bytes, method: str, *, last: bool) -> Any:
         self._metrics.upstream_requests.inc(chain=self._chain, method=method)
+        # httpx times each read; the deadline bounds the whole attempt (a node that trickles
+        # one byte every few seconds must not hold every request that joined this read).
         with upstream_errors(self._chain):
-            response = await self._http.post(
-                endpoint.value,
-                content=content,
-                headers={"content-type": "application/json", "accept": "application/json"},
-                timeout=self._timeout,
-            )
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(
+                    endpoint.value,
+                    content=content,
+                    headers={"content-type": "application/json", "accept": "application/json"},
+                    timeout=self._timeout,
+                )
             response.raise_for_status()
             if len(response.content) > _MAX_RESPONSE_BYTES:
                 raise UpstreamError(f"{self._chain} node sent an oversized body", chain=self._chain)
             payload = json.loads(response.content)
-        if isinstance(payload, dict) and _is_node_trouble(payload.get("error"), self._definite):
-            _unwrap(self._chain, payload, None, self._definite)  # raises UpstreamError: fail over
+        items = payload if isinstance(payload, list) else [payload]
+        troubled = [
+            i
+            for i in items
+            if isinstance(i, dict) and _is_node_trouble(i.get("error"), self._definite)
+        ]
+        if troubled and (isinstance(payload, dict) or not last):
+            # Node trouble in any answer (rate limit, missing block): another node may do better.
+            _unwrap(self._chain, troubled[0], None, self._definite)
         return payload
 
     def _endpoint_order(self) -> list[int]:
@@ -212,7 +228,9 @@ def _unwrap(
     if error is not None:
         code = _error_code(error)
         message = error.get("message") if isinstance(error, dict) else None
-        detail = f"JSON-RPC error {code}: {str(message)[:200]}"
+        # The node's own text can name accounts or projects: it goes to the log, not clients.
+        log.info("%s: JSON-RPC error %s: %s", chain, code, str(message)[:200])
+        detail = f"JSON-RPC error {code}"
         if code in _RATE_LIMIT_CODES:
             raise UpstreamRateLimited(f"{chain} node is rate limiting us ({detail})", chain=chain)
         if code in definite:

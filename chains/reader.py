@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
+_UNKNOWN_DECIMALS_TTL = 60
 BalanceOutcome = BalanceReading | ChainError
 TokenOutcome = TokenMeta | ChainError
 
@@ -192,19 +193,23 @@ class ChainReader:
     async def _store(
         self, balances: Sequence[BalanceOutcome], tokens: Sequence[TokenOutcome]
     ) -> None:
-        # Errors are never cached: the next caller asks the chain again.
+        # Errors are never cached: the next caller asks the chain again. Metadata without
+        # decimals is kept briefly only, in case the contract is deployed or upgraded.
         readings = {
             codec.balance_key(r.key): codec.encode_reading(r)
             for r in balances
             if isinstance(r, BalanceReading)
         }
-        metas = {
-            codec.token_key(m.chain, m.address): codec.encode_token(m)
-            for m in tokens
-            if isinstance(m, TokenMeta)
-        }
+        metas = [m for m in tokens if isinstance(m, TokenMeta)]
+        complete = {_token_key(m): codec.encode_token(m) for m in metas if m.decimals is not None}
+        partial = {_token_key(m): codec.encode_token(m) for m in metas if m.decimals is None}
         await self._cache.set_many(readings, self._config.retention)
-        await self._cache.set_many(metas, self._config.metadata_ttl)
+        await self._cache.set_many(complete, self._config.metadata_ttl)
+        await self._cache.set_many(partial, _UNKNOWN_DECIMALS_TTL)
+
+
+def _token_key(meta: TokenMeta) -> str:
+    return codec.token_key(meta.chain, meta.address)
 
 
 def _claim(

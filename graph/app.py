@@ -31,6 +31,7 @@ from chains.redis_cache import RedisCache
 from chains.registry import ChainRegistry, build_price_reader, build_registry
 from chains.spam import SpamPolicy
 from graph.context import Context
+from graph.limits import BodySizeLimit
 from graph.schema import build_schema
 from loaders.context import build_loaders
 from resolvers.scope import RequestScope
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", _metrics, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BodySizeLimit)
     app.add_middleware(RequestIdMiddleware)
     return app
 

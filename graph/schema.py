@@ -93,8 +93,8 @@ class Query:
     @strawberry.field(
         description=(
             "Many balances in one call, in the order asked. A failed pair is null with an error at "
-            "its index; the others are served. More pairs than the limit (default 100) is a "
-            "COST_LIMIT_EXCEEDED error."
+            "its index; the others are served. More pairs than the limit (default 100), or a bad "
+            "maxAge, makes the whole field null with one error; sibling fields are unaffected."
         )
     )
     async def balances(
@@ -103,7 +103,7 @@ class Query:
         pairs: Annotated[list[BalanceKeyInput], strawberry.argument(description="The lookups.")],
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
-    ) -> list[Balance | None]:
+    ) -> list[Balance | None] | None:
         outcomes = await balance_resolvers.balance_pairs(
             info.context.scope,
             [balance_resolvers.PairInput(p.account, p.chain, p.token) for p in pairs],

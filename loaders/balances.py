@@ -44,10 +44,16 @@ class BalanceLoader:
             *(
                 self._registry.get(chain).reader.balances([requests[i] for i in indexes])
                 for chain, indexes in by_chain.items()
-            )
+            ),
+            return_exceptions=True,  # a bug met on one chain must not take the others down
         )
-        outcomes: list[BalanceReading | ChainError] = [None] * len(requests)  # type: ignore[list-item]
-        for indexes, (readings, metas) in zip(by_chain.values(), answers, strict=True):
+        outcomes: list[BalanceReading | BaseException] = [None] * len(requests)  # type: ignore[list-item]
+        for indexes, answer in zip(by_chain.values(), answers, strict=True):
+            if isinstance(answer, BaseException):
+                for index in indexes:
+                    outcomes[index] = answer
+                continue
+            readings, metas = answer
             for meta in metas.values():
                 self._tokens.prime(meta)
             for index, reading in zip(indexes, readings, strict=True):
@@ -57,6 +63,7 @@ class BalanceLoader:
 
 
 def _outcome(value: BalanceReading | BaseException) -> BalanceReading | ChainError:
+    """Readings and expected errors are values; anything else is a bug and is raised."""
     if isinstance(value, BalanceReading | ChainError):
         return value
     raise value

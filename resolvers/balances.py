@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from chains.amounts import scale_amount
 from chains.errors import (
+    ChainError,
     CostLimitExceeded,
     ServiceError,
+    TokenCallFailed,
     TokenMetadataUnavailable,
-    UpstreamError,
 )
 from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
 from chains.reader import BalanceRequest, Freshness
@@ -38,6 +39,8 @@ class BalanceRow:
     reading: BalanceReading
     token: TokenMeta
     spam: bool = False
+    token_error: ChainError | None = None
+    """Why the metadata is unknown, when reading it failed (e.g. a retryable timeout)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ async def account_balances(
 def amount(row: BalanceRow) -> Decimal:
     """The exact decimal amount; raises `TokenMetadataUnavailable` when decimals are unknown."""
     key = row.reading.key
+    if row.token.decimals is None and row.token_error is not None:
+        raise row.token_error.about(chain=key.chain, account=key.account, token=key.token)
     if row.token.decimals is None:
         raise TokenMetadataUnavailable(
             f"decimals of {key.token} on {key.chain} are unknown, so the amount cannot be "
@@ -167,13 +172,13 @@ async def _with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> l
     rows: list[BalanceRow] = []
     for reading, loaded in zip(readings, metas, strict=True):
         key = reading.key
-        meta = (
-            loaded
-            if isinstance(loaded, TokenMeta)
-            else TokenMeta(key.chain, key.token, TokenStandard.ERC20, None, None, None)
-        )
+        if isinstance(loaded, TokenMeta):
+            meta, error = loaded, None
+        else:
+            standard = TokenStandard.ERC1155 if ":" in key.token else TokenStandard.ERC20
+            meta, error = TokenMeta(key.chain, key.token, standard, None, None, None), loaded
         listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
-        rows.append(BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed)))
+        rows.append(BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error))
     return rows
 
 
@@ -189,13 +194,19 @@ def _chains(
     if wanted is None:
         canonical_account(scope, address)  # an address no family accepts is one clear error
         return [c for c in scope.registry if _accepts(c, address)]
-    chains: list[Chain] = []
-    for chain_id in dict.fromkeys(wanted):
+    if len(wanted) > len(scope.registry) + 10:
+        raise CostLimitExceeded(
+            f"chains lists {len(wanted)} ids but this service knows {len(scope.registry)}"
+        )
+    chains: dict[str, Chain] = {}  # by canonical id: "Base" and "base" are one chain
+    for chain_id in wanted:
         try:
-            chains.append(scope.registry.get(chain_id))
+            chain = scope.registry.get(chain_id)
         except ServiceError as exc:
             errors.append(exc)
-    return chains
+            continue
+        chains.setdefault(chain.id, chain)
+    return list(chains.values())
 
 
 def _tokens(chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceError]) -> list[str]:
@@ -219,16 +230,16 @@ def _accepts(chain: Chain, address: str) -> bool:
 
 
 def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
-    """Node trouble is one error per chain (without a token); token failures stay per token."""
+    """A failure of a chain's round (node trouble, no Multicall3) is one error naming the
+    chain, without a token or account; failures of one token stay per token."""
     collapsed: list[ServiceError] = []
-    seen_chains: set[str | None] = set()
+    seen: set[tuple[str | None, str]] = set()
     for error in errors:
-        if isinstance(error, UpstreamError):
-            if error.chain not in seen_chains:
-                seen_chains.add(error.chain)
-                collapsed.append(type(error)(error.message, chain=error.chain))
-        else:
+        if isinstance(error, TokenCallFailed | TokenMetadataUnavailable):
             collapsed.append(error)
+        elif (error.chain, error.code) not in seen:
+            seen.add((error.chain, error.code))
+            collapsed.append(type(error)(error.message, chain=error.chain))
     return collapsed
 
 

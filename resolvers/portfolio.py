@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from chains.errors import ServiceError, TokenCallFailed, UpstreamError
+from chains.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
 from resolvers.balances import Selection, account_balances
 from resolvers.scope import RequestScope
 from resolvers.values import dust_filter
@@ -44,10 +44,15 @@ async def portfolio(
     held = await account_balances(scope, address, selection, max_age, force_refresh)
     kept, price_errors = await dust_filter(scope, held.rows, selection)
     everything, _ = await dust_filter(scope, held.rows, Selection(min_value_usd=Decimal(0)))
+    token_failures = (TokenCallFailed, TokenMetadataUnavailable)
     failed = sorted(
-        {e.chain for e in held.errors if isinstance(e, UpstreamError) and e.chain is not None}
+        {
+            e.chain
+            for e in held.errors
+            if isinstance(e, ChainError) and not isinstance(e, token_failures) and e.chain
+        }
     )
-    unreadable = any(isinstance(e, TokenCallFailed) for e in held.errors)
+    unreadable = any(isinstance(e, token_failures) for e in held.errors)
     unpriced = sum(1 for v in everything if v.value_usd is None)
     totals: dict[str, Decimal] = {}
     for item in kept:
