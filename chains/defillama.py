@@ -25,6 +25,7 @@ from chains.prices import PriceKey, Quote
 
 DEFAULT_BASE_URL = "https://coins.llama.fi"
 _COINS_PER_REQUEST = 100  # keeps the URL well under common 8 KB limits
+_MAX_PRICE = Decimal(10) ** 15  # USD per token; anything above is garbage, not a price
 
 
 class DefiLlamaPrices:
@@ -94,7 +95,7 @@ def _quote(entry: Any, source: str) -> Quote | None:
     if isinstance(price, bool) or not isinstance(price, Decimal | int):
         return None
     usd = Decimal(price)
-    if not usd.is_finite() or usd < 0:
+    if not usd.is_finite() or not 0 <= usd < _MAX_PRICE:
         return None
     if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 < stamp < 253_402_300_800:
         return None

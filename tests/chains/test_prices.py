@@ -1,0 +1,149 @@
+"""Price sources: DefiLlama's coins API (spec-shaped fake), static prices, ordering, caching."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from chains.cache import MemoryCache
+from chains.defillama import DefiLlamaPrices
+from chains.errors import PriceUnavailable
+from chains.metrics import Metrics
+from chains.prices import PriceChain, PriceKey, PriceReader, Quote, StaticPrices
+
+USDC = PriceKey("ethereum", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
+ETH = PriceKey("ethereum", "native")
+NFT = PriceKey("ethereum", "0x5Af0D9827E0c53E4799BB226655A1de152A425a5:7")
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def coin_id(key: PriceKey) -> str | None:
+    if key.token == "native":
+        return "coingecko:ethereum"
+    return None if ":" in key.token else f"{key.chain}:{key.token}"
+
+
+class Llama:
+    """coins.llama.fi: `/prices/current/{ids}` -> `{"coins": {id: {...}}}` (raw JSON text)."""
+
+    def __init__(self, entries: dict[str, str], status: int = 200, body: bytes | None = None):
+        self.entries, self.status, self.body = entries, status, body
+        self.paths: list[str] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        if self.status != 200 or self.body is not None:
+            return httpx.Response(self.status, content=self.body or b"{}")
+        asked = request.url.path.removeprefix("/prices/current/").split(",")
+        found = [f'"{c}": {self.entries[c.lower()]}' for c in asked if c.lower() in self.entries]
+        return httpx.Response(200, content=('{"coins": {' + ", ".join(found) + "}}").encode())
+
+
+def entry(price: str, stamp: int = 1_763_800_000, symbol: str = "X") -> str:
+    return json.dumps({"symbol": symbol, "timestamp": stamp, "confidence": 0.99}).replace(
+        "{", '{"price": ' + price + ", ", 1
+    )
+
+
+async def quotes(llama: Llama, keys: list[PriceKey]) -> tuple[dict[PriceKey, Quote], Metrics]:
+    metrics = Metrics()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(llama.handler)) as http:
+        source = DefiLlamaPrices(http, metrics, coin_id, base_url="https://coins.example")
+        return await source.quotes(keys), metrics
+
+
+async def test_one_request_prices_every_coin_exactly() -> None:
+    llama = Llama(
+        {
+            f"ethereum:{USDC.token.lower()}": entry("0.999830000000000001"),
+            "coingecko:ethereum": entry("3000.25"),
+        }
+    )
+    found, metrics = await quotes(llama, [USDC, ETH, NFT])
+    assert found[USDC].usd == Decimal("0.999830000000000001")  # no float on the way
+    assert found[ETH].usd == Decimal("3000.25")
+    assert found[ETH].quoted_at == datetime.fromtimestamp(1_763_800_000, UTC)
+    assert NFT not in found  # no coin id: unpriced, not asked
+    assert len(llama.paths) == 1 and metrics.upstream_requests.total(chain="defillama") == 1
+
+
+async def test_many_coins_are_split_into_a_few_requests() -> None:
+    keys = [PriceKey("ethereum", f"0x{i:040x}") for i in range(250)]
+    llama = Llama({f"ethereum:0x{i:040x}": entry(str(i)) for i in range(250)})
+    found, _ = await quotes(llama, keys)
+    assert len(llama.paths) == 3 and len(found) == 250
+    assert found[keys[249]].usd == Decimal(249)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ['"1.5"', "-1", "true", "null", "1e999999"],
+)
+async def test_malformed_entries_are_unpriced_not_guessed(bad: str) -> None:
+    llama = Llama({f"ethereum:{USDC.token.lower()}": entry(bad), "coingecko:ethereum": entry("2")})
+    found, _ = await quotes(llama, [USDC, ETH])
+    assert USDC not in found and found[ETH].usd == Decimal(2)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(429, b""), (502, b"bad gateway"), (200, b"<html>"), (200, b"[]")]
+)
+async def test_a_failing_api_is_price_unavailable(status: int, body: bytes) -> None:
+    with pytest.raises(PriceUnavailable):
+        await quotes(Llama({}, status=status, body=body), [USDC])
+
+
+class Counting:
+    name = "counting"
+
+    def __init__(self, prices: dict[PriceKey, str], fail: bool = False) -> None:
+        self.prices, self.fail = prices, fail
+        self.asked: list[list[PriceKey]] = []
+
+    async def quotes(self, keys: list[PriceKey]) -> dict[PriceKey, Quote]:  # type: ignore[override]
+        self.asked.append(list(keys))
+        if self.fail:
+            raise PriceUnavailable("counting source is down")
+        return {k: Quote(Decimal(self.prices[k]), NOW, self.name) for k in keys if k in self.prices}
+
+
+async def test_sources_are_tried_in_order_for_what_is_still_unpriced() -> None:
+    static = StaticPrices({ETH: Decimal("3000")}, lambda: NOW)
+    second = Counting({USDC: "1.0001", ETH: "9999"})
+    found = await PriceChain([static, second]).quotes([ETH, USDC, NFT])
+    assert found[ETH] == Quote(Decimal("3000"), NOW, "static")
+    assert found[USDC] == Quote(Decimal("1.0001"), NOW, "counting")
+    assert NFT not in found and second.asked == [[USDC, NFT]]
+
+
+async def test_a_failed_source_makes_only_its_leftovers_unavailable() -> None:
+    static = StaticPrices({ETH: Decimal("3000")}, lambda: NOW)
+    found = await PriceChain([static, Counting({}, fail=True)]).quotes([ETH, USDC])
+    assert isinstance(found[ETH], Quote)
+    error = found[USDC]
+    assert isinstance(error, PriceUnavailable) and error.retryable
+
+
+async def test_reader_caches_quotes_and_unpriced_but_not_failures() -> None:
+    source = Counting({ETH: "3000"})
+    reader = PriceReader(PriceChain([source]), MemoryCache(), ttl=60)
+    first = await reader.prices([ETH, NFT])
+    again = await reader.prices([ETH, NFT, ETH])
+    assert first == [Quote(Decimal("3000"), NOW, "counting"), None]
+    assert again == [first[0], None, first[0]] and len(source.asked) == 1
+    failing = Counting({}, fail=True)
+    broken = PriceReader(PriceChain([failing]), MemoryCache(), ttl=60)
+    outcome: Callable[[], Any] = lambda: broken.prices([USDC])  # noqa: E731
+    assert isinstance((await outcome())[0], PriceUnavailable)
+    assert isinstance((await outcome())[0], PriceUnavailable) and len(failing.asked) == 2
+
+
+async def test_no_sources_means_no_prices_and_no_work() -> None:
+    reader = PriceReader(PriceChain([]), MemoryCache(), ttl=60)
+    assert not reader.enabled and await reader.prices([ETH]) == [None]
