@@ -60,24 +60,36 @@ def chain_with(**lines: str) -> str:
 # --- the shipped configuration ----------------------------------------------------------
 
 
-def test_shipped_config_loads_ethereum_and_base() -> None:
+def test_shipped_config_covers_seven_chains_of_three_families() -> None:
     settings = load_settings(environ={})
     raw = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
-    assert set(settings.chains) == {"ethereum", "base"}
+    assert list(settings.chains) == [
+        "ethereum",
+        "base",
+        "arbitrum",
+        "optimism",
+        "polygon",
+        "starknet",
+        "bitcoin",
+    ]
     assert settings.source == DEFAULT_CONFIG.resolve()
     assert settings.cache.redis_url is None
+    assert settings.prices.sources == ("defillama",)
     for chain_id, chain in settings.chains.items():
         table = raw["chains"][chain_id]
         assert chain.id == chain_id
-        assert chain.family is ChainFamily.EVM
-        assert chain.chain_id == table["chain_id"]
+        assert chain.family.value == table["family"]
         assert [s.value for s in chain.rpc_urls] == table["rpc_urls"]
-        assert chain.multicall3 == MULTICALL3_ADDRESS
-        assert chain.native.decimals == 18
-        assert chain.token_list == (DEFAULT_CONFIG.parent / table["tokens"]).resolve()
+        assert chain.native.price_id is not None
+        if chain.family is ChainFamily.EVM:
+            assert chain.chain_id == table["chain_id"]
+            assert chain.multicall3 == MULTICALL3_ADDRESS
+            assert chain.token_list == (DEFAULT_CONFIG.parent / table["tokens"]).resolve()
     assert settings.chains["ethereum"].chain_id == 1
     assert settings.chains["base"].chain_id == 8453
+    assert settings.chains["starknet"].native.contract is not None
+    assert settings.chains["bitcoin"].native.decimals == 8
 
 
 @pytest.mark.parametrize(("chain_id", "count"), [("ethereum", 8), ("base", 5)])
