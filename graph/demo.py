@@ -1,9 +1,11 @@
-"""`balance-graph demo`: a local anvil devnet with sample tokens, served with no internet."""
+"""`balance-graph demo`: two local anvil chains with sample tokens and static USD prices,
+served with no internet and no RPC key."""
 
 from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import uvicorn
@@ -15,64 +17,85 @@ from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import create_app
 from graph.logs import log_config
 
-DEMO_CHAIN_ID = 31337
+DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}
+DEMO_PRICES = {"native": "3000.25", "USDC": "0.9998", "WETH": "3000.25"}  # MKR left unpriced
 
 
-def write_demo_config(workdir: Path, rpc_url: str, deployment: SampleDeployment) -> Path:
-    """A config with one `devnet` chain and the sample token list; returns its path."""
+def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployment]]) -> Path:
+    """A config with one chain per (id -> (rpc url, deployment)) and static prices."""
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "tokenlist.json").write_text(
-        json.dumps(deployment.token_list(DEMO_CHAIN_ID), indent=2), encoding="utf-8"
-    )
+    lines = [
+        "# Written by `balance-graph demo`: local anvil chains, static prices.",
+        "[prices]",
+        'sources = ["static"]',
+        "[prices.static]",
+    ]
+    tables: list[str] = []
+    for chain_id, (url, deployment) in chains.items():
+        numeric = DEMO_CHAINS[chain_id]
+        lines.append(f'"{chain_id}:native" = "{DEMO_PRICES["native"]}"')
+        for symbol in ("USDC", "WETH"):
+            lines.append(
+                f'"{chain_id}:{deployment.token(symbol).address}" = "{DEMO_PRICES[symbol]}"'
+            )
+        token_list = workdir / f"{chain_id}-tokens.json"
+        token_list.write_text(
+            json.dumps(deployment.token_list(numeric), indent=2), encoding="utf-8"
+        )
+        tables += [
+            f"[chains.{chain_id}]",
+            f'name = "Local {chain_id} (anvil, chain id {numeric})"',
+            'family = "evm"',
+            f"chain_id = {numeric}",
+            f'rpc_urls = ["{url}"]',
+            'native = { symbol = "ETH", name = "Ether", decimals = 18 }',
+            f'tokens = "{token_list.name}"',
+        ]
     config = workdir / "config.toml"
-    config.write_text(
-        "# Written by `balance-graph demo`: a local anvil devnet.\n"
-        "[chains.devnet]\n"
-        'name = "Local devnet (anvil)"\n'
-        'family = "evm"\n'
-        f"chain_id = {DEMO_CHAIN_ID}\n"
-        f'rpc_urls = ["{rpc_url}"]\n'
-        'native = { symbol = "ETH", name = "Ether", decimals = 18 }\n'
-        'tokens = "tokenlist.json"\n',
-        encoding="utf-8",
-    )
+    config.write_text("\n".join([*lines, *tables]) + "\n", encoding="utf-8")
     return config
 
 
-def example_queries(holder: str, deployment: SampleDeployment) -> str:
-    usdc = deployment.token("USDC").address
+def example_queries(holder: str, usdc: str) -> str:
     return f"""
-Two queries to paste into GraphiQL:
+Example queries (paste into GraphiQL):
 
   {{
     account(address: "{holder.lower()}") {{
       address
-      balances {{
-        chain rawAmount amount blockNumber lastUpdated
-        token {{ symbol decimals address }}
+      balances(minValueUsd: "0") {{
+        chain rawAmount amount valueUsd blockNumber lastUpdated
+        token {{ symbol decimals address priceUsd }}
       }}
+      portfolio {{ totalUsd complete unpricedCount failedChains byChain {{ chain totalUsd }} }}
     }}
   }}
 
   {{
     balances(pairs: [
       {{ account: "{holder}", chain: "devnet", token: "{usdc}" }}
-      {{ account: "{holder}", chain: "devnet", token: "native" }}
+      {{ account: "{holder}", chain: "devnet-l2", token: "native" }}
       {{ account: "not-an-address", chain: "devnet", token: "native" }}
-    ]) {{ rawAmount amount token {{ symbol }} }}
+    ]) {{ chain rawAmount amount token {{ symbol }} }}
   }}
 """
 
 
 def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> int:
-    with Anvil(chain_id=DEMO_CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
-        holders = chain.accounts()[1:4]
-        deployment = deploy_sample_tokens(chain, holders)
-        config = write_demo_config(workdir.resolve(), anvil.url, deployment)
-        print(f"devnet: anvil at {anvil.url} (chain id {DEMO_CHAIN_ID}); config {config}")
+    with ExitStack() as stack:
+        chains: dict[str, tuple[str, SampleDeployment]] = {}
+        holders: list[str] = []
+        for chain_id, numeric in DEMO_CHAINS.items():
+            anvil = stack.enter_context(Anvil(chain_id=numeric))
+            chain = stack.enter_context(DevChain(anvil.url))
+            holders = chain.accounts()[1:4]
+            chains[chain_id] = (anvil.url, deploy_sample_tokens(chain, holders))
+            print(f"{chain_id}: anvil at {anvil.url} (chain id {numeric})")
+        config = write_demo_config(workdir.resolve(), chains)
+        print(f"config: {config}")
         print(f"holders: {', '.join(holders)}")
-        print(example_queries(holders[0], deployment))
-        print(f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and the devnet)")
+        print(example_queries(holders[0], chains["devnet"][1].token("USDC").address))
+        print(f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and both chains)")
         settings = load_settings(config, os.environ)
         uvicorn.run(
             create_app(settings),
