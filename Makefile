@@ -47,6 +47,7 @@ schema: $(PY_STAMP)
 
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.balances
+	$(VENV)/bin/python -m bench.accounts
 
 clean:
 	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache
