@@ -89,8 +89,14 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI app; without `settings`, read the file named by `BALANCE_GRAPH_CONFIG`."""
+def create_app(
+    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """The ASGI app; without `settings`, read the file named by `BALANCE_GRAPH_CONFIG`.
+
+    `transport` replaces the network under the shared HTTP client (tests route hosts that
+    cannot run here, such as Esplora or a Starknet node, to spec-shaped fakes).
+    """
     if settings is None:
         path = os.environ.get("BALANCE_GRAPH_CONFIG")
         settings = load_settings(Path(path) if path else None, os.environ)
@@ -103,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             timeout=httpx.Timeout(10.0, connect=3.0),
             follow_redirects=False,
+            transport=transport,
         )
         cache = ResilientCache(
             _cache_backend(resolved), "redis" if resolved.cache.redis_url else "memory"

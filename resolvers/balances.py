@@ -6,6 +6,7 @@ turns each error into a GraphQL error at the right path while the good items are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,11 +19,13 @@ from chains.errors import (
     TokenCallFailed,
     TokenMetadataUnavailable,
 )
-from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
+from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
 from chains.reader import BalanceRequest, Freshness
 from chains.registry import Chain
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
 from resolvers.scope import RequestScope
+
+_EVM_SHAPED = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,9 @@ def _tokens(chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceErro
 
 
 def _accepts(chain: Chain, address: str) -> bool:
+    """Whether `address` is read on `chain` when the caller names no chains."""
+    if chain.config.family is ChainFamily.STARKNET and _EVM_SHAPED.fullmatch(address.strip()):
+        return False  # a valid felt too, but an EVM address is never meant as a Starknet one
     try:
         chain.provider.normalize_account(address)
     except ServiceError:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -178,8 +179,10 @@ class Api:
         return self.services.metrics.upstream_requests.total(chain=chain)
 
 
-def serve(settings: Settings) -> Iterator[Api]:
-    with TestClient(create_app(settings)) as client:
+def serve(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> Iterator[Api]:
+    with TestClient(create_app(settings, transport=transport)) as client:
         yield Api(client)
 
 

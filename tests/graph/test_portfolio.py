@@ -226,3 +226,21 @@ def test_mixed_failures_in_one_query(tmp_path: Path, devnet: Devnet) -> None:
         assert down_error["extensions"]["chain"] == "down"
         assert set(codes) == {"INVALID_ADDRESS", "UPSTREAM_PROVIDER_ERROR"}
         assert api.upstream("devnet") == 1
+
+
+def test_unlisted_nfts_are_detected_in_the_same_multicall(
+    api: Api, devnet: Devnet, collectibles: dict[str, str]
+) -> None:
+    multi = f"{collectibles['multi'].lower()}:7"
+    body = api.query(
+        ROWS.replace("priceUsd priceUpdatedAt", ""),
+        {"a": devnet.holder, "t": [collectibles["nft"], multi]},
+    )
+    got = {
+        r["token"]["symbol"] or r["token"]["standard"]: r
+        for r in body["data"]["account"]["balances"]
+    }
+    assert got["DPUNK"]["token"]["standard"] == "ERC721"  # found by supportsInterface
+    assert got["DPUNK"]["token"]["decimals"] == 0 and got["DPUNK"]["amount"] == "2"
+    assert got["ERC1155"]["rawAmount"] == "5" and got["ERC1155"]["token"]["tokenId"] == "7"
+    assert api.upstream() == 1  # both balances and both tokens' metadata: one aggregate3
