@@ -14,15 +14,16 @@ import asyncio
 import json
 import logging
 import re
-import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
 from chains.btc_address import NETWORKS, normalize_bitcoin_address
+from chains.clock import utcnow
 from chains.config import ChainConfig, Secret
+from chains.endpoints import Endpoints
 from chains.errors import ChainError, InvalidAddress, UpstreamError
 from chains.jsonrpc import upstream_errors
 from chains.metrics import Metrics
@@ -51,10 +52,6 @@ _STATS_FIELDS = (
 )
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class BitcoinProvider:
     """`ChainProvider` for Bitcoin over Esplora: native balances with their mempool delta."""
 
@@ -79,14 +76,12 @@ class BitcoinProvider:
             raise ValueError(f"{config.id}: concurrency must be at least 1")
         self._config = config
         self._chain = config.id
-        self._endpoints = tuple(config.rpc_urls)
+        self._endpoints = Endpoints(config.id, config.rpc_urls, metrics, cooldown)
         self._http = http
         self._metrics = metrics
         self._network = network
         self._semaphore = asyncio.Semaphore(concurrency)
         self._clock = clock
-        self._cooldown = cooldown
-        self._failed_at: dict[int, float] = {}
 
     def normalize_account(self, text: str) -> str:
         return normalize_bitcoin_address(text, self._network)
@@ -162,21 +157,14 @@ class BitcoinProvider:
 
     async def _get(self, path: str, method: str, parse: Callable[[bytes], _T], *, what: str) -> _T:
         """`parse` of the first good answer, failing over on node trouble (`UpstreamError`)."""
-        last: UpstreamError | None = None
-        for index in self._endpoint_order():
-            endpoint = self._endpoints[index]
-            try:
-                result = parse(await self._get_once(endpoint, path, method, what))
-            except UpstreamError as exc:
-                self._metrics.upstream_errors.inc(chain=self._chain, code=exc.code)
-                self._failed_at[index] = time.monotonic()
-                log.warning("%s: endpoint %s failed: %s", self._chain, endpoint.label, exc.message)
-                last = exc
-                continue
-            self._failed_at.pop(index, None)
-            return result
-        assert last is not None
-        raise last
+        return await self._endpoints.first_answer(
+            lambda endpoint, _last: self._get_parsed(endpoint, path, method, parse, what)
+        )
+
+    async def _get_parsed(
+        self, endpoint: Secret, path: str, method: str, parse: Callable[[bytes], _T], what: str
+    ) -> _T:
+        return parse(await self._get_once(endpoint, path, method, what))
 
     async def _get_once(self, endpoint: Secret, path: str, method: str, what: str) -> bytes:
         self._metrics.upstream_requests.inc(chain=self._chain, method=method)
@@ -226,10 +214,3 @@ class BitcoinProvider:
         return UpstreamError(
             f"{self._chain} node sent a malformed Esplora answer ({detail})", chain=self._chain
         )
-
-    def _endpoint_order(self) -> list[int]:
-        """Healthy endpoints in configured order, then cooling-down ones (oldest failure first)."""
-        now = time.monotonic()
-        cooling = {i: t for i, t in self._failed_at.items() if now - t < self._cooldown}
-        healthy = [i for i in range(len(self._endpoints)) if i not in cooling]
-        return healthy + sorted(cooling, key=cooling.__getitem__)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chains import multicall
 from chains.addresses import checksum_evm_address, normalize_evm_token
+from chains.clock import utcnow
 from chains.config import ChainConfig
 from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
@@ -43,17 +44,13 @@ class _Round:
     results: list[CallResult]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class EvmProvider:
     """`ChainProvider` for EVM chains."""
 
     family = ChainFamily.EVM
 
     def __init__(
-        self, config: ChainConfig, rpc: JsonRpcClient, clock: Callable[[], datetime] = _utcnow
+        self, config: ChainConfig, rpc: JsonRpcClient, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self._chain = config.id
         self._multicall3 = config.multicall3

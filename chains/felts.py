@@ -15,6 +15,8 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from chains.text import printable
+
 FELT_PRIME = 2**251 + 17 * 2**192 + 1
 ADDRESS_BOUND = 2**251
 """Contract addresses are below 2**251 (Starknet's address domain)."""
@@ -73,7 +75,7 @@ def decode_short_string(felts: Sequence[int]) -> str | None:
     if len(felts) != 1 or felts[0] >= 2 ** (8 * _WORD_BYTES):
         return None
     value = felts[0]
-    return _printable(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+    return printable(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
 def decode_byte_array(felts: Sequence[int]) -> str | None:
@@ -86,15 +88,4 @@ def decode_byte_array(felts: Sequence[int]) -> str | None:
     if any(word >= 2 ** (8 * _WORD_BYTES) for word in full) or pending >= 2 ** (8 * pending_len):
         return None
     raw = b"".join(word.to_bytes(_WORD_BYTES, "big") for word in full)
-    return _printable(raw + pending.to_bytes(pending_len, "big"))
-
-
-def _printable(raw: bytes) -> str | None:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    text = text.strip("\0").strip()
-    if not text or any(not ch.isprintable() for ch in text):
-        return None
-    return text
+    return printable(raw + pending.to_bytes(pending_len, "big"))

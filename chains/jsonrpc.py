@@ -14,7 +14,6 @@ import asyncio
 import itertools
 import json
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 
 from chains.config import Secret
+from chains.endpoints import Endpoints
 from chains.errors import (
     ChainError,
     UpstreamError,
@@ -88,15 +88,11 @@ class JsonRpcClient:
         cooldown: float = 30.0,
         definite_codes: frozenset[int] = frozenset(),
     ) -> None:
-        if not endpoints:
-            raise ValueError(f"{chain}: at least one endpoint is required")
         self._chain = chain
-        self._endpoints = tuple(endpoints)
+        self._endpoints = Endpoints(chain, endpoints, metrics, cooldown)
         self._http = http
         self._metrics = metrics
         self._timeout = timeout
-        self._cooldown = cooldown
-        self._failed_at: dict[int, float] = {}
         # Codes a chain family defines as the chain's answer (e.g. Starknet's CONTRACT_ERROR).
         self._definite = _DEFINITE_CODES | definite_codes
         self._ids = itertools.count(1)
@@ -149,24 +145,9 @@ class JsonRpcClient:
 
     async def _post(self, body: Any, method: str) -> Any:
         content = json.dumps(body, separators=(",", ":")).encode()
-        last: UpstreamError | None = None
-        order = self._endpoint_order()
-        for position, index in enumerate(order):
-            endpoint = self._endpoints[index]
-            try:
-                payload = await self._post_once(
-                    endpoint, content, method, last=position == len(order) - 1
-                )
-            except UpstreamError as exc:
-                self._metrics.upstream_errors.inc(chain=self._chain, code=exc.code)
-                self._failed_at[index] = time.monotonic()
-                log.warning("%s: endpoint %s failed: %s", self._chain, endpoint.label, exc.message)
-                last = exc
-                continue
-            self._failed_at.pop(index, None)
-            return payload
-        assert last is not None
-        raise last
+        return await self._endpoints.first_answer(
+            lambda endpoint, last: self._post_once(endpoint, content, method, last=last)
+        )
 
     async def _post_once(self, endpoint: Secret, content: bytes, method: str, *, last: bool) -> Any:
         self._metrics.upstream_requests.inc(chain=self._chain, method=method)
@@ -194,13 +175,6 @@ class JsonRpcClient:
             # Node trouble in any answer (rate limit, missing block): another node may do better.
             _unwrap(self._chain, troubled[0], None, self._definite)
         return payload
-
-    def _endpoint_order(self) -> list[int]:
-        """Healthy endpoints in configured order, then cooling-down ones (oldest failure first)."""
-        now = time.monotonic()
-        cooling = {i: t for i, t in self._failed_at.items() if now - t < self._cooldown}
-        healthy = [i for i in range(len(self._endpoints)) if i not in cooling]
-        return healthy + sorted(cooling, key=cooling.__getitem__)
 
 
 def _as_object(chain: str, payload: Any) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
+from chains.text import printable
+
 _WORD = 32
 
 
@@ -120,20 +122,9 @@ def decode_decimals(data: bytes) -> int | None:
 def decode_text(data: bytes) -> str | None:
     """`symbol()`/`name()`: an ABI `string`, or a `bytes32` as old tokens like MKR return."""
     if len(data) == _WORD:
-        return _printable(data.rstrip(b"\0"))
+        return printable(data.rstrip(b"\0"))
     try:
         (text,) = decode(["bytes"], data)  # a string's bytes; decoded as UTF-8 below
     except (DecodingError, ValueError, OverflowError):
         return None
-    return _printable(bytes(text))
-
-
-def _printable(raw: bytes) -> str | None:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    text = text.strip("\0").strip()
-    if not text or any(not ch.isprintable() for ch in text):
-        return None
-    return text
+    return printable(bytes(text))

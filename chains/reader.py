@@ -13,11 +13,12 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from chains import codec
 from chains.cache import Cache
+from chains.clock import utcnow
 from chains.config import CacheConfig
 from chains.errors import ChainError
 from chains.metrics import Metrics
@@ -48,10 +49,6 @@ class BalanceRequest:
     freshness: Freshness
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class ChainReader:
     """Reads balances and token metadata of one chain through the shared cache."""
 
@@ -63,7 +60,7 @@ class ChainReader:
         cache: Cache,
         cache_config: CacheConfig,
         metrics: Metrics,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chain = chain
         self._provider = provider

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
@@ -12,6 +11,7 @@ import httpx
 
 from chains.bitcoin import BitcoinProvider
 from chains.cache import Cache
+from chains.clock import utcnow
 from chains.config import ChainConfig, ConfigError, Settings
 from chains.defillama import DefiLlamaPrices
 from chains.errors import InvalidAddress, ServiceError, UnsupportedChain
@@ -111,7 +111,7 @@ def build_price_reader(
     sources: list[PriceSource] = []
     for name in settings.prices.sources:
         if name == "static":
-            sources.append(StaticPrices(_static_prices(settings, registry), _utcnow))
+            sources.append(StaticPrices(_static_prices(settings, registry), utcnow))
         elif name == "defillama":
             sources.append(
                 DefiLlamaPrices(
@@ -144,7 +144,3 @@ def _coin_id(registry: ChainRegistry, key: PriceKey) -> str | None:
     if ":" in key.token:  # an ERC-1155 id: no market price
         return None
     return f"{chain.config.price_chain or chain.id}:{key.token}"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)

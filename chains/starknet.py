@@ -21,10 +21,11 @@ import asyncio
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chains import felts
+from chains.clock import utcnow
 from chains.config import ChainConfig
 from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
 from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
@@ -93,10 +94,6 @@ class _Round:
     answers: list[_Answer]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class StarknetProvider:
     """`ChainProvider` for Starknet: ERC-20 `balanceOf` / metadata views over JSON-RPC batches."""
 
@@ -106,7 +103,7 @@ class StarknetProvider:
         self,
         config: ChainConfig,
         rpc: JsonRpcClient,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         *,
         native_contract: str = STRK_ADDRESS,
     ) -> None:

@@ -365,7 +365,7 @@ async def test_every_endpoint_dead_raises_upstream_error_without_secrets(
             await rpc.call("eth_blockNumber", [])
     assert type(info.value) is UpstreamError
     assert_no_secret(info.value)
-    ours = [r.getMessage() for r in caplog.records if r.name == "chains.jsonrpc"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "chains.endpoints"]
     assert len(ours) == 2  # each failed endpoint is logged ...
     assert all(SECRET not in m and "http://127.0.0.1/" in m for m in ours)  # ... by its label
 
