@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
 from chains.cache import Cache, MemoryCache, ResilientCache
 from chains.config import Settings, load_settings
@@ -31,6 +30,7 @@ from chains.redis_cache import RedisCache
 from chains.registry import ChainRegistry, build_price_reader, build_registry
 from chains.spam import SpamPolicy
 from graph.context import Context
+from graph.http import GraphQLEndpoint
 from graph.limits import BodySizeLimit
 from graph.schema import build_schema
 from loaders.context import build_loaders
@@ -52,19 +52,23 @@ class Services:
     cache: ResilientCache
 
 
-class GraphQLApp(GraphQL[Context, None]):
-    async def get_context(self, request: Request | object, response: Response | object) -> Context:
-        assert isinstance(request, Request)
-        services: Services = request.app.state.services
-        settings = services.settings
-        scope = RequestScope(
-            registry=services.registry,
-            loaders=build_loaders(services.registry, services.prices),
-            limits=settings.limits,
-            default_max_age=settings.cache.default_max_age,
-            spam=services.spam,
-        )
-        return Context(scope=scope, request_id=request.state.request_id)
+async def _context(request: Request) -> Context:
+    services: Services = request.app.state.services
+    settings = services.settings
+    scope = RequestScope(
+        registry=services.registry,
+        loaders=build_loaders(services.registry, services.prices),
+        limits=settings.limits,
+        default_max_age=settings.cache.default_max_age,
+        spam=services.spam,
+        price_ttl=settings.prices.cache_ttl,
+    )
+    return Context(scope=scope, request_id=request.state.request_id)
+
+
+def _apq_store(request: Request) -> Cache:
+    services: Services = request.app.state.services
+    return services.cache
 
 
 class RequestIdMiddleware:
@@ -131,9 +135,9 @@ def create_app(
             await http.aclose()
             await cache.close()
 
-    graphql = GraphQLApp(build_schema(resolved.limits), graphql_ide="graphiql")
+    graphql = GraphQLEndpoint(build_schema(resolved.limits), resolved.limits, _context, _apq_store)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         Route("/health", _health, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
     ]

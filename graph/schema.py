@@ -126,7 +126,7 @@ class Query:
         return Token.from_meta(meta, spam=spam)
 
 
-class BalanceSchema(strawberry.Schema):
+class BalanceSchema(strawberry.federation.Schema):
     """Logs only unexpected errors (with the request id); expected ones are the answer."""
 
     def process_errors(
@@ -140,6 +140,7 @@ def build_schema(limits: LimitsConfig | None = None) -> strawberry.Schema:
     limits = limits or LimitsConfig()
     return BalanceSchema(
         query=Query,
+        federation_version="2.7",
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),

@@ -16,7 +16,9 @@ from graph.context import Info
 from graph.scalars import BigInt
 from resolvers import balances as balance_resolvers
 from resolvers import portfolio as portfolio_resolvers
+from resolvers import tokens as token_resolvers
 from resolvers import values as value_resolvers
+from resolvers.arguments import canonical_account
 from resolvers.balances import BalanceRow, Selection
 
 strawberry.enum(
@@ -55,7 +57,13 @@ ForceRefresh = Annotated[
 ]
 
 
-@strawberry.type(description="A fungible or non-fungible token, or a chain's native asset.")
+@strawberry.federation.type(
+    keys=["chain address"],
+    description=(
+        "A fungible or non-fungible token, or a chain's native asset (address `native`). A "
+        "federation entity: other subgraphs may reference it by `chain` and `address`."
+    ),
+)
 class Token:
     chain: str = strawberry.field(
         description="Id of the chain the token lives on, e.g. `ethereum`."
@@ -97,6 +105,13 @@ class Token:
             key=meta.address,
         )
 
+    @classmethod
+    async def resolve_reference(cls, info: Info, chain: str, address: str) -> Token:
+        """An entity reference from the gateway, loaded through the per-request loaders, so
+        many references cost one batch per chain."""
+        meta, spam = await token_resolvers.token(info.context.scope, chain, address)
+        return cls.from_meta(meta, spam=spam)
+
     @strawberry.field(
         description=(
             "USD price per whole token; null when no price source knows it (or with a "
@@ -121,7 +136,9 @@ async def _quote(info: Info, chain: str, token: str) -> Quote | None:
     return outcome
 
 
-@strawberry.type(description="A chain this service reads.")
+@strawberry.federation.type(
+    shareable=True, description="A chain this service reads (shareable with other subgraphs)."
+)
 class Chain:
     id: str = strawberry.field(description="The chain id used in queries, e.g. `base`.")
     name: str = strawberry.field(description="Display name, e.g. `Base`.")
@@ -234,11 +251,22 @@ class Portfolio:
         )
 
 
-@strawberry.type(description="A wallet address, on every chain whose address format it fits.")
+@strawberry.federation.type(
+    keys=["address"],
+    description=(
+        "A wallet address, on every chain whose address format it fits. A federation entity: "
+        "other subgraphs (say, users with wallets) reference it by `address`."
+    ),
+)
 class Account:
     address: str = strawberry.field(
         description="The address in canonical form (EIP-55 checksummed for EVM)."
     )
+
+    @classmethod
+    def resolve_reference(cls, info: Info, address: str) -> Account:
+        """A reference from another subgraph: any case in, canonical form out."""
+        return cls(address=canonical_account(info.context.scope, address))
 
     @strawberry.field(
         description=(

@@ -46,10 +46,12 @@ def price_key(row: BalanceRow) -> PriceKey:
 
 
 async def price(scope: RequestScope, chain: str, token: str) -> PriceOutcome:
+    scope.priced = True
     return await scope.loaders.prices.load(PriceKey(chain, token))
 
 
 async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
+    scope.priced = True
     prices = await scope.loaders.prices.load_many([price_key(r) for r in rows])
     return [Valued(row, p) for row, p in zip(rows, prices, strict=True)]
 

@@ -6,17 +6,21 @@ Both start on free loopback ports, once per session, and are stopped at the end.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
 from chains.config import Settings, parse_settings
@@ -179,9 +183,7 @@ class Api:
         return self.services.metrics.upstream_requests.total(chain=chain)
 
 
-def serve(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
-) -> Iterator[Api]:
+def serve(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Iterator[Api]:
     with TestClient(create_app(settings, transport=transport)) as client:
         yield Api(client)
 
@@ -196,3 +198,44 @@ def errors_by_code(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     for error in body.get("errors") or []:
         grouped.setdefault(error["extensions"]["code"], []).append(error)
     return grouped
+
+
+@contextmanager
+def live_server(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread; yields its base URL."""
+    app = create_app(settings, transport=transport)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=find_free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def run_node_test(path: str, env: dict[str, str], timeout: float = 120) -> str:
+    """`node --test <path>` with `env`; fails the calling test with node's output if it fails."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("Node.js is required for this test (install Node.js >= 18)")
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=spec", path],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output

@@ -78,7 +78,7 @@ def test_deep_and_alias_heavy_queries_are_refused_before_any_lookup(
         " account { balances { account { balances { account { address } } } } } } } } } } } }"
     )
     body = api.query(deep % devnet.holder)
-    assert body["data"] is None or "errors" in body
+    assert "data" not in body  # a request error: nothing was executed
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
     aliases = " ".join(f"a{i}: chains {{ id }}" for i in range(60))
     assert "errors" in api.query("{ %s }" % aliases)
