@@ -124,12 +124,19 @@ class SpamConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    cors_origins: tuple[str, ...] = ("*",)
+    """Browser origins allowed to call the API (balances are public chain data)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     chains: Mapping[str, ChainConfig]
     cache: CacheConfig = CacheConfig()
     limits: LimitsConfig = LimitsConfig()
     prices: PricesConfig = PricesConfig()
     spam: SpamConfig = SpamConfig()
+    server: ServerConfig = ServerConfig()
     source: Path | None = None
 
 
@@ -166,6 +173,12 @@ def parse_settings(
         limits=_limits(_table(raw, "limits", "")),
         prices=_prices(_table(raw, "prices", "")),
         spam=_spam(_table(raw, "spam", "")),
+        server=ServerConfig(
+            cors_origins=tuple(
+                str(o)
+                for o in _get(_table(raw, "server", ""), "cors_origins", list, "[server]", ["*"])
+            )
+        ),
         source=source,
     )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -143,6 +144,22 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(resolved.server.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=[
+            "content-type",
+            "authorization",
+            "x-api-key",
+            "x-request-id",
+            "apollographql-client-name",
+            "apollographql-client-version",
+            "apollo-require-preflight",
+        ],
+        expose_headers=["x-request-id"],
+        max_age=600,
+    )
     app.add_middleware(RequestIdMiddleware)
     return app
 

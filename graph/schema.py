@@ -28,7 +28,12 @@ class BalanceKeyInput:
     token: str = strawberry.field(description="Token address, or `native`.")
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Wallet balances read straight from chain nodes: exact raw amounts, freshness on your "
+        "terms (maxAge, forceRefresh), and per-item errors beside the data."
+    )
+)
 class Query:
     @strawberry.field(description="Every chain this service reads, in configuration order.")
     def chains(self, info: Info) -> list[Chain]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.types.enum import StrawberryEnumDefinition
 
 from chains.errors import ServiceError
 from chains.models import ChainFamily, TokenMeta, TokenStandard
@@ -21,11 +23,34 @@ from resolvers import values as value_resolvers
 from resolvers.arguments import canonical_account
 from resolvers.balances import BalanceRow, Selection
 
-strawberry.enum(
+
+def _describe_enum(enum: type[Enum], description: str, values: dict[str, str]) -> None:
+    """Register a domain enum with GraphQL, describing each value for schema readers."""
+    strawberry.enum(enum, description=description)
+    definition: StrawberryEnumDefinition = enum.__strawberry_definition__  # type: ignore[attr-defined]
+    for value in definition.values:
+        value.description = values[value.name]
+
+
+_describe_enum(
     TokenStandard,
-    description="How a token's balance is read: native coin, ERC-20, ERC-721, ERC-1155.",
+    "How a token's balance is read.",
+    {
+        "NATIVE": "The chain's own coin (ETH, STRK, BTC), read without a token contract.",
+        "ERC20": "A fungible token: balanceOf(owner).",
+        "ERC721": "A non-fungible collection: balanceOf(owner) counts the NFTs held.",
+        "ERC1155": "One id of a multi-token contract: balanceOf(owner, id).",
+    },
 )
-strawberry.enum(ChainFamily, description="The kind of chain, which decides how it is read.")
+_describe_enum(
+    ChainFamily,
+    "The kind of chain, which decides how it is read.",
+    {
+        "EVM": "Ethereum-like chains, read through Multicall3.",
+        "STARKNET": "Starknet, read with starknet_call over JSON-RPC batches.",
+        "BITCOIN": "Bitcoin, read from an Esplora REST API.",
+    },
+)
 
 
 MaxAge = Annotated[
@@ -260,7 +285,11 @@ class Portfolio:
 )
 class Account:
     address: str = strawberry.field(
-        description="The address in canonical form (EIP-55 checksummed for EVM)."
+        description=(
+            "The address in canonical form (EIP-55 checksummed for EVM). Through a federation "
+            "gateway this key is what the referencing subgraph sent; `balances.account.address` "
+            "is always canonical."
+        )
     )
 
     @classmethod

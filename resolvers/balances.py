@@ -237,7 +237,7 @@ def _accepts(chain: Chain, address: str) -> bool:
 
 def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
     """A failure of a chain's round (node trouble, no Multicall3) is one error naming the
-    chain, without a token or account; failures of one token stay per token."""
+    chain and account, without a token; failures of one token stay per token."""
     collapsed: list[ServiceError] = []
     seen: set[tuple[str | None, str]] = set()
     for error in errors:
@@ -245,7 +245,9 @@ def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
             collapsed.append(error)
         elif (error.chain, error.code) not in seen:
             seen.add((error.chain, error.code))
-            collapsed.append(type(error)(error.message, chain=error.chain))
+            # It names the account too: each wallet of an `accounts` list or a gateway
+            # response learns that its rows on this chain are missing.
+            collapsed.append(type(error)(error.message, chain=error.chain, account=error.account))
     return collapsed
 
 

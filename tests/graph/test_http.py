@@ -99,3 +99,21 @@ def test_lookup_budget_caps_a_request_across_aliases(tmp_path: object, devnet: D
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
         assert error["path"] == ["b", "balances"]
+
+
+def test_browsers_on_other_origins_may_call_the_api(api: Api) -> None:
+    preflight = api.client.options(
+        "/graphql",
+        headers={
+            "origin": "https://app.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type, apollographql-client-name",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    answer = api.client.post(
+        "/graphql", json={"query": "{ chains { id } }"}, headers={"origin": "https://app.example"}
+    )
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "x-request-id" in answer.headers["access-control-expose-headers"]

@@ -57,7 +57,7 @@ def test_oversized_bodies_and_chain_lists_are_refused(api: Api, devnet: Devnet) 
     assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
 
 
-def test_a_chain_without_multicall3_is_one_error_naming_only_the_chain(
+def test_a_chain_without_multicall3_is_one_error_naming_the_chain_not_a_token(
     tmp_path: Path, devnet: Devnet
 ) -> None:
     missing = "0x000000000000000000000000000000000000dEaD"
@@ -68,6 +68,7 @@ def test_a_chain_without_multicall3_is_one_error_naming_only_the_chain(
         assert error["extensions"] == {
             "code": "UPSTREAM_PROVIDER_ERROR",
             "chain": "devnet",
+            "account": devnet.holder,
             "retryable": False,
         }
         assert "Multicall3" in error["message"]

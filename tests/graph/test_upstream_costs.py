@@ -141,6 +141,7 @@ def test_a_dead_chain_drops_only_its_rows_with_one_error(tmp_path: Path, devnet:
         assert error["extensions"] == {
             "code": "UPSTREAM_PROVIDER_ERROR",
             "chain": "down",
+            "account": devnet.holder,
             "retryable": True,
         }
         assert api.upstream("down") == 1
