@@ -37,9 +37,14 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+
 pytest: $(PY_STAMP) $(NODE_STAMP)
 	@command -v redis-server >/dev/null || { echo "make test needs redis-server:" \
 		"apt-get install redis-server (Debian/Ubuntu) or brew install redis (macOS)"; exit 1; }
+	@[ -x "$(CHROMIUM)" ] || { echo "make test needs Chromium for the offline GraphiQL test:" \
+		"apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/to/chromium"; exit 1; }
 	$(VENV)/bin/pytest
 
 schema: $(PY_STAMP)
