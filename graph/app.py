@@ -31,6 +31,7 @@ from chains.redis_cache import RedisCache
 from chains.registry import ChainRegistry, build_price_reader, build_registry
 from chains.spam import SpamPolicy
 from graph.context import Context
+from graph.graphiql import GraphiQL
 from graph.http import GraphQLEndpoint
 from graph.limits import BodySizeLimit
 from graph.schema import build_schema
@@ -95,12 +96,16 @@ class RequestIdMiddleware:
 
 
 def create_app(
-    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    graphiql: GraphiQL | None = None,
 ) -> Starlette:
     """The ASGI app; without `settings`, read the file named by `BALANCE_GRAPH_CONFIG`.
 
     `transport` replaces the network under the shared HTTP client (tests route hosts that
-    cannot run here, such as Esplora or a Starknet node, to spec-shaped fakes).
+    cannot run here, such as Esplora or a Starknet node, to spec-shaped fakes). `graphiql`
+    sets the explorer's example queries (the demo fills in its own addresses).
     """
     if settings is None:
         path = os.environ.get("BALANCE_GRAPH_CONFIG")
@@ -136,9 +141,13 @@ def create_app(
             await http.aclose()
             await cache.close()
 
-    graphql = GraphQLEndpoint(build_schema(resolved.limits), resolved.limits, _context, _apq_store)
+    explorer = graphiql or GraphiQL()
+    graphql = GraphQLEndpoint(
+        build_schema(resolved.limits), resolved.limits, _context, _apq_store, explorer.page
+    )
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        *explorer.routes(),
         Route("/health", _health, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
     ]

@@ -15,6 +15,7 @@ from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import create_app
+from graph.graphiql import GraphiQL
 from graph.logs import log_config
 
 DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}
@@ -98,7 +99,7 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
         print(f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and both chains)")
         settings = load_settings(config, os.environ)
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet")),
             host=host,
             port=port,
             log_level=log_level,

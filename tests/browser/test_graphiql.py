@@ -1,0 +1,112 @@
+"""GraphiQL as served by the service: a real browser offline, its CSP, its SRI-pinned assets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from graph.graphiql import NOT_INSTALLED, GraphiQL
+from tests.conftest import Devnet, devnet_settings, live_server, run_node_test
+
+NODE_TEST = str(Path(__file__).with_name("graphiql.test.mjs"))
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ASSETS = {
+    "graphiql.min.css",
+    "plugin-explorer.css",
+    "react.production.min.js",
+    "react-dom.production.min.js",
+    "graphiql.min.js",
+    "plugin-explorer.umd.js",
+    "graphiql-init.js",
+}
+TAG = re.compile(r'(?:src|href)="(/graphiql/[^"]+)" integrity="(sha384-[^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def service(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(devnet_settings(tmp_path_factory.mktemp("graphiql"), devnet)) as url:
+        yield url
+
+
+def test_graphiql_runs_a_query_in_headless_chromium_without_internet(
+    service: str, devnet: Devnet, tmp_path: Path
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium: apt-get install chromium",
+            pytrace=False,
+        )
+    screenshot = tmp_path / "graphiql.png"
+    env = {
+        "BG_URL": service,
+        "BG_ACCOUNT": devnet.holder,
+        "BG_EXPECTED_RAW": str(devnet.sample.balance(devnet.holder, "USDC")),
+        "BG_SCREENSHOT": str(screenshot),
+        "CHROMIUM": str(CHROMIUM),
+    }
+    run_node_test(NODE_TEST, env, timeout=90)
+    assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_page_pins_each_asset_by_integrity_under_a_strict_csp(service: str) -> None:
+    page = httpx.get(f"{service}/graphql", headers={"accept": "text/html"}, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "unsafe-eval" not in csp
+    assert "<script>" not in page.text  # no inline script: only src= and a JSON data block
+    tags = [(html.unescape(url), integrity) for url, integrity in TAG.findall(page.text)]
+    assert {url.split("?")[0].removeprefix("/graphiql/") for url, _ in tags} == ASSETS
+    for url, integrity in tags:
+        asset = httpx.get(service + url, timeout=10)
+        assert asset.status_code == 200, url
+        digest = base64.b64encode(hashlib.sha384(asset.content).digest()).decode()
+        assert f"sha384-{digest}" == integrity, url
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        kind = "text/css" if url.split("?")[0].endswith(".css") else "text/javascript"
+        assert asset.headers["content-type"].startswith(kind), url
+    big = httpx.get(f"{service}/graphiql/graphiql.min.js", headers={"accept-encoding": "gzip"})
+    assert big.headers["content-encoding"] == "gzip"
+    assert int(big.headers["content-length"]) < len(big.content) / 3
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/graphiql/package.json",
+        "/graphiql/graphiql.min.js.map",
+        "/graphiql/..",
+        "/graphiql/../pyproject.toml",
+        "/graphiql/..%2F..%2Fpyproject.toml",
+        "/graphiql/%2e%2e/%2e%2e/pyproject.toml",
+        "/graphiql/graphiql%2Fpackage.json",
+        "/graphiql/graphiql.min.js?v=0000000000000000",
+    ],
+)
+def test_only_whitelisted_assets_are_served(service: str, path: str) -> None:
+    # raw_path: httpx would otherwise resolve the `..` segments before sending.
+    url = httpx.URL(service).copy_with(raw_path=path.encode())
+    assert httpx.get(url, timeout=10).status_code == 404
+
+
+def test_missing_assets_make_the_page_503_with_the_fix(tmp_path: Path) -> None:
+    graphiql = GraphiQL(tmp_path / "node_modules")
+    app = Starlette(routes=[Route("/graphql", graphiql.page), *graphiql.routes()])
+    with TestClient(app) as client:
+        page = client.get("/graphql")
+        assert page.status_code == 503
+        assert page.text == NOT_INSTALLED
+        assert "npm ci" in page.text
+        assert client.get("/graphiql/graphiql.min.js").status_code == 404
