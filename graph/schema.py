@@ -12,10 +12,11 @@ from strawberry.types import ExecutionContext
 
 from chains.config import LimitsConfig
 from chains.errors import CostLimitExceeded, ServiceError
+from graph.arguments import ForceRefresh, MaxAge
 from graph.context import Context, Info
 from graph.errors import ServiceErrors, log_unexpected
 from graph.scalars import SCALARS
-from graph.types import Account, Balance, Chain, ForceRefresh, MaxAge, Token, report_all
+from graph.types import Account, Balance, Chain, Token, report_all
 from resolvers import balances as balance_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers.arguments import canonical_account

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated
 
 import strawberry
-from strawberry.types.enum import StrawberryEnumDefinition
 
 from chains.errors import ServiceError
-from chains.models import ChainFamily, TokenMeta, TokenStandard
+from chains.models import TokenMeta
 from chains.prices import Quote
 from chains.registry import Chain as DomainChain
+from graph.arguments import ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
 from graph.context import Info
+from graph.enums import ChainFamily, TokenStandard
+from graph.portfolio import Portfolio
 from graph.scalars import BigInt
 from resolvers import balances as balance_resolvers
 from resolvers import portfolio as portfolio_resolvers
@@ -22,64 +23,6 @@ from resolvers import tokens as token_resolvers
 from resolvers import values as value_resolvers
 from resolvers.arguments import canonical_account
 from resolvers.balances import BalanceRow, Selection
-
-
-def _describe_enum(enum: type[Enum], description: str, values: dict[str, str]) -> None:
-    """Register a domain enum with GraphQL, describing each value for schema readers."""
-    strawberry.enum(enum, description=description)
-    definition: StrawberryEnumDefinition = enum.__strawberry_definition__  # type: ignore[attr-defined]
-    for value in definition.values:
-        value.description = values[value.name]
-
-
-_describe_enum(
-    TokenStandard,
-    "How a token's balance is read.",
-    {
-        "NATIVE": "The chain's own coin (ETH, STRK, BTC), read without a token contract.",
-        "ERC20": "A fungible token: balanceOf(owner).",
-        "ERC721": "A non-fungible collection: balanceOf(owner) counts the NFTs held.",
-        "ERC1155": "One id of a multi-token contract: balanceOf(owner, id).",
-    },
-)
-_describe_enum(
-    ChainFamily,
-    "The kind of chain, which decides how it is read.",
-    {
-        "EVM": "Ethereum-like chains, read through Multicall3.",
-        "STARKNET": "Starknet, read with starknet_call over JSON-RPC batches.",
-        "BITCOIN": "Bitcoin, read from an Esplora REST API.",
-    },
-)
-
-
-MaxAge = Annotated[
-    int | None,
-    strawberry.argument(
-        description=(
-            "Accept a cached value only if it was read from the chain at most this many seconds "
-            "ago (default 300). 0 always reads the chain."
-        )
-    ),
-]
-MinValueUsd = Annotated[
-    Decimal | None,
-    strawberry.argument(
-        description=(
-            "Dust filter. Omitted: hide non-native tokens that are unpriced or worth zero; 0: "
-            "keep everything; N > 0: drop tokens worth less than N USD. The native asset is "
-            "always kept."
-        )
-    ),
-]
-IncludeSpam = Annotated[
-    bool | None,
-    strawberry.argument(description="Also return tokens flagged as spam (`Token.isSpam`)."),
-]
-ForceRefresh = Annotated[
-    bool | None,
-    strawberry.argument(description="Read from the chain, ignoring any cached value."),
-]
 
 
 @strawberry.federation.type(
@@ -241,39 +184,6 @@ class Balance:
         key = self.row.reading.key
         quote = await _quote(info, key.chain, key.token)
         return value_resolvers.Valued(self.row, quote).value_usd
-
-
-@strawberry.type(description="The USD value of one chain's part of a portfolio.")
-class ChainTotal:
-    chain: str = strawberry.field(description="Chain id.")
-    total_usd: Decimal = strawberry.field(description="Sum of the priced rows on this chain.")
-
-
-@strawberry.type(description="An account's total USD value, honest about what it leaves out.")
-class Portfolio:
-    total_usd: Decimal = strawberry.field(description="Sum of every priced row kept.")
-    complete: bool = strawberry.field(
-        description="False when a chain failed, a token was unreadable or a held token unpriced."
-    )
-    failed_chains: list[str] = strawberry.field(description="Chains whose nodes failed.")
-    unpriced_count: int = strawberry.field(
-        description="Held (non-spam) tokens without a USD value, so not in the total."
-    )
-    updated_at: datetime = strawberry.field(
-        description="The oldest read time among the values summed."
-    )
-    by_chain: list[ChainTotal] = strawberry.field(description="Totals per chain that answered.")
-
-    @classmethod
-    def from_domain(cls, result: portfolio_resolvers.Portfolio) -> Portfolio:
-        return cls(
-            total_usd=result.total_usd,
-            complete=result.complete,
-            failed_chains=result.failed_chains,
-            unpriced_count=result.unpriced_count,
-            updated_at=result.updated_at,
-            by_chain=[ChainTotal(chain=c.chain, total_usd=c.total_usd) for c in result.by_chain],
-        )
 
 
 @strawberry.federation.type(

@@ -15,46 +15,20 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
-import uvicorn
 from eth_utils.address import to_checksum_address
 
-from chains.config import Settings
-from devnet.anvil import find_free_port
-from graph.app import create_app
-from tests.conftest import Devnet, dead_url, devnet_settings
+from tests.conftest import Devnet, dead_url, devnet_settings, live_server
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 DEAD_CHAIN = "down"
 BATCH_WALLETS = 50
-
-
-@contextmanager
-def balance_graph(settings: Settings) -> Iterator[str]:
-    """Our service on a free loopback port; yields its GraphQL URL."""
-    port = find_free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise AssertionError("balance-graph did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _first_line(stream: IO[str], timeout: float) -> str:
@@ -159,7 +133,8 @@ def test_subgraph_composes_and_answers_through_apollo_gateway(
     }
 
     env = node_env()
-    with balance_graph(settings) as bg_url, users_subgraph(node, users, env) as users_url:
+    with live_server(settings) as base, users_subgraph(node, users, env) as users_url:
+        bg_url = f"{base}/graphql"
         result = subprocess.run(
             [node, "--test", "--test-reporter=spec", str(HERE / "gateway.test.mjs")],
             cwd=ROOT,

@@ -1,0 +1,43 @@
+"""Portfolio totals as GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from resolvers import portfolio as portfolio_resolvers
+
+
+@strawberry.type(description="The USD value of one chain's part of a portfolio.")
+class ChainTotal:
+    chain: str = strawberry.field(description="Chain id.")
+    total_usd: Decimal = strawberry.field(description="Sum of the priced rows on this chain.")
+
+
+@strawberry.type(description="An account's total USD value, honest about what it leaves out.")
+class Portfolio:
+    total_usd: Decimal = strawberry.field(description="Sum of every priced row kept.")
+    complete: bool = strawberry.field(
+        description="False when a chain failed, a token was unreadable or a held token unpriced."
+    )
+    failed_chains: list[str] = strawberry.field(description="Chains whose nodes failed.")
+    unpriced_count: int = strawberry.field(
+        description="Held (non-spam) tokens without a USD value, so not in the total."
+    )
+    updated_at: datetime = strawberry.field(
+        description="The oldest read time among the values summed."
+    )
+    by_chain: list[ChainTotal] = strawberry.field(description="Totals per chain that answered.")
+
+    @classmethod
+    def from_domain(cls, result: portfolio_resolvers.Portfolio) -> Portfolio:
+        return cls(
+            total_usd=result.total_usd,
+            complete=result.complete,
+            failed_chains=result.failed_chains,
+            unpriced_count=result.unpriced_count,
+            updated_at=result.updated_at,
+            by_chain=[ChainTotal(chain=c.chain, total_usd=c.total_usd) for c in result.by_chain],
+        )
