@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from chains.btc_address import NETWORKS, normalize_bitcoin_address
-from chains.clock import utcnow
+from chains.clock import Clock, utcnow
 from chains.config import ChainConfig, Secret
 from chains.endpoints import Endpoints
 from chains.errors import ChainError, InvalidAddress, UpstreamError
@@ -65,7 +65,7 @@ class BitcoinProvider:
         *,
         network: str = "mainnet",
         concurrency: int = 8,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         cooldown: float = 30.0,
     ) -> None:
         if not config.rpc_urls:

@@ -9,14 +9,14 @@ JSON-RPC batch pinned to that block.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chains import multicall
 from chains.addresses import checksum_evm_address, normalize_evm_token
-from chains.clock import utcnow
+from chains.clock import Clock, utcnow
 from chains.config import ChainConfig
 from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
@@ -49,9 +49,7 @@ class EvmProvider:
 
     family = ChainFamily.EVM
 
-    def __init__(
-        self, config: ChainConfig, rpc: JsonRpcClient, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, config: ChainConfig, rpc: JsonRpcClient, clock: Clock = utcnow) -> None:
         self._chain = config.id
         self._multicall3 = config.multicall3
         self._chunk = config.batch_size - 1  # one slot of each chunk reads the block number

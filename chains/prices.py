@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from chains.cache import Cache
+from chains.clock import Clock
 from chains.errors import ChainError, PriceUnavailable
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class StaticPrices:
 
     name = "static"
 
-    def __init__(self, prices: Mapping[PriceKey, Decimal], clock: Callable[[], datetime]) -> None:
+    def __init__(self, prices: Mapping[PriceKey, Decimal], clock: Clock) -> None:
         self._prices = dict(prices)
         self._clock = clock
 

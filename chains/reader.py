@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from chains import codec
 from chains.cache import Cache
-from chains.clock import utcnow
+from chains.clock import Clock, utcnow
 from chains.config import CacheConfig
 from chains.errors import ChainError
 from chains.metrics import Metrics
@@ -60,7 +59,7 @@ class ChainReader:
         cache: Cache,
         cache_config: CacheConfig,
         metrics: Metrics,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self.chain = chain
         self._provider = provider

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chains import felts
-from chains.clock import utcnow
+from chains.clock import Clock, utcnow
 from chains.config import ChainConfig
 from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
 from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
@@ -103,7 +103,7 @@ class StarknetProvider:
         self,
         config: ChainConfig,
         rpc: JsonRpcClient,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         *,
         native_contract: str = STRK_ADDRESS,
     ) -> None:

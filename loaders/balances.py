@@ -15,6 +15,7 @@ from chains.errors import ChainError
 from chains.models import BalanceReading
 from chains.reader import BalanceRequest
 from chains.registry import ChainRegistry
+from loaders.per_chain import per_chain
 from loaders.tokens import TokenLoader
 
 
@@ -37,29 +38,17 @@ class BalanceLoader:
         return [_outcome(o) for o in outcomes]
 
     async def _batch(self, requests: list[BalanceRequest]) -> list[BalanceReading]:
-        by_chain: dict[str, list[int]] = {}
-        for index, request in enumerate(requests):
-            by_chain.setdefault(request.key.chain, []).append(index)
-        answers = await asyncio.gather(
-            *(
-                self._registry.get(chain).reader.balances([requests[i] for i in indexes])
-                for chain, indexes in by_chain.items()
-            ),
-            return_exceptions=True,  # a bug met on one chain must not take the others down
-        )
-        outcomes: list[BalanceReading | BaseException] = [None] * len(requests)  # type: ignore[list-item]
-        for indexes, answer in zip(by_chain.values(), answers, strict=True):
-            if isinstance(answer, BaseException):
-                for index in indexes:
-                    outcomes[index] = answer
-                continue
-            readings, metas = answer
-            for meta in metas.values():
-                self._tokens.prime(meta)
-            for index, reading in zip(indexes, readings, strict=True):
-                outcomes[index] = reading
+        outcomes = await per_chain(requests, lambda request: request.key.chain, self._read)
         # aiodataloader raises an Exception value at its key's `load`, which is what we want.
         return cast(list[BalanceReading], outcomes)
+
+    async def _read(
+        self, chain: str, requests: list[BalanceRequest]
+    ) -> list[BalanceReading | ChainError]:
+        readings, metas = await self._registry.get(chain).reader.balances(requests)
+        for meta in metas.values():
+            self._tokens.prime(meta)
+        return readings
 
 
 def _outcome(value: BalanceReading | BaseException) -> BalanceReading | ChainError:

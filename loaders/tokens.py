@@ -10,6 +10,7 @@ from aiodataloader import DataLoader
 from chains.errors import ChainError
 from chains.models import TokenMeta
 from chains.registry import ChainRegistry
+from loaders.per_chain import per_chain
 
 TokenKey = tuple[str, str]
 """(chain id, canonical token address)."""
@@ -49,18 +50,9 @@ class TokenLoader:
         self._loader.prime((meta.chain, meta.address), meta)
 
     async def _batch(self, keys: list[TokenKey]) -> list[TokenMeta]:
-        by_chain: dict[str, list[int]] = {}
-        for index, (chain, _) in enumerate(keys):
-            by_chain.setdefault(chain, []).append(index)
-        answers = await asyncio.gather(
-            *(
-                self._registry.get(chain).reader.tokens([keys[i][1] for i in indexes])
-                for chain, indexes in by_chain.items()
-            )
-        )
-        outcomes: list[TokenMeta | ChainError] = [None] * len(keys)  # type: ignore[list-item]
-        for indexes, answer in zip(by_chain.values(), answers, strict=True):
-            for index, outcome in zip(indexes, answer, strict=True):
-                outcomes[index] = outcome
+        outcomes = await per_chain(keys, lambda key: key[0], self._read)
         # aiodataloader raises an Exception value at its key's `load`, which is what we want.
         return cast(list[TokenMeta], outcomes)
+
+    async def _read(self, chain: str, keys: list[TokenKey]) -> list[TokenMeta | ChainError]:
+        return await self._registry.get(chain).reader.tokens([address for _, address in keys])

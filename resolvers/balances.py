@@ -195,8 +195,10 @@ def _chains(
     scope: RequestScope, address: str, wanted: Sequence[str] | None, errors: list[ServiceError]
 ) -> list[Chain]:
     if wanted is None:
-        canonical_account(scope, address)  # an address no family accepts is one clear error
-        return [c for c in scope.registry if _accepts(c, address)]
+        accepted = [c for c in scope.registry if _accepts(c, address)]
+        if not accepted:
+            canonical_account(scope, address)  # raises the one clear INVALID_ADDRESS
+        return accepted
     if len(wanted) > len(scope.registry) + 10:
         raise CostLimitExceeded(
             f"chains lists {len(wanted)} ids but this service knows {len(scope.registry)}"

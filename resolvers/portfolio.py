@@ -9,7 +9,7 @@ from decimal import Decimal
 from chains.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
 from resolvers.balances import Selection, account_balances
 from resolvers.scope import RequestScope
-from resolvers.values import dust_filter
+from resolvers.values import dust, valuation
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ async def portfolio(
     the oldest read time among the summed values: the total is as old as its oldest part.
     """
     held = await account_balances(scope, address, selection, max_age, force_refresh)
-    kept, price_errors = await dust_filter(scope, held.rows, selection)
-    everything, _ = await dust_filter(scope, held.rows, Selection(min_value_usd=Decimal(0)))
+    everything, price_errors = await valuation(scope, held.rows)
+    kept = dust(scope, everything, selection)
     token_failures = (TokenCallFailed, TokenMetadataUnavailable)
     failed = sorted(
         {

@@ -56,25 +56,36 @@ async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
     return [Valued(row, p) for row, p in zip(rows, prices, strict=True)]
 
 
-async def dust_filter(
-    scope: RequestScope, rows: list[BalanceRow], selection: Selection
+async def valuation(
+    scope: RequestScope, rows: list[BalanceRow]
 ) -> tuple[list[Valued], list[ChainError]]:
-    """The rows the dust filter keeps (valued), and the price errors met on the way."""
+    """Every row with its price (none when no price source is configured), and the price
+    errors met, each once."""
+    if not scope.loaders.prices.enabled:
+        return [Valued(r, None) for r in rows], []
+    items = await valued(scope, rows)
+    errors = list({id(v.error): v.error for v in items if v.error is not None}.values())
+    return items, errors
+
+
+def dust(scope: RequestScope, items: list[Valued], selection: Selection) -> list[Valued]:
+    """The items the dust filter keeps."""
     if selection.min_value_usd is not None and selection.min_value_usd < 0:
         raise BadUserInput(f"minValueUsd must be zero or more, got {selection.min_value_usd}")
-    items = (
-        await valued(scope, rows)
-        if scope.loaders.prices.enabled
-        else [Valued(r, None) for r in rows]
-    )
-    errors = list({id(v.error): v.error for v in items if v.error is not None}.values())
     judging = scope.loaders.prices.enabled and (
         selection.min_value_usd is not None or selection.tokens is None
     )
     if not judging:
-        return items, errors
-    floor = selection.min_value_usd
-    return [v for v in items if _keeps(v, floor)], errors
+        return items
+    return [v for v in items if _keeps(v, selection.min_value_usd)]
+
+
+async def dust_filter(
+    scope: RequestScope, rows: list[BalanceRow], selection: Selection
+) -> tuple[list[Valued], list[ChainError]]:
+    """The rows the dust filter keeps (valued), and the price errors met on the way."""
+    items, errors = await valuation(scope, rows)
+    return dust(scope, items, selection), errors
 
 
 def _keeps(item: Valued, floor: Decimal | None) -> bool:
