@@ -26,9 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(args.host, args.port, Path(args.workdir), args.log_level)
         if args.command == "export-schema":
-            from graph.schema import schema
+            from graph.schema import build_schema
 
-            print(schema.as_str())
+            print(build_schema().as_str())
             return 0
     except ConfigError as exc:
         print(f"balance-graph: configuration error: {exc}", file=sys.stderr)

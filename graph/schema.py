@@ -156,6 +156,3 @@ def build_schema(limits: LimitsConfig | None = None) -> strawberry.Schema:
         ],
     )
 
-
-schema = build_schema()
-"""The schema with default limits, for `strawberry export-schema graph.schema:schema`."""
