@@ -38,10 +38,10 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from chains.cache import Cache
 from chains.config import LimitsConfig
 from graph.context import Context
+from graph.schema import MAX_TOKENS
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-MAX_TOKENS = 10_000
 _APQ_TTL = 7 * 86_400
 _OFFERS = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
 

@@ -21,6 +21,9 @@ from resolvers import balances as balance_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers.arguments import canonical_account
 
+MAX_TOKENS = 10_000
+"""Tokens a query document may have: far above any real query, far below a DoS."""
+
 
 @strawberry.input(description="One (account, chain, token) lookup.")
 class BalanceKeyInput:
@@ -151,8 +154,7 @@ def build_schema(limits: LimitsConfig | None = None) -> strawberry.Schema:
         extensions=[
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=10_000),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             ServiceErrors,
         ],
     )
-

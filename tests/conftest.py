@@ -162,6 +162,17 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{find_free_port()}"
 
 
+def dead_chain() -> dict[str, Any]:
+    """A chain table whose only node is down (for `extra_chains`)."""
+    return {
+        "family": "evm",
+        "chain_id": 99,
+        "rpc_urls": [dead_url()],
+        "timeout": 2,
+        "native": {"symbol": "DWN", "name": "Down", "decimals": 18},
+    }
+
+
 class Api:
     """A running app (lifespan included) and a GraphQL helper."""
 

@@ -23,7 +23,7 @@ from typing import IO, Any
 import pytest
 from eth_utils.address import to_checksum_address
 
-from tests.conftest import Devnet, dead_url, devnet_settings, live_server
+from tests.conftest import Devnet, dead_chain, devnet_settings, live_server
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -89,13 +89,7 @@ def test_subgraph_composes_and_answers_through_apollo_gateway(
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "@apollo" / "gateway").is_dir():
         pytest.fail("the federation test needs node and node_modules (run `npm ci`)")
-    down = {
-        "family": "evm",
-        "chain_id": 99,
-        "rpc_urls": [dead_url()],
-        "timeout": 2,
-        "native": {"symbol": "DWN", "name": "Down", "decimals": 18},
-    }
+    down = dead_chain()
     settings = devnet_settings(tmp_path, devnet, extra_chains={DEAD_CHAIN: down})
 
     first, second = devnet.sample.holders[0], devnet.sample.holders[1]

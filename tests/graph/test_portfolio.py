@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHAIN_ID, Api, Devnet, dead_url, devnet_settings, errors_by_code, serve
+from tests.conftest import (
+    CHAIN_ID,
+    Api,
+    Devnet,
+    dead_chain,
+    dead_url,
+    devnet_settings,
+    errors_by_code,
+    serve,
+)
 
 ETH_USD, WETH_USD, USDC_USD = "3000.25", "3000.25", "0.9998"
 ROWS = """query($a: String!, $min: Decimal, $spam: Boolean, $t: [String!]) {
@@ -194,13 +203,7 @@ def test_portfolio_is_complete_when_everything_is_priced(tmp_path: Path, devnet:
 
 
 def test_mixed_failures_in_one_query(tmp_path: Path, devnet: Devnet) -> None:
-    down = {
-        "family": "evm",
-        "chain_id": 99,
-        "rpc_urls": [dead_url()],
-        "timeout": 2,
-        "native": {"symbol": "DWN", "name": "Down", "decimals": 18},
-    }
+    down = dead_chain()
     settings = devnet_settings(tmp_path, devnet, prices=prices(devnet), extra_chains={"down": down})
     for api in serve(settings):
         body = api.query(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHAIN_ID, Api, Devnet, dead_url, devnet_settings, serve
+from tests.conftest import CHAIN_ID, Api, Devnet, dead_chain, dead_url, devnet_settings, serve
 
 TOKENS = 200
 
@@ -65,7 +65,7 @@ def test_cold_account_over_200_listed_tokens_is_one_request_and_warm_is_zero(
     assert re.search(r'cache_lookups_total\{result="hit"\} 204$', metrics, re.M)
 
 
-def test_chunks_of_batch_size_go_out_concurrently_and_agree(
+def test_chunks_of_batch_size_each_cost_one_request_and_agree(
     tmp_path: Path, devnet: Devnet, many_tokens: list[dict[str, Any]]
 ) -> None:
     settings = devnet_settings(tmp_path, devnet, tokens=many_tokens, batch_size=50)
@@ -119,14 +119,7 @@ def test_one_request_per_chain_across_fields_aliases_and_accounts(api: Api, devn
 
 
 def test_a_dead_chain_drops_only_its_rows_with_one_error(tmp_path: Path, devnet: Devnet) -> None:
-    down = {
-        "name": "Down",
-        "family": "evm",
-        "chain_id": 99,
-        "rpc_urls": [dead_url()],
-        "native": {"symbol": "DWN", "name": "Down", "decimals": 18},
-        "timeout": 2,
-    }
+    down = dead_chain()
     settings = devnet_settings(tmp_path, devnet, extra_chains={"down": down})
     for api in serve(settings):
         body = api.query(
