@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-CONFIG ?= config/default.toml
+CONFIG ?=
 
 .PHONY: serve test demo lint typecheck pytest schema bench clean
 
@@ -24,7 +24,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 serve: $(PY_STAMP) $(NODE_STAMP)
-	$(VENV)/bin/balance-graph serve --config $(CONFIG) --host $(HOST) --port $(PORT)
+	$(VENV)/bin/balance-graph serve $(if $(CONFIG),--config $(CONFIG)) --host $(HOST) --port $(PORT)
 
 demo: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/balance-graph demo --host $(HOST) --port $(PORT)

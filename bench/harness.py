@@ -13,10 +13,10 @@ from typing import Any
 
 import uvicorn
 
-from chains.config import Settings, load_settings
 from devnet.anvil import find_free_port
 from devnet.chain import DevChain
 from graph.app import Services, create_app
+from settings import Settings, load_settings
 
 
 def listed_tokens(chain: DevChain, count: int, chain_id: int, prefix: str) -> list[dict[str, Any]]:

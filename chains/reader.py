@@ -15,14 +15,14 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from chains import codec
-from chains.cache import Cache
+from chains.base import ChainProvider, Reading
+from chains.cache import codec
+from chains.cache.base import Cache
 from chains.clock import Clock, utcnow
-from chains.config import CacheConfig
 from chains.errors import ChainError
 from chains.metrics import Metrics
 from chains.models import NATIVE, BalanceKey, BalanceReading, TokenMeta
-from chains.provider import ChainProvider, Reading
+from settings import CacheConfig
 
 log = logging.getLogger(__name__)
 

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import partial
 
 import httpx
 
-from chains.bitcoin import BitcoinProvider
-from chains.cache import Cache
-from chains.clock import utcnow
-from chains.config import ChainConfig, ConfigError, Settings
-from chains.defillama import DefiLlamaPrices
-from chains.errors import InvalidAddress, ServiceError, UnsupportedChain
-from chains.evm import EvmProvider
-from chains.jsonrpc import JsonRpcClient
+from chains.base import ChainProvider
+from chains.bitcoin.provider import BitcoinProvider
+from chains.cache.base import Cache
+from chains.errors import InvalidAddress, UnsupportedChain
+from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
-from chains.models import NATIVE, ChainFamily, TokenMeta
-from chains.prices import PriceChain, PriceKey, PriceReader, PriceSource, StaticPrices
-from chains.provider import ChainProvider
+from chains.models import ChainFamily, TokenMeta
 from chains.reader import ChainReader
-from chains.starknet import DEFINITE_CODES as STARKNET_DEFINITE_CODES
-from chains.starknet import STRK_ADDRESS, StarknetProvider
-from chains.tokenlist import load_token_list, native_token
+from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
+from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
+from chains.tokens.tokenlist import load_token_list, native_token
+from chains.transport.jsonrpc import JsonRpcClient
+from settings import ChainConfig, ConfigError, Settings
 
 
 @dataclass(frozen=True)
@@ -98,49 +93,3 @@ def _provider(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
             raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
     rpc = JsonRpcClient(config.id, config.rpc_urls, http, metrics, timeout=config.timeout)
     return EvmProvider(config, rpc)
-
-
-def build_price_reader(
-    settings: Settings,
-    registry: ChainRegistry,
-    http: httpx.AsyncClient,
-    cache: Cache,
-    metrics: Metrics,
-) -> PriceReader:
-    """The configured price sources, in order, behind the shared cache."""
-    sources: list[PriceSource] = []
-    for name in settings.prices.sources:
-        if name == "static":
-            sources.append(StaticPrices(_static_prices(settings, registry), utcnow))
-        elif name == "defillama":
-            sources.append(
-                DefiLlamaPrices(
-                    http,
-                    metrics,
-                    partial(_coin_id, registry),
-                    base_url=settings.prices.defillama_url,
-                )
-            )
-    return PriceReader(PriceChain(sources), cache, settings.prices.cache_ttl)
-
-
-def _static_prices(settings: Settings, registry: ChainRegistry) -> dict[PriceKey, Decimal]:
-    prices: dict[PriceKey, Decimal] = {}
-    for (chain_id, token), usd in settings.prices.static.items():
-        where = f"[prices.static] {chain_id}:{token}"
-        try:
-            chain = registry.get(chain_id)
-            prices[PriceKey(chain.id, chain.provider.normalize_token(token))] = usd
-        except ServiceError as exc:
-            raise ConfigError(f"{where}: {exc.message}") from exc
-    return prices
-
-
-def _coin_id(registry: ChainRegistry, key: PriceKey) -> str | None:
-    """DefiLlama's id for a token: `coingecko:<id>` for native assets, `<chain>:<address>`."""
-    chain = registry.get(key.chain)
-    if key.token == NATIVE:
-        return chain.config.native.price_id
-    if ":" in key.token:  # an ERC-1155 id: no market price
-        return None
-    return f"{chain.config.price_chain or chain.id}:{key.token}"

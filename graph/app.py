@@ -23,20 +23,23 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chains.cache import Cache, MemoryCache, ResilientCache
-from chains.config import Settings, load_settings
+from chains.cache.base import Cache
+from chains.cache.memory import MemoryCache
+from chains.cache.redis import RedisCache
+from chains.cache.resilient import ResilientCache
 from chains.metrics import Metrics
-from chains.prices import PriceReader
-from chains.redis_cache import RedisCache
-from chains.registry import ChainRegistry, build_price_reader, build_registry
-from chains.spam import SpamPolicy
+from chains.registry import ChainRegistry, build_registry
+from chains.tokens.spam import SpamPolicy
 from graph.context import Context
 from graph.graphiql import GraphiQL
 from graph.http import GraphQLEndpoint
 from graph.limits import BodySizeLimit
 from graph.schema import build_schema
 from loaders.context import build_loaders
+from prices.build import build_price_reader
+from prices.reader import PriceReader
 from resolvers.scope import RequestScope
+from settings import Settings, load_settings
 
 log = logging.getLogger("balance_graph")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")

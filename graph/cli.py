@@ -11,8 +11,8 @@ from pathlib import Path
 
 import uvicorn
 
-from chains.config import DEFAULT_CONFIG, ConfigError, load_settings
 from graph.logs import log_config
+from settings import DEFAULT_CONFIG, ConfigError, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

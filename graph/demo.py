@@ -10,13 +10,13 @@ from pathlib import Path
 
 import uvicorn
 
-from chains.config import load_settings
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import create_app
 from graph.graphiql import GraphiQL
 from graph.logs import log_config
+from settings import load_settings
 
 DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}
 DEMO_PRICES = {"native": "3000.25", "USDC": "0.9998", "WETH": "3000.25"}  # MKR left unpriced

@@ -35,10 +35,10 @@ from strawberry import Schema
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from chains.cache import Cache
-from chains.config import LimitsConfig
+from chains.cache.base import Cache
 from graph.context import Context
 from graph.schema import MAX_TOKENS
+from settings import LimitsConfig
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

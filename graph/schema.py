@@ -10,7 +10,6 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from chains.config import LimitsConfig
 from chains.errors import CostLimitExceeded, ServiceError
 from graph.arguments import ForceRefresh, MaxAge
 from graph.context import Context, Info
@@ -20,6 +19,7 @@ from graph.types import Account, Balance, Chain, Token, report_all
 from resolvers import balances as balance_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers.arguments import canonical_account
+from settings import LimitsConfig
 
 MAX_TOKENS = 10_000
 """Tokens a query document may have: far above any real query, far below a DoS."""

@@ -10,13 +10,13 @@ import strawberry
 
 from chains.errors import ServiceError
 from chains.models import TokenMeta
-from chains.prices import Quote
 from chains.registry import Chain as DomainChain
 from graph.arguments import ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
 from graph.context import Info
 from graph.enums import ChainFamily, TokenStandard
 from graph.portfolio import Portfolio
 from graph.scalars import BigInt
+from prices.base import Quote
 from resolvers import balances as balance_resolvers
 from resolvers import portfolio as portfolio_resolvers
 from resolvers import tokens as token_resolvers

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chains.prices import PriceReader
 from chains.registry import ChainRegistry
 from loaders.balances import BalanceLoader
 from loaders.prices import PriceLoader
 from loaders.tokens import TokenLoader
+from prices.reader import PriceReader
 
 
 @dataclass(frozen=True)

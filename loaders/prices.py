@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiodataloader import DataLoader
 
-from chains.prices import PriceKey, PriceOutcome, PriceReader
+from prices.base import PriceKey, PriceOutcome
+from prices.reader import PriceReader
 
 
 class PriceLoader:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chains.config import LimitsConfig
 from chains.errors import CostLimitExceeded
 from chains.registry import ChainRegistry
-from chains.spam import SpamPolicy
+from chains.tokens.spam import SpamPolicy
 from loaders.context import Loaders
+from settings import LimitsConfig
 
 
 @dataclass

@@ -16,7 +16,7 @@ from decimal import Decimal
 from chains.amounts import scale_amount
 from chains.errors import BadUserInput, ChainError
 from chains.models import NATIVE
-from chains.prices import PriceKey, PriceOutcome, Quote
+from prices.base import PriceKey, PriceOutcome, Quote
 from resolvers.balances import BalanceRow, Selection
 from resolvers.scope import RequestScope
 

@@ -23,11 +23,11 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from chains.config import Settings, parse_settings
 from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import Services, create_app
+from settings import Settings, parse_settings
 
 CHAIN_ID = 31337
 

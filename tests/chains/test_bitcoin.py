@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chains.bitcoin import BitcoinProvider
-from chains.btc_address import normalize_bitcoin_address
-from chains.config import ChainConfig, NativeAsset, Secret
+from chains.bitcoin.addresses import normalize_bitcoin_address
+from chains.bitcoin.provider import BitcoinProvider
 from chains.errors import (
     ChainError,
     InvalidAddress,
@@ -31,6 +30,7 @@ from chains.errors import (
 )
 from chains.metrics import Metrics
 from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
+from settings import ChainConfig, NativeAsset, Secret
 
 CHAIN = "bitcoin"
 NOW = datetime(2024, 4, 20, 12, 0, tzinfo=UTC)

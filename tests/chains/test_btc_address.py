@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from chains.btc_address import (
+from chains.bitcoin.addresses import (
     Encoding,
     bech32_decode,
     bitcoin_script_pubkey,

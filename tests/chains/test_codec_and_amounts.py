@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from chains.amounts import format_decimal, scale_amount
-from chains.codec import (
+from chains.cache.codec import (
     balance_key,
     decode_reading,
     decode_token,

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from chains.addresses import normalize_evm_token
-from chains.config import (
+from chains.evm.addresses import normalize_evm_token
+from chains.models import ChainFamily, TokenStandard
+from chains.tokens.tokenlist import load_token_list
+from settings import (
     DEFAULT_CONFIG,
     MULTICALL3_ADDRESS,
     ConfigError,
     Secret,
     load_settings,
 )
-from chains.models import ChainFamily, TokenStandard
-from chains.tokenlist import load_token_list
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # EIP-55 checksummed (etherscan)
 USDC_BAD_CHECKSUM = "0xa0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # one letter lower-cased

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from chains.config import Secret
 from chains.errors import ChainError, UpstreamError, UpstreamRateLimited, UpstreamTimeout
-from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
 from chains.metrics import Metrics
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
 from graph.logs import log_config
+from settings import Secret
 
 CHAIN = "testchain"
 SECRET = "SECRETKEY123"
@@ -365,7 +365,7 @@ async def test_every_endpoint_dead_raises_upstream_error_without_secrets(
             await rpc.call("eth_blockNumber", [])
     assert type(info.value) is UpstreamError
     assert_no_secret(info.value)
-    ours = [r.getMessage() for r in caplog.records if r.name == "chains.endpoints"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "chains.transport.endpoints"]
     assert len(ours) == 2  # each failed endpoint is logged ...
     assert all(SECRET not in m and "http://127.0.0.1/" in m for m in ours)  # ... by its label
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eth_abi.abi import decode, encode
 
-from chains.multicall import (
+from chains.evm.multicall import (
     Call,
     CallResult,
     balance_of,

@@ -9,11 +9,14 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from chains.cache import MemoryCache
-from chains.defillama import DefiLlamaPrices
+from chains.cache.memory import MemoryCache
 from chains.errors import PriceUnavailable
 from chains.metrics import Metrics
-from chains.prices import PriceChain, PriceKey, PriceReader, Quote, StaticPrices
+from prices.base import PriceKey, Quote
+from prices.defillama import DefiLlamaPrices
+from prices.fallback import FallbackSources
+from prices.reader import PriceReader
+from prices.static import StaticPrices
 
 USDC = PriceKey("ethereum", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
 ETH = PriceKey("ethereum", "native")
@@ -114,7 +117,7 @@ class Counting:
 async def test_sources_are_tried_in_order_for_what_is_still_unpriced() -> None:
     static = StaticPrices({ETH: Decimal("3000")}, lambda: NOW)
     second = Counting({USDC: "1.0001", ETH: "9999"})
-    found = await PriceChain([static, second]).quotes([ETH, USDC, NFT])
+    found = await FallbackSources([static, second]).quotes([ETH, USDC, NFT])
     assert found[ETH] == Quote(Decimal("3000"), NOW, "static")
     assert found[USDC] == Quote(Decimal("1.0001"), NOW, "counting")
     assert NFT not in found and second.asked == [[USDC, NFT]]
@@ -122,7 +125,7 @@ async def test_sources_are_tried_in_order_for_what_is_still_unpriced() -> None:
 
 async def test_a_failed_source_makes_only_its_leftovers_unavailable() -> None:
     static = StaticPrices({ETH: Decimal("3000")}, lambda: NOW)
-    found = await PriceChain([static, Counting({}, fail=True)]).quotes([ETH, USDC])
+    found = await FallbackSources([static, Counting({}, fail=True)]).quotes([ETH, USDC])
     assert isinstance(found[ETH], Quote)
     error = found[USDC]
     assert isinstance(error, PriceUnavailable) and error.retryable
@@ -130,18 +133,18 @@ async def test_a_failed_source_makes_only_its_leftovers_unavailable() -> None:
 
 async def test_reader_caches_quotes_and_unpriced_but_not_failures() -> None:
     source = Counting({ETH: "3000"})
-    reader = PriceReader(PriceChain([source]), MemoryCache(), ttl=60)
+    reader = PriceReader(FallbackSources([source]), MemoryCache(), ttl=60)
     first = await reader.prices([ETH, NFT])
     again = await reader.prices([ETH, NFT, ETH])
     assert first == [Quote(Decimal("3000"), NOW, "counting"), None]
     assert again == [first[0], None, first[0]] and len(source.asked) == 1
     failing = Counting({}, fail=True)
-    broken = PriceReader(PriceChain([failing]), MemoryCache(), ttl=60)
+    broken = PriceReader(FallbackSources([failing]), MemoryCache(), ttl=60)
     for asked in (1, 2):  # a failure is not cached: the source is asked again
         (outcome,) = await broken.prices([USDC])
         assert isinstance(outcome, PriceUnavailable) and len(failing.asked) == asked
 
 
 async def test_no_sources_means_no_prices_and_no_work() -> None:
-    reader = PriceReader(PriceChain([]), MemoryCache(), ttl=60)
+    reader = PriceReader(FallbackSources([]), MemoryCache(), ttl=60)
     assert not reader.enabled and await reader.prices([ETH]) == [None]

@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chains.config import Secret
+from chains.base import ChainProvider
 from chains.errors import ChainError, InvalidAddress
-from chains.evm import EvmProvider
-from chains.jsonrpc import JsonRpcClient
+from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
 from chains.models import NATIVE, BalanceKey, BalanceReading
-from chains.provider import ChainProvider
+from chains.transport.jsonrpc import JsonRpcClient
+from settings import Secret
 from tests.chains import test_bitcoin as btc
 from tests.chains import test_starknet as stark
 from tests.conftest import Devnet, dead_url, devnet_settings

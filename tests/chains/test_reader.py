@@ -10,15 +10,17 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from chains.cache import Cache, MemoryCache, ResilientCache
-from chains.config import CacheConfig, Secret
+from chains.cache.base import Cache
+from chains.cache.memory import MemoryCache
+from chains.cache.redis import RedisCache
+from chains.cache.resilient import ResilientCache
 from chains.errors import TokenCallFailed
-from chains.evm import EvmProvider
-from chains.jsonrpc import JsonRpcClient
+from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
 from chains.models import NATIVE, BalanceKey, BalanceReading
 from chains.reader import BalanceRequest, ChainReader, Freshness
-from chains.redis_cache import RedisCache
+from chains.transport.jsonrpc import JsonRpcClient
+from settings import CacheConfig, Secret
 from tests.conftest import Devnet, RedisServer, devnet_settings
 
 

@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
-from chains import felts
-from chains.config import ChainConfig, NativeAsset, Secret
+from chains.base import Reading
 from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
-from chains.jsonrpc import JsonRpcClient
 from chains.metrics import Metrics
 from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta
-from chains.provider import Reading
-from chains.starknet import DEFINITE_CODES, ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
+from chains.starknet import felts
+from chains.starknet.provider import DEFINITE_CODES, ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
+from chains.transport.jsonrpc import JsonRpcClient
+from settings import ChainConfig, NativeAsset, Secret
 
 CHAIN = "starknet"
 URL = "https://starknet.example/rpc"

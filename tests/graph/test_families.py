@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chains.starknet import ETH_ADDRESS, STRK_ADDRESS
+from chains.starknet.provider import ETH_ADDRESS, STRK_ADDRESS
 from tests.chains import test_bitcoin as btc
 from tests.chains import test_starknet as stark
 from tests.chains.test_prices import Llama, entry

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from chains.evm import EvmProvider
+from chains.base import Reading
+from chains.evm.provider import EvmProvider
 from chains.models import BalanceKey
-from chains.provider import Reading
 from tests.conftest import Api, Devnet
 
 

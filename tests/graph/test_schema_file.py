@@ -6,8 +6,8 @@ from pathlib import Path
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
-from chains.config import LimitsConfig
 from graph.schema import build_schema
+from settings import LimitsConfig
 
 schema = build_schema()
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"

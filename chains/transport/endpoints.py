@@ -12,9 +12,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from chains.config import Secret
 from chains.errors import UpstreamError
 from chains.metrics import Metrics
+from settings import Secret
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

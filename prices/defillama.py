@@ -19,9 +19,9 @@ from urllib.parse import quote
 import httpx
 
 from chains.errors import PriceUnavailable, UpstreamError
-from chains.jsonrpc import upstream_errors
 from chains.metrics import Metrics
-from chains.prices import PriceKey, Quote
+from chains.transport.http import upstream_errors
+from prices.base import PriceKey, Quote
 
 DEFAULT_BASE_URL = "https://coins.llama.fi"
 _COINS_PER_REQUEST = 100  # keeps the URL well under common 8 KB limits

@@ -18,17 +18,14 @@ node trouble; those become `TokenCallFailed` (balances) or unknown fields (metad
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chains import felts
+from chains.base import Reading
 from chains.clock import Clock, utcnow
-from chains.config import ChainConfig
-from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
-from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.models import (
     NATIVE,
     NATIVE_ALIASES,
@@ -38,7 +35,10 @@ from chains.models import (
     TokenMeta,
     TokenStandard,
 )
-from chains.provider import Reading
+from chains.starknet import felts
+from chains.starknet.addresses import normalize_address
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from settings import ChainConfig
 
 ETH_ADDRESS = "0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7"
 STRK_ADDRESS = "0x04718f5a0fc34cc1af16a1cdee98ffb20c31f5cd61d6ab07201858f4287c938d"
@@ -51,20 +51,6 @@ BALANCE_OF = felts.selector("balanceOf")
 DECIMALS = felts.selector("decimals")
 SYMBOL = felts.selector("symbol")
 NAME = felts.selector("name")
-
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
-
-
-def normalize_address(text: str) -> str:
-    """A Starknet address as `0x` + 64 lowercase hex digits; `InvalidAddress` otherwise."""
-    candidate = text.strip()
-    if not _ADDRESS.fullmatch(candidate):
-        raise InvalidAddress(f"{text!r} is not a Starknet address (0x and 1 to 64 hex digits)")
-    value = int(candidate, 16)
-    if value >= felts.ADDRESS_BOUND:
-        raise InvalidAddress(f"{text!r} is not a Starknet address (must be below 2**251)")
-    return f"0x{value:064x}"
-
 
 @dataclass(frozen=True)
 class _Call:

@@ -20,12 +20,10 @@ from typing import Any, TypeVar
 
 import httpx
 
-from chains.btc_address import NETWORKS, normalize_bitcoin_address
+from chains.base import Reading
+from chains.bitcoin.addresses import NETWORKS, normalize_bitcoin_address
 from chains.clock import Clock, utcnow
-from chains.config import ChainConfig, Secret
-from chains.endpoints import Endpoints
 from chains.errors import ChainError, InvalidAddress, UpstreamError
-from chains.jsonrpc import upstream_errors
 from chains.metrics import Metrics
 from chains.models import (
     NATIVE,
@@ -36,7 +34,9 @@ from chains.models import (
     TokenMeta,
     TokenStandard,
 )
-from chains.provider import Reading
+from chains.transport.endpoints import Endpoints
+from chains.transport.http import upstream_errors
+from settings import ChainConfig, Secret
 
 log = logging.getLogger(__name__)
 

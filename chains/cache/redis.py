@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
-from chains.config import Secret
+from settings import Secret
 
 
 class RedisCache:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from chains.config import SpamConfig
 from chains.models import NATIVE, TokenMeta
+from settings import SpamConfig
 
 _BAIT = re.compile(
     r"https?://|www\.|t\.me/|\.(?:com|io|org|net|xyz|site|app|finance|gift|top|vip|cc)\b"

@@ -1,7 +1,6 @@
-"""JSON-RPC 2.0 over HTTP with endpoint failover, the one place foreign errors are mapped.
+"""JSON-RPC 2.0 over HTTP with endpoint failover.
 
-`upstream_errors` turns httpx timeouts, transport failures, HTTP 429/5xx and malformed
-bodies into our `UpstreamError` tree. `JsonRpcClient` tries a chain's endpoints in order,
+`JsonRpcClient` tries a chain's endpoints in order,
 moving on only for node trouble (never for a definite answer such as a revert) and sending
 an endpoint that failed to the back of the line for a cool-down.
 
@@ -14,22 +13,17 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from chains.config import Secret
-from chains.endpoints import Endpoints
-from chains.errors import (
-    ChainError,
-    UpstreamError,
-    UpstreamRateLimited,
-    UpstreamTimeout,
-)
+from chains.errors import ChainError, UpstreamError, UpstreamRateLimited
 from chains.metrics import Metrics
+from chains.transport.endpoints import Endpoints
+from chains.transport.http import upstream_errors
+from settings import Secret
 
 log = logging.getLogger(__name__)
 
@@ -50,28 +44,6 @@ class RpcError(ChainError):
     """A definite JSON-RPC error answer (e.g. a revert): retrying elsewhere will not help."""
 
     code = "UPSTREAM_PROVIDER_ERROR"
-
-
-@contextmanager
-def upstream_errors(chain: str) -> Iterator[None]:
-    """Translate httpx and decoding failures into `UpstreamError`s naming the chain."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise UpstreamTimeout(f"{chain} node timed out", chain=chain) from exc
-    except httpx.RequestError as exc:  # transport failures, undecodable bodies, redirects
-        raise UpstreamError(
-            f"{chain} node unreachable ({type(exc).__name__})", chain=chain
-        ) from exc
-    except httpx.HTTPStatusError as exc:
-        status = exc.response.status_code
-        if status == 429:
-            raise UpstreamRateLimited(f"{chain} node is rate limiting us", chain=chain) from exc
-        raise UpstreamError(f"{chain} node answered HTTP {status}", chain=chain) from exc
-    except (ValueError, RecursionError) as exc:  # not JSON, bad UTF-8, absurdly nested
-        raise UpstreamError(f"{chain} node sent a body that is not JSON", chain=chain) from exc
-    except TimeoutError as exc:  # the overall deadline of one attempt (asyncio.timeout)
-        raise UpstreamTimeout(f"{chain} node timed out", chain=chain) from exc
 
 
 class JsonRpcClient:

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chains import multicall
-from chains.addresses import checksum_evm_address, normalize_evm_token
+from chains.base import Reading
 from chains.clock import Clock, utcnow
-from chains.config import ChainConfig
 from chains.errors import ChainError, TokenCallFailed, UpstreamError
-from chains.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.evm import multicall
+from chains.evm.addresses import checksum_evm_address, normalize_evm_token
+from chains.evm.multicall import Call, CallResult
 from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
-from chains.multicall import Call, CallResult
-from chains.provider import Reading
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from settings import ChainConfig
 
 _META = 4  # metadata sub-calls per token: decimals, symbol, name, supportsInterface(ERC-721)
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chains.config import ChainConfig, ConfigError
 from chains.errors import InvalidAddress
 from chains.models import NATIVE, TokenMeta, TokenStandard
+from settings import ChainConfig, ConfigError
 
 
 def native_token(chain: ChainConfig) -> TokenMeta:

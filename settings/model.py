@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from chains.addresses import checksum_evm_address
 from chains.errors import InvalidAddress
+from chains.evm.addresses import checksum_evm_address
 from chains.models import ChainFamily
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "default.toml"
 _CHAIN_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _NETWORKS = ("mainnet", "testnet", "signet", "regtest")
 _PRICE_SOURCES = ("static", "defillama")

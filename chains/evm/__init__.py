@@ -1,0 +1,1 @@
+"""EVM chains: Multicall3 reads, ABI encoding, EIP-55 addresses."""

@@ -1,0 +1,1 @@
+"""Starknet: `starknet_call` JSON-RPC batches, felts, Cairo encodings."""

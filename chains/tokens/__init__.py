@@ -1,0 +1,1 @@
+"""What a chain lists: token-list JSON and the spam policy."""

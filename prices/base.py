@@ -1,0 +1,42 @@
+"""What a price is, and the protocol every price source implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from chains.errors import PriceUnavailable
+
+
+@dataclass(frozen=True, order=True)
+class PriceKey:
+    """A token to price: chain id and canonical token address (or `native`)."""
+
+    chain: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    usd: Decimal
+    quoted_at: datetime
+    source: str
+
+
+PriceOutcome = Quote | PriceUnavailable | None
+"""A quote, the error that prevented one, or `None` for "no source prices this token"."""
+
+
+class PriceSource(Protocol):
+    """Prices many tokens in one call.
+
+    Returns the quotes it has; a key absent from the answer is unpriced by this source.
+    Raises `PriceUnavailable` when the source itself failed (down, rate limited, garbage).
+    """
+
+    name: str
+
+    async def quotes(self, keys: Sequence[PriceKey]) -> dict[PriceKey, Quote]: ...
