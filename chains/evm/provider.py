@@ -8,13 +8,11 @@ JSON-RPC batch pinned to that block.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from chains.base import Reading
+from chains.base import Answer, Chunk, Reading, read_in_chunks
 from chains.clock import Clock, utcnow
 from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.evm import multicall
@@ -24,8 +22,6 @@ from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, Token
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
 from settings import ChainConfig
 
-_META = 4  # metadata sub-calls per token: decimals, symbol, name, supportsInterface(ERC-721)
-
 
 @dataclass(frozen=True)
 class _NativeBalance:
@@ -33,15 +29,6 @@ class _NativeBalance:
 
 
 _SubCall = Call | _NativeBalance
-
-
-@dataclass(frozen=True)
-class _Round:
-    """The answer to one chunk: results in call order, read at one block."""
-
-    block_number: int
-    read_at: datetime
-    results: list[CallResult]
 
 
 class EvmProvider:
@@ -63,31 +50,26 @@ class EvmProvider:
         return normalize_evm_token(text)
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
-        calls: list[_SubCall] = [self._balance_call(k) for k in balances]
-        for token in tokens:
-            contract = token.partition(":")[0]
-            calls += [
-                Call(contract, multicall.decimals()),
-                Call(contract, multicall.symbol()),
-                Call(contract, multicall.name()),
-                Call(contract, multicall.supports_interface(multicall.ERC721_INTERFACE)),
-            ]
-        chunks = [calls[i : i + self._chunk] for i in range(0, len(calls), self._chunk)]
-        rounds = await asyncio.gather(*(self._run(chunk) for chunk in chunks))
-        flat: list[tuple[CallResult, _Round] | ChainError] = []
-        for chunk, answer in zip(chunks, rounds, strict=True):
-            if isinstance(answer, ChainError):
-                flat += [answer] * len(chunk)
-            else:
-                flat += [(result, answer) for result in answer.results]
-        split = len(balances)
-        return Reading(
-            balances=[self._balance(k, r) for k, r in zip(balances, flat[:split], strict=True)],
-            tokens=[
-                self._token(t, flat[split + _META * i : split + _META * (i + 1)])
-                for i, t in enumerate(tokens)
-            ],
+        answers = await read_in_chunks(
+            self._chain,
+            [self._balance_call(k) for k in balances],
+            [self._metadata_calls(t) for t in tokens],
+            self._chunk,
+            self._run,
         )
+        return Reading(
+            balances=[self._balance(k, a) for k, a in zip(balances, answers.balances, strict=True)],
+            tokens=[self._token(t, a) for t, a in zip(tokens, answers.tokens, strict=True)],
+        )
+
+    def _metadata_calls(self, token: str) -> dict[str, _SubCall]:
+        contract = token.partition(":")[0]
+        return {
+            "decimals": Call(contract, multicall.decimals()),
+            "symbol": Call(contract, multicall.symbol()),
+            "name": Call(contract, multicall.name()),
+            "erc721": Call(contract, multicall.supports_interface(multicall.ERC721_INTERFACE)),
+        }
 
     def _balance_call(self, key: BalanceKey) -> _SubCall:
         if key.token == NATIVE:
@@ -98,15 +80,15 @@ class EvmProvider:
         return Call(contract, multicall.balance_of(key.account))
 
     def _balance(
-        self, key: BalanceKey, answer: tuple[CallResult, _Round] | ChainError
+        self, key: BalanceKey, answer: Answer[CallResult] | ChainError
     ) -> BalanceReading | ChainError:
         about = {"chain": key.chain, "account": key.account, "token": key.token}
         if isinstance(answer, ChainError):
             return answer.about(**about)
-        result, round_ = answer
+        result = answer.result
         value = multicall.decode_uint256(result.data) if result.success else None
         if value is not None:
-            return BalanceReading(key, value, round_.block_number, round_.read_at)
+            return BalanceReading(key, value, answer.block_number, answer.read_at)
         if not result.success:
             problem = "reverted"
         elif not result.data:
@@ -116,20 +98,18 @@ class EvmProvider:
         return TokenCallFailed(f"balanceOf on {key.token} {problem}", **about)
 
     def _token(
-        self, address: str, answers: Sequence[tuple[CallResult, _Round] | ChainError]
+        self, address: str, answers: dict[str, Answer[CallResult]] | ChainError
     ) -> TokenMeta | ChainError:
-        results: list[CallResult] = []
-        for answer in answers:
-            if isinstance(answer, ChainError):
-                return answer.about(chain=self._chain, token=address)
-            results.append(answer[0])
-        if all(r.success and not r.data for r in results):
+        if isinstance(answers, ChainError):
+            return answers.about(chain=self._chain, token=address)
+        results = {name: answer.result for name, answer in answers.items()}
+        if all(r.success and not r.data for r in results.values()):
             return TokenCallFailed(
                 f"{address.partition(':')[0]} has no contract code on {self._chain}",
                 chain=self._chain,
                 token=address,
             )
-        dec, sym, nam, nft = results
+        dec, sym, nam, nft = (results[n] for n in ("decimals", "symbol", "name", "erc721"))
         decimals = multicall.decode_decimals(dec.data) if dec.success else None
         if ":" in address:
             standard = TokenStandard.ERC1155
@@ -148,15 +128,12 @@ class EvmProvider:
             name=multicall.decode_text(nam.data) if nam.success else None,
         )
 
-    async def _run(self, calls: list[_SubCall]) -> _Round | ChainError:
-        try:
-            if self._multicall3 is None:
-                return await self._run_pinned_batch(calls)
-            return await self._run_aggregate3(self._multicall3, calls)
-        except ChainError as exc:
-            return exc.about(chain=self._chain)
+    async def _run(self, calls: list[_SubCall]) -> Chunk[CallResult]:
+        if self._multicall3 is None:
+            return await self._run_pinned_batch(calls)
+        return await self._run_aggregate3(self._multicall3, calls)
 
-    async def _run_aggregate3(self, target: str, calls: list[_SubCall]) -> _Round:
+    async def _run_aggregate3(self, target: str, calls: list[_SubCall]) -> Chunk[CallResult]:
         subcalls = [Call(target, multicall.get_block_number())]
         subcalls += [
             Call(target, multicall.get_eth_balance(c.account))
@@ -181,9 +158,9 @@ class EvmProvider:
             raise UpstreamError(
                 f"{self._chain} node sent a malformed aggregate3 answer", chain=self._chain
             )
-        return _Round(block, self._clock(), results[1:])
+        return Chunk(block, self._clock(), results[1:])
 
-    async def _run_pinned_batch(self, calls: list[_SubCall]) -> _Round:
+    async def _run_pinned_batch(self, calls: list[_SubCall]) -> Chunk[CallResult]:
         block = _hex_quantity(await self._rpc.call("eth_blockNumber", []))
         if block is None:
             raise UpstreamError(
@@ -211,7 +188,7 @@ class EvmProvider:
             else:
                 data = _hex_bytes(answer)
                 results.append(CallResult(data is not None, data or b""))
-        return _Round(block, read_at, results)
+        return Chunk(block, read_at, results)
 
 
 def _hex_bytes(value: Any) -> bytes | None:

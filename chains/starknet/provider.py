@@ -17,13 +17,11 @@ node trouble; those become `TokenCallFailed` (balances) or unknown fields (metad
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from chains.base import Reading
+from chains.base import Answer, Chunk, Reading, read_in_chunks
 from chains.clock import Clock, utcnow
 from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.models import (
@@ -52,6 +50,7 @@ DECIMALS = felts.selector("decimals")
 SYMBOL = felts.selector("symbol")
 NAME = felts.selector("name")
 
+
 @dataclass(frozen=True)
 class _Call:
     contract: str
@@ -67,17 +66,8 @@ class _Call:
         return RpcCall("starknet_call", [request, "latest"])
 
 
-_Answer = list[int] | ChainError
+_Felts = list[int] | ChainError
 """One call's felts, or its error: an `RpcError` is the chain's definite refusal."""
-
-
-@dataclass(frozen=True)
-class _Round:
-    """The answer to one chunk: answers in call order, read at one block."""
-
-    block_number: int
-    read_at: datetime
-    answers: list[_Answer]
 
 
 class StarknetProvider:
@@ -108,36 +98,36 @@ class StarknetProvider:
         return normalize_address(text)
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
-        calls = [_Call(self._contract(k.token), BALANCE_OF, (k.account,)) for k in balances]
-        for token in map(self._contract, tokens):
-            calls += [_Call(token, DECIMALS), _Call(token, SYMBOL), _Call(token, NAME)]
-        chunks = [calls[i : i + self._chunk] for i in range(0, len(calls), self._chunk)]
-        rounds = await asyncio.gather(*(self._run(chunk) for chunk in chunks))
-        flat: list[tuple[_Answer, _Round] | ChainError] = []
-        for chunk, answer in zip(chunks, rounds, strict=True):
-            if isinstance(answer, ChainError):
-                flat += [answer] * len(chunk)
-            else:
-                flat += [(result, answer) for result in answer.answers]
-        split = len(balances)
-        return Reading(
-            balances=[self._balance(k, a) for k, a in zip(balances, flat[:split], strict=True)],
-            tokens=[
-                self._token(t, flat[split + 3 * i : split + 3 * i + 3])
-                for i, t in enumerate(tokens)
-            ],
+        answers = await read_in_chunks(
+            self._chain,
+            [_Call(self._contract(k.token), BALANCE_OF, (k.account,)) for k in balances],
+            [self._metadata_calls(t) for t in tokens],
+            self._chunk,
+            self._run,
         )
+        return Reading(
+            balances=[self._balance(k, a) for k, a in zip(balances, answers.balances, strict=True)],
+            tokens=[self._token(t, a) for t, a in zip(tokens, answers.tokens, strict=True)],
+        )
+
+    def _metadata_calls(self, token: str) -> dict[str, _Call]:
+        contract = self._contract(token)
+        return {
+            "decimals": _Call(contract, DECIMALS),
+            "symbol": _Call(contract, SYMBOL),
+            "name": _Call(contract, NAME),
+        }
 
     def _contract(self, token: str) -> str:
         return self._native if token == NATIVE else token
 
     def _balance(
-        self, key: BalanceKey, answer: tuple[_Answer, _Round] | ChainError
+        self, key: BalanceKey, answer: Answer[_Felts] | ChainError
     ) -> BalanceReading | ChainError:
         about = {"chain": key.chain, "account": key.account, "token": key.token}
         if isinstance(answer, ChainError):
             return answer.about(**about)
-        result, round_ = answer
+        result = answer.result
         contract = self._contract(key.token)
         if isinstance(result, RpcError):
             return TokenCallFailed(f"balanceOf on {contract} failed: {result.message}", **about)
@@ -149,23 +139,23 @@ class StarknetProvider:
                 f"balanceOf on {contract} returned {len(result)} felts instead of a u256",
                 **about,
             )
-        return BalanceReading(key, value, round_.block_number, round_.read_at)
+        return BalanceReading(key, value, answer.block_number, answer.read_at)
 
     def _token(
-        self, address: str, answers: Sequence[tuple[_Answer, _Round] | ChainError]
+        self, address: str, answers: dict[str, Answer[_Felts]] | ChainError
     ) -> TokenMeta | ChainError:
-        results: list[list[int] | None] = []
-        for answer in answers:
-            if isinstance(answer, ChainError):  # the whole chunk failed
-                return answer.about(chain=self._chain, token=address)
-            result = answer[0]
+        if isinstance(answers, ChainError):  # the whole chunk failed
+            return answers.about(chain=self._chain, token=address)
+        views: dict[str, list[int] | None] = {}
+        for name, answer in answers.items():
+            result = answer.result
             if isinstance(result, RpcError):  # the chain refused this view: field unknown
-                results.append(None)
+                views[name] = None
             elif isinstance(result, ChainError):  # node trouble: retry later
                 return result.about(chain=self._chain, token=address)
             else:
-                results.append(result)
-        dec, sym, nam = results
+                views[name] = result
+        dec, sym, nam = views["decimals"], views["symbol"], views["name"]
         return TokenMeta(
             chain=self._chain,
             address=address,
@@ -175,24 +165,21 @@ class StarknetProvider:
             name=felts.decode_text(nam) if nam is not None else None,
         )
 
-    async def _run(self, calls: list[_Call]) -> _Round | ChainError:
-        try:
-            answers = await self._rpc.batch(
-                [RpcCall("starknet_blockNumber", []), *(c.rpc() for c in calls)]
+    async def _run(self, calls: list[_Call]) -> Chunk[_Felts]:
+        answers = await self._rpc.batch(
+            [RpcCall("starknet_blockNumber", []), *(c.rpc() for c in calls)]
+        )
+        read_at = self._clock()
+        block = answers[0]
+        if isinstance(block, ChainError):
+            raise block
+        if not isinstance(block, int) or isinstance(block, bool) or block < 0:
+            raise UpstreamError(
+                f"{self._chain} node sent a malformed block number", chain=self._chain
             )
-            read_at = self._clock()
-            block = answers[0]
-            if isinstance(block, ChainError):
-                raise block
-            if not isinstance(block, int) or isinstance(block, bool) or block < 0:
-                raise UpstreamError(
-                    f"{self._chain} node sent a malformed block number", chain=self._chain
-                )
-            return _Round(block, read_at, [self._answer(a) for a in answers[1:]])
-        except ChainError as exc:
-            return exc.about(chain=self._chain)
+        return Chunk(block, read_at, [self._answer(a) for a in answers[1:]])
 
-    def _answer(self, raw: Any) -> _Answer:
+    def _answer(self, raw: Any) -> _Felts:
         if isinstance(raw, ChainError):
             return raw
         parsed = felts.parse_felts(raw)
