@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from chains.errors import ChainError, UpstreamError
-from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenMeta
+from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenRef
 
 _Call = TypeVar("_Call")
 _Result = TypeVar("_Result")
@@ -48,9 +48,9 @@ class ChainProvider(Protocol):
 
     def normalize_account(self, text: str) -> str: ...
 
-    def normalize_token(self, text: str) -> str: ...
+    def normalize_token(self, text: str) -> TokenRef: ...
 
-    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading: ...
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading: ...
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar, Self
 
+from chains.models import TokenRef
+
 
 @dataclass(frozen=True, eq=False)
 class ServiceError(Exception):
@@ -54,14 +56,18 @@ class ServiceError(Exception):
         return ext
 
     def about(
-        self, *, chain: str | None = None, account: str | None = None, token: str | None = None
+        self,
+        *,
+        chain: str | None = None,
+        account: str | None = None,
+        token: str | TokenRef | None = None,
     ) -> Self:
         """The same error, naming the chain, account and token it concerns."""
         return replace(
             self,
             chain=chain or self.chain,
             account=account or self.account,
-            token=token or self.token,
+            token=str(token) if token is not None else self.token,
         )
 
 

@@ -26,13 +26,38 @@ class ChainFamily(StrEnum):
     BITCOIN = "bitcoin"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
+class TokenRef:
+    """A token's identity on its chain: a contract (or `native`), plus the id for one token of
+    an ERC-1155 contract. Parsed once from input; `str()` is the canonical `contract[:id]`."""
+
+    contract: str
+    token_id: int | None = None
+
+    def __str__(self) -> str:
+        return self.contract if self.token_id is None else f"{self.contract}:{self.token_id}"
+
+    @property
+    def is_native(self) -> bool:
+        return self.contract == NATIVE
+
+
+NATIVE_TOKEN = TokenRef(NATIVE)
+"""The chain's native asset (ETH on Ethereum, BTC on Bitcoin)."""
+
+
+@dataclass(frozen=True)
 class BalanceKey:
     """One (chain, account, token) lookup; account and token already normalized."""
 
     chain: str
     account: str
-    token: str
+    token: TokenRef
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The key as the strings an error names: `chain`, `account`, `token`."""
+        return {"chain": self.chain, "account": self.account, "token": str(self.token)}
 
 
 @dataclass(frozen=True)
@@ -40,7 +65,7 @@ class TokenMeta:
     """What we know about a token. `None` means unknown, never a default."""
 
     chain: str
-    address: str
+    token: TokenRef
     standard: TokenStandard
     symbol: str | None
     name: str | None
@@ -51,13 +76,11 @@ class TokenMeta:
 
     @property
     def contract(self) -> str:
-        """The contract address (`address` of an ERC-1155 key also names the token id)."""
-        return self.address.partition(":")[0]
+        return self.token.contract
 
     @property
     def token_id(self) -> int | None:
-        _, _, token_id = self.address.partition(":")
-        return int(token_id) if token_id else None
+        return self.token.token_id
 
 
 @dataclass(frozen=True)

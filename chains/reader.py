@@ -21,7 +21,7 @@ from chains.cache.base import Cache
 from chains.clock import Clock, utcnow
 from chains.errors import ChainError
 from chains.metrics import Metrics
-from chains.models import NATIVE, BalanceKey, BalanceReading, TokenMeta
+from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
 from settings import CacheConfig
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class ChainReader:
         self,
         chain: str,
         provider: ChainProvider,
-        listed: Mapping[str, TokenMeta],
+        listed: Mapping[TokenRef, TokenMeta],
         cache: Cache,
         cache_config: CacheConfig,
         metrics: Metrics,
@@ -69,20 +69,22 @@ class ChainReader:
         self._metrics = metrics
         self._clock = clock
         self._balances_in_flight: dict[BalanceKey, asyncio.Future[BalanceOutcome]] = {}
-        self._tokens_in_flight: dict[str, asyncio.Future[TokenOutcome]] = {}
+        self._tokens_in_flight: dict[TokenRef, asyncio.Future[TokenOutcome]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def listed_token(self, address: str) -> TokenMeta | None:
+    def listed_token(self, token: TokenRef) -> TokenMeta | None:
         """Metadata from config or the token list, if the token is there."""
-        return self._listed.get(address)
+        return self._listed.get(token)
 
     async def balances(
         self, requests: Sequence[BalanceRequest]
-    ) -> tuple[list[BalanceOutcome], dict[str, TokenMeta]]:
+    ) -> tuple[list[BalanceOutcome], dict[TokenRef, TokenMeta]]:
         """Each request's balance (or error), plus metadata learned for unlisted tokens."""
         keys = [r.key for r in requests]
-        unlisted = sorted(
-            {k.token for k in keys if k.token not in self._listed and k.token != NATIVE}
+        unlisted = list(
+            dict.fromkeys(
+                k.token for k in keys if k.token not in self._listed and not k.token.is_native
+            )
         )
         cached = [i for i, r in enumerate(requests) if not r.freshness.force_refresh]
         lookups = [codec.balance_key(keys[i]) for i in cached]
@@ -97,7 +99,7 @@ class ChainReader:
             if reading is not None and age is not None and age <= requests[i].freshness.max_age:
                 results[i] = reading
         self._metrics.cache_lookups.inc(len(results), result="hit")
-        metas: dict[str, TokenMeta] = {}
+        metas: dict[TokenRef, TokenMeta] = {}
         for token, data in zip(unlisted, stored[len(cached) :], strict=True):
             meta = codec.decode_token(self.chain, token, data)
             if meta is not None:
@@ -105,9 +107,10 @@ class ChainReader:
 
         pending = [i for i in range(len(keys)) if i not in results]
         balance_waits, my_balances = _claim(self._balances_in_flight, [keys[i] for i in pending])
+        pending_tokens = {keys[i].token for i in pending}
         token_waits, my_tokens = _claim(
             self._tokens_in_flight,
-            [t for t in unlisted if t not in metas and any(keys[i].token == t for i in pending)],
+            [t for t in unlisted if t not in metas and t in pending_tokens],
         )
         self._metrics.cache_lookups.inc(len(my_balances), result="miss")
         self._metrics.cache_lookups.inc(len(balance_waits) - len(my_balances), result="shared")
@@ -121,10 +124,12 @@ class ChainReader:
                 metas[token] = outcome
         return [results[i] for i in range(len(keys))], metas
 
-    async def tokens(self, addresses: Sequence[str]) -> list[TokenOutcome]:
+    async def tokens(self, addresses: Sequence[TokenRef]) -> list[TokenOutcome]:
         """Metadata of each token: listed, cached (long TTL) or read from the chain."""
-        found: dict[str, TokenOutcome] = {a: m for a in addresses if (m := self._listed.get(a))}
-        unknown = sorted({a for a in addresses if a not in found})
+        found: dict[TokenRef, TokenOutcome] = {
+            a: m for a in addresses if (m := self._listed.get(a))
+        }
+        unknown = list(dict.fromkeys(a for a in addresses if a not in found))
         for address, data in zip(
             unknown,
             await self._cache.get_many([codec.token_key(self.chain, a) for a in unknown]),
@@ -143,7 +148,7 @@ class ChainReader:
     def _start(
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
-        tokens: Mapping[str, asyncio.Future[TokenOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
     ) -> None:
         # A task of its own, so a client that disconnects cannot cancel a read others joined.
         task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens))
@@ -153,7 +158,7 @@ class ChainReader:
     async def _fetch(
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
-        tokens: Mapping[str, asyncio.Future[TokenOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
     ) -> None:
         try:
             reading = await self._provider.read(list(balances), list(tokens))
@@ -172,7 +177,7 @@ class ChainReader:
     def _settle(
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
-        tokens: Mapping[str, asyncio.Future[TokenOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
         outcome: Reading | Exception,
     ) -> None:
         for key in balances:
@@ -205,7 +210,7 @@ class ChainReader:
 
 
 def _token_key(meta: TokenMeta) -> str:
-    return codec.token_key(meta.chain, meta.address)
+    return codec.token_key(meta.chain, meta.token)
 
 
 def _claim(

@@ -13,7 +13,7 @@ from chains.cache.base import Cache
 from chains.errors import InvalidAddress, UnsupportedChain
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
-from chains.models import ChainFamily, TokenMeta
+from chains.models import ChainFamily, TokenMeta, TokenRef
 from chains.reader import ChainReader
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
@@ -30,7 +30,7 @@ class Chain:
     provider: ChainProvider
     reader: ChainReader
     native: TokenMeta
-    listed: Mapping[str, TokenMeta]
+    listed: Mapping[TokenRef, TokenMeta]
 
     @property
     def id(self) -> str:
@@ -66,7 +66,7 @@ def build_registry(
     for config in settings.chains.values():
         provider = _provider(config, http, metrics)
         native = native_token(config)
-        listed = {native.address: native, **load_token_list(config, provider.normalize_token)}
+        listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
         reader = ChainReader(config.id, provider, listed, cache, settings.cache, metrics)
         chains[config.id] = Chain(config, provider, reader, native, listed)
     return ChainRegistry(chains)

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from chains.errors import ServiceError
-from chains.models import TokenMeta
+from chains.models import TokenMeta, TokenRef
 from chains.registry import Chain as DomainChain
 from graph.arguments import ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
 from graph.context import Info
@@ -26,10 +26,11 @@ from resolvers.balances import BalanceRow, Selection
 
 
 @strawberry.federation.type(
-    keys=["chain address"],
+    keys=["chain address tokenId"],
     description=(
         "A fungible or non-fungible token, or a chain's native asset (address `native`). A "
-        "federation entity: other subgraphs may reference it by `chain` and `address`."
+        "federation entity: other subgraphs reference it by `chain`, `address` and `tokenId` "
+        "(null except for one id of an ERC-1155 contract)."
     ),
 )
 class Token:
@@ -55,7 +56,7 @@ class Token:
             "unlisted token whose name or symbol advertises a URL or a claim/airdrop bait."
         )
     )
-    key: strawberry.Private[str]
+    key: strawberry.Private[TokenRef]
 
     @classmethod
     def from_meta(cls, meta: TokenMeta, *, spam: bool = False) -> Token:
@@ -70,14 +71,21 @@ class Token:
             decimals=meta.decimals,
             logo=meta.logo,
             is_spam=spam,
-            key=meta.address,
+            key=meta.token,
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, chain: str, address: str) -> Token:
+    async def resolve_reference(
+        cls,
+        info: Info,
+        chain: str,
+        address: str,
+        tokenId: str | int | None = None,
+    ) -> Token:
         """An entity reference from the gateway, loaded through the per-request loaders, so
         many references cost one batch per chain."""
-        meta, spam = await token_resolvers.token(info.context.scope, chain, address)
+        text = address if tokenId is None else f"{address}:{tokenId}"
+        meta, spam = await token_resolvers.token(info.context.scope, chain, text)
         return cls.from_meta(meta, spam=spam)
 
     @strawberry.field(
@@ -96,7 +104,7 @@ class Token:
         return None if quote is None else quote.quoted_at
 
 
-async def _quote(info: Info, chain: str, token: str) -> Quote | None:
+async def _quote(info: Info, chain: str, token: TokenRef) -> Quote | None:
     outcome = await value_resolvers.price(info.context.scope, chain, token)
     if isinstance(outcome, ServiceError):
         info.context.report(info, outcome)

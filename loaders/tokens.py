@@ -8,12 +8,12 @@ from typing import cast
 from aiodataloader import DataLoader
 
 from chains.errors import ChainError
-from chains.models import TokenMeta
+from chains.models import TokenMeta, TokenRef
 from chains.registry import ChainRegistry
 from loaders.per_chain import per_chain
 
-TokenKey = tuple[str, str]
-"""(chain id, canonical token address)."""
+TokenKey = tuple[str, TokenRef]
+"""(chain id, canonical token)."""
 
 
 class TokenLoader:
@@ -23,20 +23,20 @@ class TokenLoader:
         self._registry = registry
         self._loader: DataLoader[TokenKey, TokenMeta] = DataLoader(self._batch)
 
-    async def load(self, chain: str, address: str) -> TokenMeta:
-        listed = self._registry.get(chain).reader.listed_token(address)
-        return listed if listed is not None else await self._loader.load((chain, address))
+    async def load(self, chain: str, token: TokenRef) -> TokenMeta:
+        listed = self._registry.get(chain).reader.listed_token(token)
+        return listed if listed is not None else await self._loader.load((chain, token))
 
     async def load_many(self, keys: list[TokenKey]) -> list[TokenMeta | ChainError]:
         """Each token's metadata or error; listed tokens cost no await at all."""
         found: dict[int, TokenMeta | ChainError] = {}
         pending: dict[int, asyncio.Future[TokenMeta]] = {}
-        for index, (chain, address) in enumerate(keys):
-            listed = self._registry.get(chain).reader.listed_token(address)
+        for index, (chain, token) in enumerate(keys):
+            listed = self._registry.get(chain).reader.listed_token(token)
             if listed is not None:
                 found[index] = listed
             else:
-                pending[index] = self._loader.load((chain, address))
+                pending[index] = self._loader.load((chain, token))
         if pending:
             outcomes = await asyncio.gather(*pending.values(), return_exceptions=True)
             for index, outcome in zip(pending, outcomes, strict=True):
@@ -47,7 +47,7 @@ class TokenLoader:
 
     def prime(self, meta: TokenMeta) -> None:
         """Remember metadata learned by a balance read, so resolving it costs nothing."""
-        self._loader.prime((meta.chain, meta.address), meta)
+        self._loader.prime((meta.chain, meta.token), meta)
 
     async def _batch(self, keys: list[TokenKey]) -> list[TokenMeta]:
         outcomes = await per_chain(keys, lambda key: key[0], self._read)
@@ -55,4 +55,4 @@ class TokenLoader:
         return cast(list[TokenMeta], outcomes)
 
     async def _read(self, chain: str, keys: list[TokenKey]) -> list[TokenMeta | ChainError]:
-        return await self._registry.get(chain).reader.tokens([address for _, address in keys])
+        return await self._registry.get(chain).reader.tokens([token for _, token in keys])

@@ -9,14 +9,15 @@ from decimal import Decimal
 from typing import Protocol
 
 from chains.errors import PriceUnavailable
+from chains.models import TokenRef
 
 
 @dataclass(frozen=True, order=True)
 class PriceKey:
-    """A token to price: chain id and canonical token address (or `native`)."""
+    """A token to price: chain id and canonical token."""
 
     chain: str
-    token: str
+    token: TokenRef
 
 
 @dataclass(frozen=True)

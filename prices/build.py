@@ -11,7 +11,6 @@ from chains.cache.base import Cache
 from chains.clock import utcnow
 from chains.errors import ServiceError
 from chains.metrics import Metrics
-from chains.models import NATIVE
 from chains.registry import ChainRegistry
 from prices.base import PriceKey, PriceSource
 from prices.defillama import DefiLlamaPrices
@@ -60,8 +59,8 @@ def _static_prices(settings: Settings, registry: ChainRegistry) -> dict[PriceKey
 def _coin_id(registry: ChainRegistry, key: PriceKey) -> str | None:
     """DefiLlama's id for a token: `coingecko:<id>` for native assets, `<chain>:<address>`."""
     chain = registry.get(key.chain)
-    if key.token == NATIVE:
+    if key.token.is_native:
         return chain.config.native.price_id
-    if ":" in key.token:  # an ERC-1155 id: no market price
+    if key.token.token_id is not None:  # one id of an ERC-1155 contract: no market price
         return None
-    return f"{chain.config.price_chain or chain.id}:{key.token}"
+    return f"{chain.config.price_chain or chain.id}:{key.token.contract}"

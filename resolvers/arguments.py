@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chains.errors import BadUserInput, InvalidAddress
+from chains.models import TokenRef
 from chains.reader import Freshness
 from chains.registry import Chain
 from resolvers.scope import RequestScope
@@ -28,7 +29,7 @@ def account_on(chain: Chain, address: str) -> str:
         raise exc.about(chain=chain.id, account=address) from None
 
 
-def token_on(chain: Chain, address: str) -> str:
+def token_on(chain: Chain, address: str) -> TokenRef:
     try:
         return chain.provider.normalize_token(address)
     except InvalidAddress as exc:

@@ -19,7 +19,14 @@ from chains.errors import (
     TokenCallFailed,
     TokenMetadataUnavailable,
 )
-from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
+from chains.models import (
+    BalanceKey,
+    BalanceReading,
+    ChainFamily,
+    TokenMeta,
+    TokenRef,
+    TokenStandard,
+)
 from chains.reader import BalanceRequest, Freshness
 from chains.registry import Chain
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
@@ -153,14 +160,12 @@ def amount(row: BalanceRow) -> Decimal:
     """The exact decimal amount; raises `TokenMetadataUnavailable` when decimals are unknown."""
     key = row.reading.key
     if row.token.decimals is None and row.token_error is not None:
-        raise row.token_error.about(chain=key.chain, account=key.account, token=key.token)
+        raise row.token_error.about(**key.labels)
     if row.token.decimals is None:
         raise TokenMetadataUnavailable(
             f"decimals of {key.token} on {key.chain} are unknown, so the amount cannot be "
             "computed; rawAmount is exact",
-            chain=key.chain,
-            account=key.account,
-            token=key.token,
+            **key.labels,
         )
     return scale_amount(row.reading.raw_amount, row.token.decimals)
 
@@ -178,7 +183,8 @@ async def _with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> l
         if isinstance(loaded, TokenMeta):
             meta, error = loaded, None
         else:
-            standard = TokenStandard.ERC1155 if ":" in key.token else TokenStandard.ERC20
+            erc1155 = key.token.token_id is not None
+            standard = TokenStandard.ERC1155 if erc1155 else TokenStandard.ERC20
             meta, error = TokenMeta(key.chain, key.token, standard, None, None, None), loaded
         listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
         rows.append(BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error))
@@ -214,10 +220,12 @@ def _chains(
     return list(chains.values())
 
 
-def _tokens(chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceError]) -> list[str]:
+def _tokens(
+    chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceError]
+) -> list[TokenRef]:
     if wanted is None:
         return list(chain.listed)
-    tokens: list[str] = []
+    tokens: list[TokenRef] = []
     for text in wanted:
         try:
             tokens.append(token_on(chain, text))

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from chains.amounts import scale_amount
 from chains.errors import BadUserInput, ChainError
-from chains.models import NATIVE
+from chains.models import TokenRef
 from prices.base import PriceKey, PriceOutcome, Quote
 from resolvers.balances import BalanceRow, Selection
 from resolvers.scope import RequestScope
@@ -45,7 +45,7 @@ def price_key(row: BalanceRow) -> PriceKey:
     return PriceKey(row.reading.key.chain, row.reading.key.token)
 
 
-async def price(scope: RequestScope, chain: str, token: str) -> PriceOutcome:
+async def price(scope: RequestScope, chain: str, token: TokenRef) -> PriceOutcome:
     scope.priced = True
     return await scope.loaders.prices.load(PriceKey(chain, token))
 
@@ -89,7 +89,7 @@ async def dust_filter(
 
 
 def _keeps(item: Valued, floor: Decimal | None) -> bool:
-    if item.row.reading.key.token == NATIVE or item.error is not None:
+    if item.row.reading.key.token.is_native or item.error is not None:
         return True
     value = item.value_usd
     if floor is None:

@@ -23,15 +23,16 @@ import httpx
 from chains.base import Reading
 from chains.bitcoin.addresses import NETWORKS, normalize_bitcoin_address
 from chains.clock import Clock, utcnow
-from chains.errors import ChainError, InvalidAddress, UpstreamError
+from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
 from chains.metrics import Metrics
 from chains.models import (
-    NATIVE,
     NATIVE_ALIASES,
+    NATIVE_TOKEN,
     BalanceKey,
     BalanceReading,
     ChainFamily,
     TokenMeta,
+    TokenRef,
     TokenStandard,
 )
 from chains.transport.endpoints import Endpoints
@@ -86,13 +87,13 @@ class BitcoinProvider:
     def normalize_account(self, text: str) -> str:
         return normalize_bitcoin_address(text, self._network)
 
-    def normalize_token(self, text: str) -> str:
+    def normalize_token(self, text: str) -> TokenRef:
         if text.strip().lower() in NATIVE_ALIASES:
-            return NATIVE
+            return NATIVE_TOKEN
         raise InvalidAddress("Bitcoin has no tokens; use native")
 
-    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
-        accounts = list(dict.fromkeys(k.account for k in balances if k.token == NATIVE))
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading:
+        accounts = list(dict.fromkeys(k.account for k in balances if k.token.is_native))
         answers: list[tuple[int, int] | ChainError] = []
         tip: int | None = None
         if accounts:  # metadata alone needs no request
@@ -113,21 +114,23 @@ class BitcoinProvider:
         tip: int | None,
         read_at: datetime,
     ) -> BalanceReading | ChainError:
-        about = {"chain": key.chain, "account": key.account, "token": key.token}
-        if key.token != NATIVE or answer is None:
-            return ChainError("Bitcoin has no tokens; only native balances exist", **about)
+        about = key.labels
+        if not key.token.is_native or answer is None:
+            return TokenCallFailed("Bitcoin has no tokens; only native balances exist", **about)
         if isinstance(answer, ChainError):
             return answer.about(**about)
         confirmed, pending = answer
         return BalanceReading(key, confirmed, tip, read_at, unconfirmed_delta=pending)
 
-    def _token(self, token: str) -> TokenMeta | ChainError:
-        if token != NATIVE:
-            return ChainError("Bitcoin has no tokens; use native", chain=self._chain, token=token)
+    def _token(self, token: TokenRef) -> TokenMeta | ChainError:
+        if not token.is_native:
+            return TokenCallFailed(
+                "Bitcoin has no tokens; use native", chain=self._chain, token=str(token)
+            )
         native = self._config.native
         return TokenMeta(
             chain=self._chain,
-            address=NATIVE,
+            token=NATIVE_TOKEN,
             standard=TokenStandard.NATIVE,
             symbol=native.symbol,
             name=native.name,

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenStandard
+from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef, TokenStandard
 
 _VERSION = "v1"
 _DIGITS = re.compile(r"[0-9]{1,200}")
@@ -24,8 +24,8 @@ def balance_key(key: BalanceKey) -> str:
     return f"bg:{_VERSION}:bal:{{{key.account}}}:{key.chain}:{key.token}"
 
 
-def token_key(chain: str, address: str) -> str:
-    return f"bg:{_VERSION}:tok:{chain}:{address}"
+def token_key(chain: str, token: TokenRef) -> str:
+    return f"bg:{_VERSION}:tok:{chain}:{token}"
 
 
 def encode_reading(reading: BalanceReading) -> bytes:
@@ -70,7 +70,7 @@ def encode_token(meta: TokenMeta) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def decode_token(chain: str, address: str, data: bytes | None) -> TokenMeta | None:
+def decode_token(chain: str, token: TokenRef, data: bytes | None) -> TokenMeta | None:
     body = _loads(data)
     if not body:
         return None
@@ -85,7 +85,7 @@ def decode_token(chain: str, address: str, data: bytes | None) -> TokenMeta | No
     if not all(t is None or isinstance(t, str) for t in texts):
         return None
     symbol, name, logo = texts
-    return TokenMeta(chain, address, standard, symbol, name, decimals, logo)
+    return TokenMeta(chain, token, standard, symbol, name, decimals, logo)
 
 
 def _is_int(value: Any) -> bool:

@@ -7,7 +7,7 @@ import re
 from eth_utils.address import to_checksum_address
 
 from chains.errors import InvalidAddress
-from chains.models import NATIVE, NATIVE_ALIASES
+from chains.models import NATIVE_ALIASES, NATIVE_TOKEN, TokenRef
 
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _TOKEN_ID = re.compile(r"[0-9]{1,78}")
@@ -32,16 +32,17 @@ def checksum_evm_address(text: str) -> str:
     return checksummed
 
 
-def normalize_evm_token(text: str) -> str:
+def normalize_evm_token(text: str) -> TokenRef:
     """A token argument: `native` (or the 0xEeee… alias), a contract address, or
-    `<contract>:<token id>` for one ERC-1155 token id (decimal)."""
+    `<contract>:<token id>` for one ERC-1155 token id (decimal). The one place that syntax
+    is parsed; everything downstream holds the `TokenRef`."""
     if text.strip().lower() in NATIVE_ALIASES:
-        return NATIVE
+        return NATIVE_TOKEN
     contract, colon, token_id = text.strip().partition(":")
     if not colon:
-        return checksum_evm_address(contract)
+        return TokenRef(checksum_evm_address(contract))
     if not _TOKEN_ID.fullmatch(token_id) or int(token_id) >= 2**256:
         raise InvalidAddress(
             f"{text!r}: an ERC-1155 token is <contract>:<token id> with a decimal id below 2^256"
         )
-    return f"{checksum_evm_address(contract)}:{int(token_id)}"
+    return TokenRef(checksum_evm_address(contract), int(token_id))

@@ -18,7 +18,14 @@ from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.evm import multicall
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
 from chains.evm.multicall import Call, CallResult
-from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
+from chains.models import (
+    BalanceKey,
+    BalanceReading,
+    ChainFamily,
+    TokenMeta,
+    TokenRef,
+    TokenStandard,
+)
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
 from settings import ChainConfig
 
@@ -46,10 +53,10 @@ class EvmProvider:
     def normalize_account(self, text: str) -> str:
         return checksum_evm_address(text)
 
-    def normalize_token(self, text: str) -> str:
+    def normalize_token(self, text: str) -> TokenRef:
         return normalize_evm_token(text)
 
-    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading:
         answers = await read_in_chunks(
             self._chain,
             [self._balance_call(k) for k in balances],
@@ -62,8 +69,8 @@ class EvmProvider:
             tokens=[self._token(t, a) for t, a in zip(tokens, answers.tokens, strict=True)],
         )
 
-    def _metadata_calls(self, token: str) -> dict[str, _SubCall]:
-        contract = token.partition(":")[0]
+    def _metadata_calls(self, token: TokenRef) -> dict[str, _SubCall]:
+        contract = token.contract
         return {
             "decimals": Call(contract, multicall.decimals()),
             "symbol": Call(contract, multicall.symbol()),
@@ -72,17 +79,17 @@ class EvmProvider:
         }
 
     def _balance_call(self, key: BalanceKey) -> _SubCall:
-        if key.token == NATIVE:
+        token = key.token
+        if token.is_native:
             return _NativeBalance(key.account)
-        contract, _, token_id = key.token.partition(":")
-        if token_id:  # ERC-1155: one id of a multi-token contract
-            return Call(contract, multicall.balance_of_id(key.account, int(token_id)))
-        return Call(contract, multicall.balance_of(key.account))
+        if token.token_id is not None:  # ERC-1155: one id of a multi-token contract
+            return Call(token.contract, multicall.balance_of_id(key.account, token.token_id))
+        return Call(token.contract, multicall.balance_of(key.account))
 
     def _balance(
         self, key: BalanceKey, answer: Answer[CallResult] | ChainError
     ) -> BalanceReading | ChainError:
-        about = {"chain": key.chain, "account": key.account, "token": key.token}
+        about = key.labels
         if isinstance(answer, ChainError):
             return answer.about(**about)
         result = answer.result
@@ -98,20 +105,20 @@ class EvmProvider:
         return TokenCallFailed(f"balanceOf on {key.token} {problem}", **about)
 
     def _token(
-        self, address: str, answers: dict[str, Answer[CallResult]] | ChainError
+        self, token: TokenRef, answers: dict[str, Answer[CallResult]] | ChainError
     ) -> TokenMeta | ChainError:
         if isinstance(answers, ChainError):
-            return answers.about(chain=self._chain, token=address)
+            return answers.about(chain=self._chain, token=token)
         results = {name: answer.result for name, answer in answers.items()}
         if all(r.success and not r.data for r in results.values()):
             return TokenCallFailed(
-                f"{address.partition(':')[0]} has no contract code on {self._chain}",
+                f"{token.contract} has no contract code on {self._chain}",
                 chain=self._chain,
-                token=address,
+                token=str(token),
             )
         dec, sym, nam, nft = (results[n] for n in ("decimals", "symbol", "name", "erc721"))
         decimals = multicall.decode_decimals(dec.data) if dec.success else None
-        if ":" in address:
+        if token.token_id is not None:
             standard = TokenStandard.ERC1155
         elif nft.success and multicall.decode_bool(nft.data):
             standard = TokenStandard.ERC721
@@ -121,7 +128,7 @@ class EvmProvider:
             decimals = 0  # NFT balances are counts
         return TokenMeta(
             chain=self._chain,
-            address=address,
+            token=token,
             standard=standard,
             decimals=decimals,
             symbol=multicall.decode_text(sym.data) if sym.success else None,

@@ -25,12 +25,13 @@ from chains.base import Answer, Chunk, Reading, read_in_chunks
 from chains.clock import Clock, utcnow
 from chains.errors import ChainError, TokenCallFailed, UpstreamError
 from chains.models import (
-    NATIVE,
     NATIVE_ALIASES,
+    NATIVE_TOKEN,
     BalanceKey,
     BalanceReading,
     ChainFamily,
     TokenMeta,
+    TokenRef,
     TokenStandard,
 )
 from chains.starknet import felts
@@ -92,12 +93,12 @@ class StarknetProvider:
     def normalize_account(self, text: str) -> str:
         return normalize_address(text)
 
-    def normalize_token(self, text: str) -> str:
+    def normalize_token(self, text: str) -> TokenRef:
         if text.strip().lower() in NATIVE_ALIASES:
-            return NATIVE
-        return normalize_address(text)
+            return NATIVE_TOKEN
+        return TokenRef(normalize_address(text))
 
-    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[str]) -> Reading:
+    async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading:
         answers = await read_in_chunks(
             self._chain,
             [_Call(self._contract(k.token), BALANCE_OF, (k.account,)) for k in balances],
@@ -110,7 +111,7 @@ class StarknetProvider:
             tokens=[self._token(t, a) for t, a in zip(tokens, answers.tokens, strict=True)],
         )
 
-    def _metadata_calls(self, token: str) -> dict[str, _Call]:
+    def _metadata_calls(self, token: TokenRef) -> dict[str, _Call]:
         contract = self._contract(token)
         return {
             "decimals": _Call(contract, DECIMALS),
@@ -118,13 +119,13 @@ class StarknetProvider:
             "name": _Call(contract, NAME),
         }
 
-    def _contract(self, token: str) -> str:
-        return self._native if token == NATIVE else token
+    def _contract(self, token: TokenRef) -> str:
+        return self._native if token.is_native else token.contract
 
     def _balance(
         self, key: BalanceKey, answer: Answer[_Felts] | ChainError
     ) -> BalanceReading | ChainError:
-        about = {"chain": key.chain, "account": key.account, "token": key.token}
+        about = key.labels
         if isinstance(answer, ChainError):
             return answer.about(**about)
         result = answer.result
@@ -142,24 +143,24 @@ class StarknetProvider:
         return BalanceReading(key, value, answer.block_number, answer.read_at)
 
     def _token(
-        self, address: str, answers: dict[str, Answer[_Felts]] | ChainError
+        self, token: TokenRef, answers: dict[str, Answer[_Felts]] | ChainError
     ) -> TokenMeta | ChainError:
         if isinstance(answers, ChainError):  # the whole chunk failed
-            return answers.about(chain=self._chain, token=address)
+            return answers.about(chain=self._chain, token=token)
         views: dict[str, list[int] | None] = {}
         for name, answer in answers.items():
             result = answer.result
             if isinstance(result, RpcError):  # the chain refused this view: field unknown
                 views[name] = None
             elif isinstance(result, ChainError):  # node trouble: retry later
-                return result.about(chain=self._chain, token=address)
+                return result.about(chain=self._chain, token=token)
             else:
                 views[name] = result
         dec, sym, nam = views["decimals"], views["symbol"], views["name"]
         return TokenMeta(
             chain=self._chain,
-            address=address,
-            standard=TokenStandard.NATIVE if address == NATIVE else TokenStandard.ERC20,
+            token=token,
+            standard=TokenStandard.NATIVE if token.is_native else TokenStandard.ERC20,
             decimals=felts.decode_decimals(dec) if dec is not None else None,
             symbol=felts.decode_text(sym) if sym is not None else None,
             name=felts.decode_text(nam) if nam is not None else None,

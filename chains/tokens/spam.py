@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from chains.models import NATIVE, TokenMeta
+from chains.models import TokenMeta
 from settings import SpamConfig
 
 _BAIT = re.compile(
@@ -26,9 +26,9 @@ class SpamPolicy:
         self._heuristic = config.heuristic
 
     def is_spam(self, meta: TokenMeta, *, listed: bool) -> bool:
-        if meta.address == NATIVE:
+        if meta.token.is_native:
             return False
-        if meta.spam or (meta.chain, meta.address) in self._deny:
+        if meta.spam or (meta.chain, str(meta.token)) in self._deny:
             return True
         if (meta.chain, meta.contract) in self._deny:
             return True

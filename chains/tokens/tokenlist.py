@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chains.errors import InvalidAddress
-from chains.models import NATIVE, TokenMeta, TokenStandard
+from chains.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from settings import ChainConfig, ConfigError
 
 
@@ -16,7 +16,7 @@ def native_token(chain: ChainConfig) -> TokenMeta:
     """The chain's native asset, described by its config."""
     return TokenMeta(
         chain=chain.id,
-        address=NATIVE,
+        token=NATIVE_TOKEN,
         standard=TokenStandard.NATIVE,
         symbol=chain.native.symbol,
         name=chain.native.name,
@@ -25,11 +25,11 @@ def native_token(chain: ChainConfig) -> TokenMeta:
     )
 
 
-Normalize = Callable[[str], str]
+Normalize = Callable[[str], TokenRef]
 
 
-def load_token_list(chain: ChainConfig, normalize: Normalize) -> dict[str, TokenMeta]:
-    """The chain's listed tokens by checksummed address (empty when it has no list).
+def load_token_list(chain: ChainConfig, normalize: Normalize) -> dict[TokenRef, TokenMeta]:
+    """The chain's listed tokens by their canonical reference (empty when it has no list).
 
     Entries for other `chainId`s are skipped, so one list can serve several chains.
     A malformed entry stops start-up with its index: a wrong `decimals` in a list would
@@ -43,7 +43,7 @@ def load_token_list(chain: ChainConfig, normalize: Normalize) -> dict[str, Token
     entries = document.get("tokens") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{chain.token_list}: a token list needs a 'tokens' array")
-    tokens: dict[str, TokenMeta] = {}
+    tokens: dict[TokenRef, TokenMeta] = {}
     for index, entry in enumerate(entries):
         where = f"{chain.token_list} tokens[{index}]"
         if not isinstance(entry, dict):
@@ -51,7 +51,7 @@ def load_token_list(chain: ChainConfig, normalize: Normalize) -> dict[str, Token
         if chain.chain_id is not None and entry.get("chainId") != chain.chain_id:
             continue
         meta = _entry(chain.id, entry, where, normalize)
-        tokens[meta.address] = meta
+        tokens[meta.token] = meta
     return tokens
 
 
@@ -65,13 +65,15 @@ def _entry(chain_id: str, entry: dict[str, Any], where: str, normalize: Normaliz
     token_id = extensions.get("tokenId")
     if (standard is TokenStandard.ERC1155) != (token_id is not None):
         raise ConfigError(f"{where}: extensions.tokenId is required for (and only for) ERC1155")
-    address_text = str(entry.get("address", ""))
-    if token_id is not None:
-        address_text = f"{address_text}:{token_id}"
+    if token_id is not None and not _is_token_id(token_id):
+        raise ConfigError(f"{where}: extensions.tokenId must be a decimal integer below 2^256")
     try:
-        address = normalize(address_text)
+        contract = normalize(str(entry.get("address", "")))
     except InvalidAddress as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+    if contract.is_native or contract.token_id is not None:
+        raise ConfigError(f"{where}: address must be a contract address")
+    token = TokenRef(contract.contract, None if token_id is None else int(token_id))
     decimals = entry.get("decimals", 0 if standard is not TokenStandard.ERC20 else None)
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 255:
         raise ConfigError(f"{where}: decimals must be an integer 0..255")
@@ -81,7 +83,7 @@ def _entry(chain_id: str, entry: dict[str, Any], where: str, normalize: Normaliz
     tags = entry.get("tags")
     return TokenMeta(
         chain=chain_id,
-        address=address,
+        token=token,
         standard=standard,
         symbol=symbol,
         name=name,
@@ -89,6 +91,13 @@ def _entry(chain_id: str, entry: dict[str, Any], where: str, normalize: Normaliz
         logo=logo if isinstance(logo, str) else None,
         spam=isinstance(tags, list) and "spam" in tags,
     )
+
+
+def _is_token_id(value: Any) -> bool:
+    """A JSON token id: a non-negative integer below 2^256, as a number or a decimal string."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**256
 
 
 def _read(path: Path) -> Any:

@@ -29,7 +29,16 @@ from chains.errors import (
     UpstreamTimeout,
 )
 from chains.metrics import Metrics
-from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenStandard
+from chains.models import (
+    NATIVE,
+    NATIVE_TOKEN,
+    BalanceKey,
+    BalanceReading,
+    ChainFamily,
+    TokenMeta,
+    TokenRef,
+    TokenStandard,
+)
 from settings import ChainConfig, NativeAsset, Secret
 
 CHAIN = "bitcoin"
@@ -156,7 +165,7 @@ def provider(
 
 
 def key(account: str, token: str = NATIVE) -> BalanceKey:
-    return BalanceKey(CHAIN, account, token)
+    return BalanceKey(CHAIN, account, NATIVE_TOKEN if token == NATIVE else TokenRef(token))
 
 
 def reading(value: BalanceReading | ChainError) -> BalanceReading:
@@ -392,8 +401,10 @@ async def test_tip_height_tolerates_a_trailing_newline() -> None:
 async def test_token_metadata_is_the_configured_native_asset_without_requests() -> None:
     fake = FakeEsplora()
     async with httpx.AsyncClient(transport=transport({"esplora.example": fake})) as http:
-        result = await provider(http, Metrics()).read([], [NATIVE])
-    assert result.tokens == [TokenMeta(CHAIN, NATIVE, TokenStandard.NATIVE, "BTC", "Bitcoin", 8)]
+        result = await provider(http, Metrics()).read([], [NATIVE_TOKEN])
+    assert result.tokens == [
+        TokenMeta(CHAIN, NATIVE_TOKEN, TokenStandard.NATIVE, "BTC", "Bitcoin", 8)
+    ]
     assert result.balances == []
     assert fake.requests == []
 
@@ -402,7 +413,7 @@ async def test_a_token_key_is_an_error_without_a_request() -> None:
     token = "0x" + "11" * 20
     fake = FakeEsplora()
     async with httpx.AsyncClient(transport=transport({"esplora.example": fake})) as http:
-        result = await provider(http, Metrics()).read([key(GENESIS, token)], [token])
+        result = await provider(http, Metrics()).read([key(GENESIS, token)], [TokenRef(token)])
     assert "no tokens" in error(result.balances[0]).message
     meta = result.tokens[0]
     assert isinstance(meta, ChainError) and meta.token == token
@@ -416,7 +427,7 @@ async def test_normalize_token_and_account_rules() -> None:
             config("https://esplora.example/api"), http, Metrics(), network="testnet"
         )
     for text in ["native", " NATIVE ", "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"]:
-        assert btc.normalize_token(text) == NATIVE
+        assert btc.normalize_token(text) == NATIVE_TOKEN
     for text in ["0x" + "11" * 20, "BTC", "", GENESIS]:
         with pytest.raises(InvalidAddress, match="Bitcoin has no tokens; use native"):
             btc.normalize_token(text)
@@ -455,7 +466,7 @@ async def test_no_error_message_or_log_line_carries_the_url_secret(
     testnet_only = "mzK2FFDEhxqHcmrJw1ysqFkVyhUULo45hZ"
     async with httpx.AsyncClient(transport=transport(hosts)) as http:
         btc = provider(http, Metrics(), *secret_urls)
-        result = await btc.read([key(GENESIS), key(testnet_only)], [NATIVE])
+        result = await btc.read([key(GENESIS), key(testnet_only)], [NATIVE_TOKEN])
     errors = [error(v) for v in result.balances]
     assert isinstance(errors[0], UpstreamError) and type(errors[1]) is ChainError
     # The key did reach the endpoints, path and query intact ...

@@ -17,10 +17,17 @@ from chains.cache.codec import (
     encode_token,
     token_key,
 )
-from chains.models import NATIVE, BalanceKey, BalanceReading, TokenMeta, TokenStandard
+from chains.models import (
+    NATIVE_TOKEN,
+    BalanceKey,
+    BalanceReading,
+    TokenMeta,
+    TokenRef,
+    TokenStandard,
+)
 
 ACCOUNT = "0x00000000219ab540356cBB839Cbe05303d7705Fa"
-USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+USDC = TokenRef("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
 KEY = BalanceKey("ethereum", ACCOUNT, USDC)
 READ_AT = datetime(2026, 3, 14, 15, 9, 26, 250_000, tzinfo=UTC)
 
@@ -45,7 +52,7 @@ def test_reading_raw_amount_is_stored_as_a_string() -> None:
 
 
 def test_decoded_reading_belongs_to_the_requested_key() -> None:
-    other = BalanceKey("base", ACCOUNT, NATIVE)
+    other = BalanceKey("base", ACCOUNT, NATIVE_TOKEN)
     data = encode_reading(BalanceReading(KEY, 5, 7, READ_AT))
     decoded = decode_reading(other, data)
     assert decoded is not None
@@ -105,20 +112,20 @@ def test_corrupt_reading_decodes_to_none_instead_of_crashing(data: bytes) -> Non
     [
         TokenMeta("ethereum", USDC, TokenStandard.ERC20, "USDC", "USD Coin", 6, "https://x/u.png"),
         TokenMeta("ethereum", USDC, TokenStandard.ERC20, None, None, None, None),
-        TokenMeta("base", NATIVE, TokenStandard.NATIVE, "ETH", "Ether", 18),
+        TokenMeta("base", NATIVE_TOKEN, TokenStandard.NATIVE, "ETH", "Ether", 18),
         TokenMeta("ethereum", USDC, TokenStandard.ERC721, "NFT", "Ünïcødé ✓", 0),
         TokenMeta("ethereum", USDC, TokenStandard.ERC1155, "", "", 255),
     ],
 )
 def test_token_round_trips(meta: TokenMeta) -> None:
-    assert decode_token(meta.chain, meta.address, encode_token(meta)) == meta
+    assert decode_token(meta.chain, meta.token, encode_token(meta)) == meta
 
 
 def test_decoded_token_takes_chain_and_address_from_the_caller() -> None:
     meta = TokenMeta("ethereum", USDC, TokenStandard.ERC20, "USDC", "USD Coin", 6)
-    decoded = decode_token("base", "0xother", encode_token(meta))
+    decoded = decode_token("base", TokenRef("0xother"), encode_token(meta))
     assert decoded is not None
-    assert (decoded.chain, decoded.address) == ("base", "0xother")
+    assert (decoded.chain, decoded.token) == ("base", TokenRef("0xother"))
     assert decoded.decimals == 6
 
 
@@ -185,24 +192,24 @@ def test_balance_key_hash_tag_is_the_account() -> None:
     assert f"{{{ACCOUNT}}}" in key
     assert redis_hash_tag(key) == ACCOUNT
     assert KEY.chain in key
-    assert KEY.token in key
+    assert str(KEY.token) in key
 
 
 def test_balance_keys_of_one_account_share_a_slot_and_differ() -> None:
     keys = {
         balance_key(BalanceKey(chain, ACCOUNT, token))
         for chain in ("ethereum", "base")
-        for token in (NATIVE, USDC)
+        for token in (NATIVE_TOKEN, USDC)
     }
     assert len(keys) == 4
     assert {redis_hash_tag(k) for k in keys} == {ACCOUNT}
-    other = balance_key(BalanceKey("ethereum", USDC, NATIVE))
-    assert redis_hash_tag(other) == USDC
+    other = balance_key(BalanceKey("ethereum", str(USDC), NATIVE_TOKEN))
+    assert redis_hash_tag(other) == str(USDC)
 
 
 def test_token_key_names_chain_and_address() -> None:
     assert token_key("ethereum", USDC) != token_key("base", USDC)
-    assert USDC in token_key("ethereum", USDC)
+    assert str(USDC) in token_key("ethereum", USDC)
     assert balance_key(KEY) != token_key(KEY.chain, KEY.token)
 
 

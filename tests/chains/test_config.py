@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chains.evm.addresses import normalize_evm_token
-from chains.models import ChainFamily, TokenStandard
+from chains.models import ChainFamily, TokenRef, TokenStandard
 from chains.tokens.tokenlist import load_token_list
 from settings import (
     DEFAULT_CONFIG,
@@ -101,11 +101,11 @@ def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
     listed = {t["address"].lower(): t for t in document["tokens"]}
 
     assert len(tokens) == count
-    assert {a.lower() for a in tokens} == set(listed)
-    for address, meta in tokens.items():
-        entry = listed[address.lower()]
+    assert {str(t).lower() for t in tokens} == set(listed)
+    for token, meta in tokens.items():
+        entry = listed[str(token).lower()]
         assert meta.chain == chain_id
-        assert meta.address == address
+        assert meta.token == token
         assert meta.standard is TokenStandard.ERC20
         assert (meta.symbol, meta.name, meta.decimals) == (
             entry["symbol"],
@@ -116,8 +116,8 @@ def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
 
 def test_shipped_ethereum_list_has_usdc_with_six_decimals() -> None:
     tokens = load_token_list(load_settings(environ={}).chains["ethereum"], normalize_evm_token)
-    assert tokens[USDC].symbol == "USDC"
-    assert tokens[USDC].decimals == 6
+    assert tokens[TokenRef(USDC)].symbol == "USDC"
+    assert tokens[TokenRef(USDC)].decimals == 6
 
 
 def test_minimal_chain_gets_defaults(tmp_path: Path) -> None:
@@ -334,8 +334,8 @@ def test_token_list_entries_of_other_chains_are_skipped(tmp_path: Path) -> None:
     list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
     chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
     tokens = load_token_list(chain, normalize_evm_token)
-    assert list(tokens) == [USDC]
-    assert tokens[USDC].decimals == 6
+    assert list(tokens) == [TokenRef(USDC)]
+    assert tokens[TokenRef(USDC)].decimals == 6
 
 
 def test_token_list_needs_a_tokens_array(tmp_path: Path) -> None:

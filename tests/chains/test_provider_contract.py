@@ -18,7 +18,7 @@ from chains.base import ChainProvider
 from chains.errors import ChainError, InvalidAddress
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
-from chains.models import NATIVE, BalanceKey, BalanceReading
+from chains.models import NATIVE, NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from chains.transport.jsonrpc import JsonRpcClient
 from settings import Secret
 from tests.chains import test_bitcoin as btc
@@ -45,10 +45,10 @@ class Case:
 async def evm_case(devnet: Devnet, tmp_path: Path) -> AsyncIterator[Case]:
     config = devnet_settings(tmp_path, devnet).chains["devnet"]
     metrics = Metrics()
-    usdc = devnet.sample.token("USDC").address
+    usdc = TokenRef(devnet.sample.token("USDC").address)
     expected = {}
     for holder in devnet.sample.holders:
-        expected[BalanceKey("devnet", holder, NATIVE)] = devnet.chain.get_balance(holder)
+        expected[BalanceKey("devnet", holder, NATIVE_TOKEN)] = devnet.chain.get_balance(holder)
         expected[BalanceKey("devnet", holder, usdc)] = devnet.sample.balance(holder, "USDC")
     async with httpx.AsyncClient() as http:
         good = JsonRpcClient("devnet", config.rpc_urls, http, metrics)
@@ -137,15 +137,15 @@ async def test_a_dead_node_fails_every_key_with_its_context(case: Case) -> None:
         assert (outcome.chain, outcome.account, outcome.token) == (
             key.chain,
             key.account,
-            key.token,
+            str(key.token),
         )
 
 
 async def test_addresses_are_validated_and_canonical(case: Case) -> None:
     with pytest.raises(InvalidAddress):
         case.provider.normalize_account(case.invalid_account)
-    assert case.provider.normalize_token("native") == NATIVE
-    assert case.provider.normalize_token("NATIVE") == NATIVE
+    assert case.provider.normalize_token("native") == NATIVE_TOKEN
+    assert case.provider.normalize_token("NATIVE") == NATIVE_TOKEN
     for key in case.expected:
         canonical = case.provider.normalize_account(key.account)
         assert canonical == key.account == case.provider.normalize_account(canonical)

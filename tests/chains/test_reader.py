@@ -17,7 +17,7 @@ from chains.cache.resilient import ResilientCache
 from chains.errors import TokenCallFailed
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
-from chains.models import NATIVE, BalanceKey, BalanceReading
+from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from chains.reader import BalanceRequest, ChainReader, Freshness
 from chains.transport.jsonrpc import JsonRpcClient
 from settings import CacheConfig, Secret
@@ -76,7 +76,7 @@ async def make_harness(
             metrics, clock = Metrics(), Clock()
             rpc = JsonRpcClient("devnet", config.rpc_urls, http, metrics)
             provider = EvmProvider(config, rpc, clock=clock)
-            listed = {t.address: t for t in ()}  # nothing listed: metadata is read on-chain
+            listed = {t.token: t for t in ()}  # nothing listed: metadata is read on-chain
             reader = ChainReader("devnet", provider, listed, cache, CacheConfig(), metrics, clock)
             return Harness(reader, metrics, clock)
 
@@ -87,7 +87,7 @@ async def test_fresh_values_come_from_cache_and_stale_ones_from_chain(
     cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
-    key = BalanceKey("devnet", devnet.holder, devnet.sample.token("USDC").address)
+    key = BalanceKey("devnet", devnet.holder, TokenRef(devnet.sample.token("USDC").address))
     first = await h.read(key)
     assert first.raw_amount == devnet.sample.balance(devnet.holder, "USDC")
     assert h.upstream == 1
@@ -105,7 +105,7 @@ async def test_concurrent_identical_reads_share_one_upstream_call(
     cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
-    keys = [BalanceKey("devnet", holder, NATIVE) for holder in devnet.sample.holders]
+    keys = [BalanceKey("devnet", holder, NATIVE_TOKEN) for holder in devnet.sample.holders]
     readings = await asyncio.gather(*(h.read(keys[0], force=True) for _ in range(10)))
     assert h.upstream == 1 and len({r.read_at for r in readings}) == 1
     # Identical lookups join; distinct ones from distinct callers are separate rounds.
@@ -120,7 +120,7 @@ async def test_errors_are_never_cached(
     cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
-    key = BalanceKey("devnet", devnet.holder, devnet.reverting)
+    key = BalanceKey("devnet", devnet.holder, TokenRef(devnet.reverting))
     for expected_requests in (1, 2):
         (outcome,), _ = await h.reader.balances([BalanceRequest(key, Freshness(300))])
         assert isinstance(outcome, TokenCallFailed)
@@ -131,7 +131,7 @@ async def test_token_metadata_is_read_once_then_cached(
     cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
-    mkr = devnet.sample.token("MKR").address
+    mkr = TokenRef(devnet.sample.token("MKR").address)
     key = BalanceKey("devnet", devnet.holder, mkr)
     _, metas = await h.reader.balances([BalanceRequest(key, Freshness(300))])
     assert metas[mkr].symbol == "MKR" and metas[mkr].decimals == 18  # bytes32 decoded
@@ -146,7 +146,7 @@ async def test_redis_going_away_mid_run_keeps_answering_and_logs_once(
     with RedisServer() as server:
         cache = ResilientCache(RedisCache.from_url(Secret(server.url), timeout=0.5), "redis")
         h = make_harness(cache)
-        key = BalanceKey("devnet", devnet.holder, NATIVE)
+        key = BalanceKey("devnet", devnet.holder, NATIVE_TOKEN)
         await h.read(key)
         await h.read(key)
         assert h.upstream == 1 and cache.healthy

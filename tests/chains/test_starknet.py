@@ -23,7 +23,15 @@ import pytest
 from chains.base import Reading
 from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
 from chains.metrics import Metrics
-from chains.models import NATIVE, BalanceKey, BalanceReading, ChainFamily, TokenMeta
+from chains.models import (
+    NATIVE,
+    NATIVE_TOKEN,
+    BalanceKey,
+    BalanceReading,
+    ChainFamily,
+    TokenMeta,
+    TokenRef,
+)
 from chains.starknet import felts
 from chains.starknet.provider import DEFINITE_CODES, ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
 from chains.transport.jsonrpc import JsonRpcClient
@@ -228,7 +236,7 @@ class Harness:
         return self.metrics.upstream_requests.total(chain=CHAIN)
 
     async def read(self, balances: list[BalanceKey], tokens: list[str] | None = None) -> Reading:
-        return await self.provider.read(balances, tokens or [])
+        return await self.provider.read(balances, [ref(t) for t in tokens or []])
 
 
 @asynccontextmanager
@@ -254,8 +262,12 @@ async def connect(
         )
 
 
+def ref(token: str) -> TokenRef:
+    return NATIVE_TOKEN if token == NATIVE else TokenRef(token)
+
+
 def key(account: str, token: str) -> BalanceKey:
-    return BalanceKey(CHAIN, account, token)
+    return BalanceKey(CHAIN, account, ref(token))
 
 
 def reading(value: BalanceReading | ChainError) -> BalanceReading:
@@ -329,7 +341,7 @@ async def test_accounts_are_zero_padded_and_lowercased() -> None:
         assert h.provider.normalize_account(STRK_ADDRESS) == STRK_ADDRESS
         evm = "0x00000000219ab540356cBB839Cbe05303d7705Fa"  # 40 digits: also a Starknet address
         assert h.provider.normalize_account(evm) == "0x" + "0" * 24 + evm[2:].lower()
-        assert h.provider.normalize_token("0x" + "f" * 62) == "0x00" + "f" * 62
+        assert h.provider.normalize_token("0x" + "f" * 62) == TokenRef("0x00" + "f" * 62)
         assert h.provider.normalize_account("0x7" + "f" * 62) == "0x07" + "f" * 62  # 2**251 - 1
 
 
@@ -359,7 +371,7 @@ async def test_invalid_addresses_are_rejected(text: str) -> None:
 async def test_native_aliases_map_to_native() -> None:
     async with connect(mainnet()) as h:
         for text in ("native", " NATIVE ", "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"):
-            assert h.provider.normalize_token(text) == NATIVE
+            assert h.provider.normalize_token(text) == NATIVE_TOKEN
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,7 +525,7 @@ async def test_short_string_metadata_and_decimals() -> None:
         result = await h.read([], [STRK_ADDRESS])
     token = meta(result.tokens[0])
     assert (token.symbol, token.name, token.decimals) == ("STRK", "Starknet Token", 18)
-    assert (token.chain, token.address, token.standard.value) == (CHAIN, STRK_ADDRESS, "ERC20")
+    assert (token.chain, str(token.token), token.standard.value) == (CHAIN, STRK_ADDRESS, "ERC20")
 
 
 async def test_byte_array_metadata_longer_than_31_bytes() -> None:
@@ -546,5 +558,5 @@ async def test_native_metadata_reads_the_native_contract() -> None:
     async with connect(mainnet()) as h:
         result = await h.read([], [NATIVE])
     token = meta(result.tokens[0])
-    assert (token.address, token.standard.value) == (NATIVE, "NATIVE")
+    assert (token.token, token.standard.value) == (NATIVE_TOKEN, "NATIVE")
     assert (token.symbol, token.name, token.decimals) == ("STRK", "Starknet Token", 18)

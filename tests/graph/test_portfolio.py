@@ -247,3 +247,32 @@ def test_unlisted_nfts_are_detected_in_the_same_multicall(
     assert got["DPUNK"]["token"]["decimals"] == 0 and got["DPUNK"]["amount"] == "2"
     assert got["ERC1155"]["rawAmount"] == "5" and got["ERC1155"]["token"]["tokenId"] == "7"
     assert api.upstream() == 1  # both balances and both tokens' metadata: one aggregate3
+
+
+def test_two_ids_of_one_erc1155_contract_are_two_federation_entities(
+    priced: Api, collectibles: dict[str, str]
+) -> None:
+    multi = collectibles["multi"]
+    body = priced.query(
+        """query($r: [_Any!]!) { _entities(representations: $r) {
+            ... on Token { chain address tokenId standard symbol } } }""",
+        {
+            "r": [
+                {"__typename": "Token", "chain": "devnet", "address": multi, "tokenId": "7"},
+                {"__typename": "Token", "chain": "devnet", "address": multi, "tokenId": "8"},
+                {"__typename": "Token", "chain": "devnet", "address": "native", "tokenId": None},
+            ]
+        },
+    )
+    assert "errors" not in body, body["errors"]
+    seven, eight, native = body["data"]["_entities"]
+    assert seven == {
+        "chain": "devnet",
+        "address": multi,
+        "tokenId": "7",
+        "standard": "ERC1155",
+        "symbol": "ITEM",  # listed
+    }
+    assert (eight["address"], eight["tokenId"], eight["standard"]) == (multi, "8", "ERC1155")
+    assert eight["symbol"] is None  # unlisted: read from the chain, which has no symbol()
+    assert (native["address"], native["tokenId"], native["standard"]) == ("native", None, "NATIVE")

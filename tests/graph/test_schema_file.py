@@ -50,6 +50,6 @@ def test_every_type_field_argument_and_enum_value_is_described() -> None:
 def test_the_subgraph_declares_its_federation_entities() -> None:
     sdl = SCHEMA_FILE.read_text(encoding="utf-8")
     assert 'type Account @key(fields: "address")' in sdl
-    assert 'type Token @key(fields: "chain address")' in sdl
+    assert 'type Token @key(fields: "chain address tokenId")' in sdl
     assert "type Chain @shareable" in sdl
     assert '@link(url: "https://specs.apollo.dev/federation/v2.7"' in sdl
