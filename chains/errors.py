@@ -1,21 +1,32 @@
-"""The service's error tree: every expected failure has a GraphQL code.
+"""The service's error tree: every expected failure, each with one GraphQL code.
 
-    ServiceError                      code, retryable, chain?, account?, token?
-    ├── BadUserInput                  BAD_USER_INPUT
-    │   ├── InvalidAddress            INVALID_ADDRESS
-    │   ├── UnsupportedChain          UNSUPPORTED_CHAIN
-    │   └── CostLimitExceeded         COST_LIMIT_EXCEEDED
-    └── ChainError                    a failure reading a chain (returned as a value per key)
-        ├── UpstreamError             UPSTREAM_PROVIDER_ERROR   node trouble: try another node
-        │   ├── UpstreamTimeout       UPSTREAM_TIMEOUT
-        │   └── UpstreamRateLimited   UPSTREAM_RATE_LIMITED
-        ├── TokenCallFailed           TOKEN_CALL_FAILED         balanceOf reverted / no data
-        ├── TokenMetadataUnavailable  TOKEN_METADATA_UNAVAILABLE
-        └── PriceUnavailable          PRICE_UNAVAILABLE         a price source failed
+    ServiceError                       (abstract) code, retryable, chain?, account?, token?
+    ├── BadUserInput                   BAD_USER_INPUT              an argument we cannot use
+    │   ├── InvalidAddress             INVALID_ADDRESS             does not parse, bad checksum
+    │   ├── UnsupportedChain           UNSUPPORTED_CHAIN           no such chain configured
+    │   ├── UnsupportedToken           UNSUPPORTED_TOKEN           the chain has no such asset
+    │   └── CostLimitExceeded          COST_LIMIT_EXCEEDED         too big: split the request
+    ├── ChainError                     (abstract) reading a chain failed; a value per key
+    │   ├── UpstreamError              UPSTREAM_PROVIDER_ERROR     node trouble: another node or
+    │   │   │                                                      a later try may succeed
+    │   │   ├── UpstreamTimeout        UPSTREAM_TIMEOUT
+    │   │   └── UpstreamRateLimited    UPSTREAM_RATE_LIMITED
+    │   ├── UpstreamRefused            UPSTREAM_REFUSED            the node definitely refused the
+    │   │                                                          request (a JSON-RPC error that
+    │   │                                                          is an answer, Esplora's HTTP 400)
+    │   ├── TokenCallFailed            TOKEN_CALL_FAILED           balanceOf reverted / no data
+    │   ├── TokenMetadataUnavailable   TOKEN_METADATA_UNAVAILABLE  decimals unknown: no amount
+    │   └── ChainMisconfigured         CHAIN_MISCONFIGURED         the operator's config is wrong
+    │                                                              (no Multicall3 at its address)
+    └── PriceUnavailable               PRICE_UNAVAILABLE           a price source failed
+
+One code means one thing: a misconfiguration is never an upstream error, and a definite
+refusal is never "node trouble" (only `UpstreamError` fails over to the next endpoint).
 
 Errors are immutable values: providers return them in place of a result for one key, loaders
 hand them to resolvers, and the GraphQL layer turns `extensions` into the response's
-`errors[].extensions`. Nothing here knows about GraphQL.
+`errors[].extensions`. Nothing here knows about GraphQL. The abstract classes cannot be
+raised themselves, so every error a client sees has a specific code.
 """
 
 from __future__ import annotations
@@ -37,8 +48,15 @@ class ServiceError(Exception):
 
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
     retryable: ClassVar[bool] = False
+    abstract: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.abstract = cls.__dict__.get("abstract", False)
 
     def __post_init__(self) -> None:
+        if self.abstract:
+            raise TypeError(f"{type(self).__name__} is abstract: raise a subclass with a code")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -83,6 +101,12 @@ class UnsupportedChain(BadUserInput):
     code = "UNSUPPORTED_CHAIN"
 
 
+class UnsupportedToken(BadUserInput):
+    """The chain has no such asset at all (any token on Bitcoin), whatever its address."""
+
+    code = "UNSUPPORTED_TOKEN"
+
+
 class CostLimitExceeded(BadUserInput):
     code = "COST_LIMIT_EXCEEDED"
 
@@ -90,7 +114,7 @@ class CostLimitExceeded(BadUserInput):
 class ChainError(ServiceError):
     """A failure to read one key (or a whole batch) from a chain."""
 
-    code = "UPSTREAM_PROVIDER_ERROR"
+    abstract = True
 
 
 class UpstreamError(ChainError):
@@ -108,6 +132,13 @@ class UpstreamRateLimited(UpstreamError):
     code = "UPSTREAM_RATE_LIMITED"
 
 
+class UpstreamRefused(ChainError):
+    """The node answered that it will not run the request (a definite JSON-RPC error such
+    as a revert or invalid params, Esplora's HTTP 400): another node would say the same."""
+
+    code = "UPSTREAM_REFUSED"
+
+
 class TokenCallFailed(ChainError):
     """The chain answered definitely: the call reverted or the address returned no data."""
 
@@ -120,7 +151,14 @@ class TokenMetadataUnavailable(ChainError):
     code = "TOKEN_METADATA_UNAVAILABLE"
 
 
-class PriceUnavailable(ChainError):
+class ChainMisconfigured(ChainError):
+    """The chain cannot be read as configured (e.g. no Multicall3 contract at the configured
+    address): the operator must fix the config; retrying will not help."""
+
+    code = "CHAIN_MISCONFIGURED"
+
+
+class PriceUnavailable(ServiceError):
     """A price source failed, so a value in USD is unknown (never zero)."""
 
     code = "PRICE_UNAVAILABLE"

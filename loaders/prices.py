@@ -9,7 +9,7 @@ from prices.reader import PriceReader
 
 
 class PriceLoader:
-    """Loads a token's USD quote; `None` when no source prices it, a `ChainError` value
+    """Loads a token's USD quote; `None` when no source prices it, a `PriceUnavailable` value
     (PRICE_UNAVAILABLE) when a source failed. Never raises for those."""
 
     def __init__(self, reader: PriceReader) -> None:

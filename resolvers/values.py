@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from chains.amounts import scale_amount
-from chains.errors import BadUserInput, ChainError
+from chains.errors import BadUserInput, PriceUnavailable
 from chains.models import TokenRef
 from prices.base import PriceKey, PriceOutcome, Quote
 from resolvers.balances import BalanceRow, Selection
@@ -37,8 +37,8 @@ class Valued:
         return scale_amount(self.row.reading.raw_amount, decimals) * self.price.usd
 
     @property
-    def error(self) -> ChainError | None:
-        return self.price if isinstance(self.price, ChainError) else None
+    def error(self) -> PriceUnavailable | None:
+        return self.price if isinstance(self.price, PriceUnavailable) else None
 
 
 def price_key(row: BalanceRow) -> PriceKey:
@@ -58,7 +58,7 @@ async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
 
 async def valuation(
     scope: RequestScope, rows: list[BalanceRow]
-) -> tuple[list[Valued], list[ChainError]]:
+) -> tuple[list[Valued], list[PriceUnavailable]]:
     """Every row with its price (none when no price source is configured), and the price
     errors met, each once."""
     if not scope.loaders.prices.enabled:
@@ -82,7 +82,7 @@ def dust(scope: RequestScope, items: list[Valued], selection: Selection) -> list
 
 async def dust_filter(
     scope: RequestScope, rows: list[BalanceRow], selection: Selection
-) -> tuple[list[Valued], list[ChainError]]:
+) -> tuple[list[Valued], list[PriceUnavailable]]:
     """The rows the dust filter keeps (valued), and the price errors met on the way."""
     items, errors = await valuation(scope, rows)
     return dust(scope, items, selection), errors

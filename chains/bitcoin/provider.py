@@ -23,7 +23,13 @@ import httpx
 from chains.base import Reading
 from chains.bitcoin.addresses import NETWORKS, normalize_bitcoin_address
 from chains.clock import Clock, utcnow
-from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
+from chains.errors import (
+    ChainError,
+    TokenCallFailed,
+    UnsupportedToken,
+    UpstreamError,
+    UpstreamRefused,
+)
 from chains.metrics import Metrics
 from chains.models import (
     NATIVE_ALIASES,
@@ -90,7 +96,7 @@ class BitcoinProvider:
     def normalize_token(self, text: str) -> TokenRef:
         if text.strip().lower() in NATIVE_ALIASES:
             return NATIVE_TOKEN
-        raise InvalidAddress("Bitcoin has no tokens; use native")
+        raise UnsupportedToken(f"Bitcoin has no tokens ({text!r}); use native", token=text)
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading:
         accounts = list(dict.fromkeys(k.account for k in balances if k.token.is_native))
@@ -177,7 +183,7 @@ class BitcoinProvider:
             with upstream_errors(self._chain):
                 response = await self._http.get(url, timeout=self._config.timeout)
                 if response.status_code == 400:  # definite: never fail over
-                    raise ChainError(
+                    raise UpstreamRefused(
                         f"Esplora rejected {what} on {self._chain} (HTTP 400)", chain=self._chain
                     )
                 response.raise_for_status()

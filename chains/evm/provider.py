@@ -14,7 +14,13 @@ from typing import Any
 
 from chains.base import Answer, Chunk, Reading, read_in_chunks
 from chains.clock import Clock, utcnow
-from chains.errors import ChainError, TokenCallFailed, UpstreamError
+from chains.errors import (
+    ChainError,
+    ChainMisconfigured,
+    TokenCallFailed,
+    UpstreamError,
+    UpstreamRefused,
+)
 from chains.evm import multicall
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
 from chains.evm.multicall import Call, CallResult
@@ -26,7 +32,7 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from settings import ChainConfig
 
 
@@ -154,8 +160,10 @@ class EvmProvider:
         )
         answer = _hex_bytes(raw)
         if answer == b"":
-            raise ChainError(
-                f"no Multicall3 contract at {target} on {self._chain}", chain=self._chain
+            raise ChainMisconfigured(
+                f"no Multicall3 contract at {target} on {self._chain}: set the chain's "
+                'multicall3 address, or multicall3 = "" to read without it',
+                chain=self._chain,
             )
         results = multicall.decode_aggregate3(answer, len(subcalls)) if answer else None
         block = (
@@ -185,7 +193,7 @@ class EvmProvider:
         read_at = self._clock()
         results: list[CallResult] = []
         for call, answer in zip(calls, answers, strict=True):
-            if isinstance(answer, RpcError):  # a revert: the chain's definite answer
+            if isinstance(answer, UpstreamRefused):  # a revert: the chain's definite answer
                 results.append(CallResult(False, b""))
             elif isinstance(answer, ChainError):
                 raise answer

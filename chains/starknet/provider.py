@@ -23,7 +23,7 @@ from typing import Any
 
 from chains.base import Answer, Chunk, Reading, read_in_chunks
 from chains.clock import Clock, utcnow
-from chains.errors import ChainError, TokenCallFailed, UpstreamError
+from chains.errors import ChainError, TokenCallFailed, UpstreamError, UpstreamRefused
 from chains.models import (
     NATIVE_ALIASES,
     NATIVE_TOKEN,
@@ -36,7 +36,7 @@ from chains.models import (
 )
 from chains.starknet import felts
 from chains.starknet.addresses import normalize_address
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from settings import ChainConfig
 
 ETH_ADDRESS = "0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7"
@@ -68,7 +68,7 @@ class _Call:
 
 
 _Felts = list[int] | ChainError
-"""One call's felts, or its error: an `RpcError` is the chain's definite refusal."""
+"""One call's felts, or its error: an `UpstreamRefused` is the chain's definite refusal."""
 
 
 class StarknetProvider:
@@ -130,7 +130,7 @@ class StarknetProvider:
             return answer.about(**about)
         result = answer.result
         contract = self._contract(key.token)
-        if isinstance(result, RpcError):
+        if isinstance(result, UpstreamRefused):
             return TokenCallFailed(f"balanceOf on {contract} failed: {result.message}", **about)
         if isinstance(result, ChainError):
             return result.about(**about)
@@ -150,7 +150,7 @@ class StarknetProvider:
         views: dict[str, list[int] | None] = {}
         for name, answer in answers.items():
             result = answer.result
-            if isinstance(result, RpcError):  # the chain refused this view: field unknown
+            if isinstance(result, UpstreamRefused):  # the chain refused this view: field unknown
                 views[name] = None
             elif isinstance(result, ChainError):  # node trouble: retry later
                 return result.about(chain=self._chain, token=token)

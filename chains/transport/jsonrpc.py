@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from chains.errors import ChainError, UpstreamError, UpstreamRateLimited
+from chains.errors import ChainError, UpstreamError, UpstreamRateLimited, UpstreamRefused
 from chains.metrics import Metrics
 from chains.transport.endpoints import Endpoints
 from chains.transport.http import upstream_errors
@@ -38,12 +38,6 @@ _MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 class RpcCall:
     method: str
     params: list[Any]
-
-
-class RpcError(ChainError):
-    """A definite JSON-RPC error answer (e.g. a revert): retrying elsewhere will not help."""
-
-    code = "UPSTREAM_PROVIDER_ERROR"
 
 
 class JsonRpcClient:
@@ -180,7 +174,7 @@ def _unwrap(
         if code in _RATE_LIMIT_CODES:
             raise UpstreamRateLimited(f"{chain} node is rate limiting us ({detail})", chain=chain)
         if code in definite:
-            raise RpcError(f"{chain} node refused the call ({detail})", chain=chain)
+            raise UpstreamRefused(f"{chain} node refused the call ({detail})", chain=chain)
         raise UpstreamError(f"{chain} node failed ({detail})", chain=chain)
     if item.get("jsonrpc") != "2.0" or "result" not in item:
         raise UpstreamError(f"{chain} node sent a malformed JSON-RPC response", chain=chain)

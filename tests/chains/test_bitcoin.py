@@ -24,8 +24,10 @@ from chains.bitcoin.provider import BitcoinProvider
 from chains.errors import (
     ChainError,
     InvalidAddress,
+    UnsupportedToken,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamRefused,
     UpstreamTimeout,
 )
 from chains.metrics import Metrics
@@ -361,9 +363,9 @@ async def test_http_400_is_a_definite_error_never_retried_elsewhere() -> None:
         btc = provider(http, metrics, "https://a.example/api", "https://b.example/api")
         result = await btc.read([key(testnet_only), key(GENESIS)], [])
     failure = error(result.balances[0])
-    assert type(failure) is ChainError
+    assert type(failure) is UpstreamRefused
     assert failure.extensions == {
-        "code": "UPSTREAM_PROVIDER_ERROR",
+        "code": "UPSTREAM_REFUSED",
         "chain": CHAIN,
         "account": testnet_only,
         "token": NATIVE,
@@ -429,8 +431,9 @@ async def test_normalize_token_and_account_rules() -> None:
     for text in ["native", " NATIVE ", "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"]:
         assert btc.normalize_token(text) == NATIVE_TOKEN
     for text in ["0x" + "11" * 20, "BTC", "", GENESIS]:
-        with pytest.raises(InvalidAddress, match="Bitcoin has no tokens; use native"):
+        with pytest.raises(UnsupportedToken, match="Bitcoin has no tokens") as info:
             btc.normalize_token(text)
+        assert info.value.extensions["code"] == "UNSUPPORTED_TOKEN"
     assert btc.normalize_account(P2WPKH.upper()) == P2WPKH
     assert btc.normalize_account(GENESIS) == GENESIS
     with pytest.raises(InvalidAddress, match="wrong network"):
@@ -468,7 +471,7 @@ async def test_no_error_message_or_log_line_carries_the_url_secret(
         btc = provider(http, Metrics(), *secret_urls)
         result = await btc.read([key(GENESIS), key(testnet_only)], [NATIVE_TOKEN])
     errors = [error(v) for v in result.balances]
-    assert isinstance(errors[0], UpstreamError) and type(errors[1]) is ChainError
+    assert isinstance(errors[0], UpstreamError) and type(errors[1]) is UpstreamRefused
     # The key did reach the endpoints, path and query intact ...
     assert all(r.url.params["key"] == KEY for r in broken.requests)
     assert sorted(broken.paths()) == sorted(

@@ -17,9 +17,15 @@ from typing import Any
 import httpx
 import pytest
 
-from chains.errors import ChainError, UpstreamError, UpstreamRateLimited, UpstreamTimeout
+from chains.errors import (
+    ChainError,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRefused,
+    UpstreamTimeout,
+)
 from chains.metrics import Metrics
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall, RpcError
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from graph.logs import log_config
 from settings import Secret
 
@@ -272,7 +278,7 @@ async def test_revert_is_a_definite_answer_and_not_retried_elsewhere(
     metrics = Metrics()
     async with httpx.AsyncClient() as http:
         rpc = client(http, metrics, first.url(), second.url())
-        with pytest.raises(RpcError) as info:
+        with pytest.raises(UpstreamRefused) as info:
             await rpc.call("eth_call", [{}, "latest"])
     assert len(first.requests) == 1
     assert len(second.requests) == 0
@@ -424,7 +430,7 @@ async def test_batch_item_with_an_error_is_an_error_value_in_its_slot(
         results = await client(http, Metrics(), server.url()).batch(CALLS)
     assert len(results) == 5
     assert [results[i] for i in (0, 2, 4)] == ["r-acct0", "r-acct2", "r-acct4"]
-    assert isinstance(results[1], RpcError)
+    assert isinstance(results[1], UpstreamRefused)
     assert "JSON-RPC error 3" in results[1].message
     assert "execution reverted" not in results[1].message
     assert type(results[3]) is UpstreamError  # the only endpoint: the slot carries it

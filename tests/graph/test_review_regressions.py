@@ -66,7 +66,7 @@ def test_a_chain_without_multicall3_is_one_error_naming_the_chain_not_a_token(
         assert body["data"]["account"]["balances"] == []
         (error,) = body["errors"]
         assert error["extensions"] == {
-            "code": "UPSTREAM_PROVIDER_ERROR",
+            "code": "CHAIN_MISCONFIGURED",
             "chain": "devnet",
             "account": devnet.holder,
             "retryable": False,
