@@ -38,7 +38,7 @@ from graph.schema import build_schema
 from loaders.context import build_loaders
 from prices.build import build_price_reader
 from prices.reader import PriceReader
-from resolvers.scope import RequestScope
+from resolvers.scope import CacheHints, RequestScope
 from settings import Settings, load_settings
 
 log = logging.getLogger("balance_graph")
@@ -66,7 +66,7 @@ async def _context(request: Request) -> Context:
         limits=settings.limits,
         default_max_age=settings.cache.default_max_age,
         spam=services.spam,
-        price_ttl=settings.prices.cache_ttl,
+        hints=CacheHints(settings.cache.default_max_age, settings.prices.cache_ttl),
     )
     return Context(scope=scope, request_id=request.state.request_id)
 

@@ -299,7 +299,7 @@ def _json(body: dict[str, Any], status: int, media: str, cache: str | None = Non
 def _cache_control(request: Request, context: Context, has_errors: bool) -> str:
     if request.method != "GET" or has_errors:
         return "no-store"
-    max_age = context.scope.cache_max_age()
+    max_age = context.scope.hints.max_age()
     if max_age is None:
         return "no-store"
     scope = (

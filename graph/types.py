@@ -17,12 +17,14 @@ from graph.enums import ChainFamily, TokenStandard
 from graph.portfolio import Portfolio
 from graph.scalars import BigInt
 from prices.base import Quote
+from resolvers import account as account_resolvers
 from resolvers import balances as balance_resolvers
 from resolvers import portfolio as portfolio_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import values as value_resolvers
+from resolvers.account import Selection
 from resolvers.arguments import canonical_account
-from resolvers.balances import BalanceRow, Selection
+from resolvers.balances import BalanceRow
 
 
 @strawberry.federation.type(
@@ -246,14 +248,12 @@ class Account:
         force_refresh: ForceRefresh = False,
     ) -> list[Balance]:
         selection = Selection(chains, tokens, bool(include_zero), min_value_usd, bool(include_spam))
-        scope = info.context.scope
-        result = await balance_resolvers.account_balances(
-            scope, self.address, selection, max_age, force_refresh
+        rows, errors = await account_resolvers.account_balances(
+            info.context.scope, self.address, selection, max_age, force_refresh
         )
-        kept, price_errors = await value_resolvers.dust_filter(scope, result.rows, selection)
-        for error in [*result.errors, *price_errors]:
+        for error in errors:
             info.context.report(info, error)
-        return [Balance.from_row(v.row) for v in kept]
+        return [Balance.from_row(row) for row in rows]
 
     @strawberry.field(
         description=(

@@ -10,15 +10,13 @@ from resolvers.scope import RequestScope
 
 
 def freshness(scope: RequestScope, max_age: int | None, force_refresh: bool | None) -> Freshness:
+    """The caller's freshness contract for one field (`maxAge` defaults to the config's)."""
     if max_age is not None and max_age < 0:
         raise BadUserInput(f"maxAge must be zero or more seconds, got {max_age}")
-    fresh = Freshness(
+    return Freshness(
         max_age=scope.default_max_age if max_age is None else max_age,
         force_refresh=bool(force_refresh),
     )
-    scope.max_ages.append(fresh.max_age)
-    scope.forced |= fresh.force_refresh
-    return fresh
 
 
 def account_on(chain: Chain, address: str) -> str:

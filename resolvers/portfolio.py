@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from chains.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
-from resolvers.balances import Selection, account_balances
+from resolvers.account import Selection, holdings
 from resolvers.scope import RequestScope
-from resolvers.values import dust, valuation
+from resolvers.values import dust
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ async def portfolio(
     (after the spam filter) has no USD value: `unpricedCount` says how many. `updatedAt` is
     the oldest read time among the summed values: the total is as old as its oldest part.
     """
-    held = await account_balances(scope, address, selection, max_age, force_refresh)
-    everything, price_errors = await valuation(scope, held.rows)
+    held = await holdings(scope, address, selection, max_age, force_refresh)
+    everything = held.items
     kept = dust(scope, everything, selection)
     token_failures = (TokenCallFailed, TokenMetadataUnavailable)
     failed = sorted(
@@ -69,4 +69,4 @@ async def portfolio(
         updated_at=min(read_times) if read_times else datetime.now(UTC),
         by_chain=[ChainTotal(c, t) for c, t in totals.items()],
     )
-    return result, [*held.errors, *price_errors]
+    return result, held.errors

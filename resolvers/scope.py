@@ -5,10 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chains.errors import CostLimitExceeded
+from chains.reader import Freshness
 from chains.registry import ChainRegistry
 from chains.tokens.spam import SpamPolicy
 from loaders.context import Loaders
 from settings import LimitsConfig
+
+
+@dataclass
+class CacheHints:
+    """What the response may promise a shared cache, from what the fields actually served.
+
+    Resolvers call `served` for every freshness contract they read with and `priced` when
+    they serve USD prices; the HTTP layer turns the result into `Cache-Control`.
+    """
+
+    default_max_age: int
+    price_ttl: int
+    max_ages: list[int] = field(default_factory=list)
+    forced: bool = False
+    prices: bool = False
+
+    def served(self, fresh: Freshness) -> None:
+        self.max_ages.append(fresh.max_age)
+        self.forced |= fresh.force_refresh
+
+    def priced(self) -> None:
+        self.prices = True
+
+    def max_age(self) -> int | None:
+        """The smallest freshness any field asked for (and the price cache's, if prices were
+        served); `None` after a forced refresh, which must never be served from a cache."""
+        if self.forced:
+            return None
+        ages = [*self.max_ages, *([self.price_ttl] if self.prices else [])]
+        return min(ages) if ages else self.default_max_age
 
 
 @dataclass
@@ -18,19 +49,8 @@ class RequestScope:
     limits: LimitsConfig
     default_max_age: int
     spam: SpamPolicy
-    price_ttl: int = 60
+    hints: CacheHints
     lookups: int = 0
-    max_ages: list[int] = field(default_factory=list)
-    forced: bool = False
-    priced: bool = False
-
-    def cache_max_age(self) -> int | None:
-        """How long the response may be cached: the smallest freshness any field asked for
-        (and the price cache's, if prices were served); `None` after a forced refresh."""
-        if self.forced:
-            return None
-        ages = [*self.max_ages, *([self.price_ttl] if self.priced else [])]
-        return min(ages) if ages else self.default_max_age
 
     def charge(self, lookups: int) -> None:
         """Spend `lookups` of the request's budget (aliases cannot multiply a query's cost)."""

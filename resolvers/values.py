@@ -10,14 +10,16 @@ source at all. Rows of tokens the caller named in `tokens:` are only dust-filter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from chains.amounts import scale_amount
-from chains.errors import BadUserInput, PriceUnavailable
+from chains.errors import PriceUnavailable
 from chains.models import TokenRef
 from prices.base import PriceKey, PriceOutcome, Quote
-from resolvers.balances import BalanceRow, Selection
+from resolvers.balances import BalanceRow
 from resolvers.scope import RequestScope
 
 
@@ -46,12 +48,12 @@ def price_key(row: BalanceRow) -> PriceKey:
 
 
 async def price(scope: RequestScope, chain: str, token: TokenRef) -> PriceOutcome:
-    scope.priced = True
+    scope.hints.priced()
     return await scope.loaders.prices.load(PriceKey(chain, token))
 
 
 async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
-    scope.priced = True
+    scope.hints.priced()
     prices = await scope.loaders.prices.load_many([price_key(r) for r in rows])
     return [Valued(row, p) for row, p in zip(rows, prices, strict=True)]
 
@@ -68,24 +70,24 @@ async def valuation(
     return items, errors
 
 
-def dust(scope: RequestScope, items: list[Valued], selection: Selection) -> list[Valued]:
-    """The items the dust filter keeps."""
-    if selection.min_value_usd is not None and selection.min_value_usd < 0:
-        raise BadUserInput(f"minValueUsd must be zero or more, got {selection.min_value_usd}")
+class DustSelection(Protocol):
+    """What the dust filter needs to know of a selection."""
+
+    @property
+    def min_value_usd(self) -> Decimal | None: ...
+
+    @property
+    def tokens(self) -> Sequence[str] | None: ...
+
+
+def dust(scope: RequestScope, items: list[Valued], selection: DustSelection) -> list[Valued]:
+    """The items the dust filter keeps (`minValueUsd` is already checked non-negative)."""
     judging = scope.loaders.prices.enabled and (
         selection.min_value_usd is not None or selection.tokens is None
     )
     if not judging:
         return items
     return [v for v in items if _keeps(v, selection.min_value_usd)]
-
-
-async def dust_filter(
-    scope: RequestScope, rows: list[BalanceRow], selection: Selection
-) -> tuple[list[Valued], list[PriceUnavailable]]:
-    """The rows the dust filter keeps (valued), and the price errors met on the way."""
-    items, errors = await valuation(scope, rows)
-    return dust(scope, items, selection), errors
 
 
 def _keeps(item: Valued, floor: Decimal | None) -> bool:

@@ -1,0 +1,198 @@
+"""What one account holds: every chain its address fits, its listed tokens, filtered.
+
+The flow of `Account.balances` and `Account.portfolio`: check the whole selection (before
+any I/O), read every (chain, token) lookup in one round per chain, attach metadata, drop
+spam, value the rows and apply the dust filter. Failures come back as values beside the
+rows: one per failed chain (naming chain and account), one per failed token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from chains.errors import (
+    BadUserInput,
+    CostLimitExceeded,
+    ServiceError,
+    TokenCallFailed,
+    TokenMetadataUnavailable,
+)
+from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
+from chains.reader import BalanceRequest, Freshness
+from chains.registry import Chain
+from resolvers.arguments import account_on, canonical_account, freshness, token_on
+from resolvers.balances import BalanceRow, with_tokens
+from resolvers.scope import RequestScope
+from resolvers.values import Valued, dust, valuation
+
+_EVM_SHAPED = re.compile(r"0x[0-9a-fA-F]{40}")
+_EXTRA_CHAIN_IDS = 10
+"""How many more ids than the service knows `chains:` may name (typos, other spellings)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rows of an account to read and show."""
+
+    chains: Sequence[str] | None = None
+    tokens: Sequence[str] | None = None
+    include_zero: bool = False
+    min_value_usd: Decimal | None = None
+    include_spam: bool = False
+
+    def check(self, scope: RequestScope) -> None:
+        """Refuse a selection that cannot be served, before anything is read."""
+        if self.min_value_usd is not None and self.min_value_usd < 0:
+            raise BadUserInput(f"minValueUsd must be zero or more, got {self.min_value_usd}")
+        if self.tokens is not None and len(self.tokens) > scope.limits.max_tokens:
+            raise CostLimitExceeded(
+                f"tokens accepts at most {scope.limits.max_tokens} addresses, "
+                f"got {len(self.tokens)}"
+            )
+        known = len(scope.registry)
+        if self.chains is not None and len(self.chains) > known + _EXTRA_CHAIN_IDS:
+            raise CostLimitExceeded(
+                f"chains lists {len(self.chains)} ids but this service knows {known}"
+            )
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """The account's rows after the spam filter, each with its price, and every error met."""
+
+    items: list[Valued]
+    errors: list[ServiceError]
+
+
+async def account_balances(
+    scope: RequestScope,
+    address: str,
+    selection: Selection,
+    max_age: int | None,
+    force_refresh: bool | None,
+) -> tuple[list[BalanceRow], list[ServiceError]]:
+    """The rows `Account.balances` shows (spam and dust filtered), and the errors to report."""
+    held = await holdings(scope, address, selection, max_age, force_refresh)
+    return [v.row for v in dust(scope, held.items, selection)], held.errors
+
+
+async def holdings(
+    scope: RequestScope,
+    address: str,
+    selection: Selection,
+    max_age: int | None,
+    force_refresh: bool | None,
+) -> Holdings:
+    """Every requested token on every requested chain (default: native plus token list),
+    spam-filtered and valued; the dust filter is the caller's to apply."""
+    selection.check(scope)
+    fresh = freshness(scope, max_age, force_refresh)
+    scope.hints.served(fresh)
+    errors: list[ServiceError] = []
+    requests = _requests(scope, address, selection, fresh, errors)
+    scope.charge(len(requests))
+    outcomes = await scope.loaders.balances.load_many(requests)
+    readings = [
+        o
+        for o in outcomes
+        if isinstance(o, BalanceReading) and (selection.include_zero or o.raw_amount)
+    ]
+    errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
+    rows = await with_tokens(scope, readings)
+    if not selection.include_spam:
+        rows = [r for r in rows if not r.spam]
+    items, price_errors = await valuation(scope, rows)
+    return Holdings(items, _unique([*errors, *price_errors]))
+
+
+def _requests(
+    scope: RequestScope,
+    address: str,
+    selection: Selection,
+    fresh: Freshness,
+    errors: list[ServiceError],
+) -> list[BalanceRequest]:
+    requests: list[BalanceRequest] = []
+    for chain in _chains(scope, address, selection.chains, errors):
+        try:
+            account = account_on(chain, address)
+        except ServiceError as exc:
+            errors.append(exc)
+            continue
+        for token in _tokens(chain, selection.tokens, errors):
+            requests.append(BalanceRequest(BalanceKey(chain.id, account, token), fresh))
+    return requests
+
+
+def _chains(
+    scope: RequestScope, address: str, wanted: Sequence[str] | None, errors: list[ServiceError]
+) -> list[Chain]:
+    if wanted is None:
+        accepted = [c for c in scope.registry if _accepts(c, address)]
+        if not accepted:
+            canonical_account(scope, address)  # raises the one clear INVALID_ADDRESS
+        return accepted
+    chains: dict[str, Chain] = {}  # by canonical id: "Base" and "base" are one chain
+    for chain_id in wanted:
+        try:
+            chain = scope.registry.get(chain_id)
+        except ServiceError as exc:
+            errors.append(exc)
+            continue
+        chains.setdefault(chain.id, chain)
+    return list(chains.values())
+
+
+def _tokens(
+    chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceError]
+) -> list[TokenRef]:
+    if wanted is None:
+        return list(chain.listed)
+    tokens: list[TokenRef] = []
+    for text in wanted:
+        try:
+            tokens.append(token_on(chain, text))
+        except ServiceError as exc:
+            errors.append(exc)
+    return list(dict.fromkeys(tokens))
+
+
+def _accepts(chain: Chain, address: str) -> bool:
+    """Whether `address` is read on `chain` when the caller names no chains."""
+    if chain.config.family is ChainFamily.STARKNET and _EVM_SHAPED.fullmatch(address.strip()):
+        return False  # a valid felt too, but an EVM address is never meant as a Starknet one
+    try:
+        chain.provider.normalize_account(address)
+    except ServiceError:
+        return False
+    return True
+
+
+def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
+    """A failure of a chain's round (node trouble, no Multicall3) is one error naming the
+    chain and account, without a token; failures of one token stay per token."""
+    collapsed: list[ServiceError] = []
+    seen: set[tuple[str | None, str]] = set()
+    for error in errors:
+        if isinstance(error, TokenCallFailed | TokenMetadataUnavailable):
+            collapsed.append(error)
+        elif (error.chain, error.code) not in seen:
+            seen.add((error.chain, error.code))
+            # It names the account too: each wallet of an `accounts` list or a gateway
+            # response learns that its rows on this chain are missing.
+            collapsed.append(type(error)(error.message, chain=error.chain, account=error.account))
+    return collapsed
+
+
+def _unique(errors: list[ServiceError]) -> list[ServiceError]:
+    seen: set[tuple[str, str]] = set()
+    unique: list[ServiceError] = []
+    for error in errors:
+        fingerprint = (error.code, error.message)
+        if fingerprint not in seen:
+            seen.add(fingerprint)
+            unique.append(error)
+    return unique
