@@ -83,6 +83,7 @@ def _provider(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
             http,
             metrics,
             timeout=config.timeout,
+            cooldown=config.cooldown,
             definite_codes=STARKNET_DEFINITE_CODES,
         )
         try:
@@ -91,5 +92,7 @@ def _provider(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
             )
         except InvalidAddress as exc:
             raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
-    rpc = JsonRpcClient(config.id, config.rpc_urls, http, metrics, timeout=config.timeout)
+    rpc = JsonRpcClient(
+        config.id, config.rpc_urls, http, metrics, timeout=config.timeout, cooldown=config.cooldown
+    )
     return EvmProvider(config, rpc)

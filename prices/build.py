@@ -39,6 +39,7 @@ def build_price_reader(
                     metrics,
                     partial(_coin_id, registry),
                     base_url=settings.prices.defillama_url,
+                    timeout=settings.prices.timeout,
                 )
             )
     return PriceReader(FallbackSources(sources), cache, settings.prices.cache_ttl)

@@ -23,7 +23,6 @@ from chains.metrics import Metrics
 from chains.transport.http import upstream_errors
 from prices.base import PriceKey, Quote
 
-DEFAULT_BASE_URL = "https://coins.llama.fi"
 _COINS_PER_REQUEST = 100  # keeps the URL well under common 8 KB limits
 _MAX_PRICE = Decimal(10) ** 15  # USD per token; anything above is garbage, not a price
 
@@ -37,8 +36,8 @@ class DefiLlamaPrices:
         metrics: Metrics,
         coin_id: Callable[[PriceKey], str | None],
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 10.0,
+        base_url: str,
+        timeout: float,
     ) -> None:
         self._http = http
         self._metrics = metrics

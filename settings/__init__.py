@@ -1,24 +1,29 @@
-"""Configuration, read once at start-up into frozen, typed values."""
+"""Configuration: one TOML file plus environment overrides, read once into frozen values.
 
+model.py    every section, key and default (pydantic, strict, unknown keys refused)
+loader.py   TOML + environment -> Settings; messages name the file, table and key
+secret.py   Secret: URLs that may hold keys never print themselves
+default.toml, tokenlists/   the shipped configuration (public mainnet endpoints)
+"""
+
+from settings.loader import DEFAULT_CONFIG, ConfigError, load_settings, parse_settings, rpc_urls_env
 from settings.model import (
-    DEFAULT_CONFIG,
+    DEFILLAMA_URL,
     MULTICALL3_ADDRESS,
     CacheConfig,
     ChainConfig,
-    ConfigError,
     LimitsConfig,
     NativeAsset,
     PricesConfig,
-    Secret,
     ServerConfig,
     Settings,
     SpamConfig,
-    load_settings,
-    parse_settings,
 )
+from settings.secret import Secret
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "DEFILLAMA_URL",
     "MULTICALL3_ADDRESS",
     "CacheConfig",
     "ChainConfig",
@@ -32,4 +37,5 @@ __all__ = [
     "SpamConfig",
     "load_settings",
     "parse_settings",
+    "rpc_urls_env",
 ]

@@ -73,7 +73,6 @@ class BitcoinProvider:
         network: str = "mainnet",
         concurrency: int = 8,
         clock: Clock = utcnow,
-        cooldown: float = 30.0,
     ) -> None:
         if not config.rpc_urls:
             raise ValueError(f"{config.id}: at least one Esplora URL is required")
@@ -83,7 +82,7 @@ class BitcoinProvider:
             raise ValueError(f"{config.id}: concurrency must be at least 1")
         self._config = config
         self._chain = config.id
-        self._endpoints = Endpoints(config.id, config.rpc_urls, metrics, cooldown)
+        self._endpoints = Endpoints(config.id, config.rpc_urls, metrics, cooldown=config.cooldown)
         self._http = http
         self._metrics = metrics
         self._network = network

@@ -10,9 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 class MemoryCache:
     """An in-process LRU with per-entry expiry; the default when no Redis is configured."""
 
-    def __init__(
-        self, max_entries: int = 200_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max = max_entries
         self._clock = clock

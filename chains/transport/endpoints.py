@@ -22,7 +22,7 @@ _T = TypeVar("_T")
 
 class Endpoints:
     def __init__(
-        self, chain: str, endpoints: Sequence[Secret], metrics: Metrics, cooldown: float = 30.0
+        self, chain: str, endpoints: Sequence[Secret], metrics: Metrics, *, cooldown: float
     ) -> None:
         if not endpoints:
             raise ValueError(f"{chain}: at least one endpoint is required")

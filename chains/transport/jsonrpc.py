@@ -50,12 +50,12 @@ class JsonRpcClient:
         http: httpx.AsyncClient,
         metrics: Metrics,
         *,
-        timeout: float = 10.0,
-        cooldown: float = 30.0,
+        timeout: float,
+        cooldown: float,
         definite_codes: frozenset[int] = frozenset(),
     ) -> None:
         self._chain = chain
-        self._endpoints = Endpoints(chain, endpoints, metrics, cooldown)
+        self._endpoints = Endpoints(chain, endpoints, metrics, cooldown=cooldown)
         self._http = http
         self._metrics = metrics
         self._timeout = timeout

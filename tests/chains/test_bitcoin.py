@@ -148,7 +148,7 @@ def config(*urls: str) -> ChainConfig:
         family=ChainFamily.BITCOIN,
         chain_id=None,
         rpc_urls=tuple(Secret(u) for u in urls),
-        native=NativeAsset("BTC", "Bitcoin", 8),
+        native=NativeAsset(symbol="BTC", name="Bitcoin", decimals=8),
         multicall3=None,
         timeout=5.0,
     )

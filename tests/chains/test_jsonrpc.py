@@ -171,7 +171,9 @@ def dead_url() -> str:
 def client(
     http: httpx.AsyncClient, metrics: Metrics, *urls: str, timeout: float = 5.0
 ) -> JsonRpcClient:
-    return JsonRpcClient(CHAIN, [Secret(u) for u in urls], http, metrics, timeout=timeout)
+    return JsonRpcClient(
+        CHAIN, [Secret(u) for u in urls], http, metrics, timeout=timeout, cooldown=30
+    )
 
 
 def assert_no_secret(exc: BaseException) -> None:
@@ -334,7 +336,12 @@ async def test_endpoint_is_tried_first_again_after_cooldown(make_server: MakeSer
     other = make_server(result_for(lambda req: "other"))
     async with httpx.AsyncClient() as http:
         rpc = JsonRpcClient(
-            CHAIN, [Secret(flaky.url()), Secret(other.url())], http, Metrics(), cooldown=0.2
+            CHAIN,
+            [Secret(flaky.url()), Secret(other.url())],
+            http,
+            Metrics(),
+            timeout=5,
+            cooldown=0.2,
         )
         assert await rpc.call("eth_chainId", []) == "other"
         await asyncio.sleep(0.25)
@@ -603,6 +610,7 @@ async def test_service_logs_at_info_level_never_contain_the_endpoint_secret(
                 http,
                 Metrics(),
                 timeout=2,
+                cooldown=30,
             )
             assert await rpc.call("eth_blockNumber", []) == "0x1"
     finally:

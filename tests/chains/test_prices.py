@@ -55,7 +55,9 @@ def entry(price: str, stamp: int = 1_763_800_000, symbol: str = "X") -> str:
 async def quotes(llama: Llama, keys: list[PriceKey]) -> tuple[dict[PriceKey, Quote], Metrics]:
     metrics = Metrics()
     async with httpx.AsyncClient(transport=httpx.MockTransport(llama.handler)) as http:
-        source = DefiLlamaPrices(http, metrics, coin_id, base_url="https://coins.example")
+        source = DefiLlamaPrices(
+            http, metrics, coin_id, base_url="https://coins.example", timeout=10
+        )
         return await source.quotes(keys), metrics
 
 
@@ -133,18 +135,18 @@ async def test_a_failed_source_makes_only_its_leftovers_unavailable() -> None:
 
 async def test_reader_caches_quotes_and_unpriced_but_not_failures() -> None:
     source = Counting({ETH: "3000"})
-    reader = PriceReader(FallbackSources([source]), MemoryCache(), ttl=60)
+    reader = PriceReader(FallbackSources([source]), MemoryCache(1000), ttl=60)
     first = await reader.prices([ETH, NFT])
     again = await reader.prices([ETH, NFT, ETH])
     assert first == [Quote(Decimal("3000"), NOW, "counting"), None]
     assert again == [first[0], None, first[0]] and len(source.asked) == 1
     failing = Counting({}, fail=True)
-    broken = PriceReader(FallbackSources([failing]), MemoryCache(), ttl=60)
+    broken = PriceReader(FallbackSources([failing]), MemoryCache(1000), ttl=60)
     for asked in (1, 2):  # a failure is not cached: the source is asked again
         (outcome,) = await broken.prices([USDC])
         assert isinstance(outcome, PriceUnavailable) and len(failing.asked) == asked
 
 
 async def test_no_sources_means_no_prices_and_no_work() -> None:
-    reader = PriceReader(FallbackSources([]), MemoryCache(), ttl=60)
+    reader = PriceReader(FallbackSources([]), MemoryCache(1000), ttl=60)
     assert not reader.enabled and await reader.prices([ETH]) == [None]

@@ -51,8 +51,10 @@ async def evm_case(devnet: Devnet, tmp_path: Path) -> AsyncIterator[Case]:
         expected[BalanceKey("devnet", holder, NATIVE_TOKEN)] = devnet.chain.get_balance(holder)
         expected[BalanceKey("devnet", holder, usdc)] = devnet.sample.balance(holder, "USDC")
     async with httpx.AsyncClient() as http:
-        good = JsonRpcClient("devnet", config.rpc_urls, http, metrics)
-        bad = JsonRpcClient("devnet", [Secret(dead_url())], http, Metrics())
+        good = JsonRpcClient("devnet", config.rpc_urls, http, metrics, timeout=10, cooldown=30)
+        bad = JsonRpcClient(
+            "devnet", [Secret(dead_url())], http, Metrics(), timeout=10, cooldown=30
+        )
         yield Case(
             EvmProvider(config, good),
             EvmProvider(config, bad),

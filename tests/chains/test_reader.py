@@ -40,7 +40,7 @@ class Clock:
 @pytest.fixture(params=["memory", "redis"])
 async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     if request.param == "memory":
-        backend: Cache = MemoryCache()
+        backend: Cache = MemoryCache(1000)
     else:
         backend = RedisCache.from_url(Secret(request.getfixturevalue("redis_url")))
         await backend._client.flushdb()  # type: ignore[attr-defined]
@@ -74,7 +74,7 @@ async def make_harness(
 
         def build(cache: Cache) -> Harness:
             metrics, clock = Metrics(), Clock()
-            rpc = JsonRpcClient("devnet", config.rpc_urls, http, metrics)
+            rpc = JsonRpcClient("devnet", config.rpc_urls, http, metrics, timeout=10, cooldown=30)
             provider = EvmProvider(config, rpc, clock=clock)
             listed = {t.token: t for t in ()}  # nothing listed: metadata is read on-chain
             reader = ChainReader("devnet", provider, listed, cache, CacheConfig(), metrics, clock)

@@ -250,13 +250,21 @@ async def connect(
         family=ChainFamily.STARKNET,
         chain_id=None,
         rpc_urls=(Secret(URL),),
-        native=NativeAsset("STRK", "Starknet Token", 18),
+        native=NativeAsset(symbol="STRK", name="Starknet Token", decimals=18),
         multicall3=None,
         batch_size=batch_size,
     )
     metrics = Metrics()
     async with httpx.AsyncClient(transport=httpx.MockTransport(node.handler)) as http:
-        rpc = JsonRpcClient(CHAIN, [Secret(URL)], http, metrics, definite_codes=DEFINITE_CODES)
+        rpc = JsonRpcClient(
+            CHAIN,
+            [Secret(URL)],
+            http,
+            metrics,
+            timeout=10,
+            cooldown=30,
+            definite_codes=DEFINITE_CODES,
+        )
         yield Harness(
             StarknetProvider(config, rpc, lambda: NOW, native_contract=native), node, metrics
         )
