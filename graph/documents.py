@@ -133,6 +133,14 @@ class DocumentCache:
                     f"at most {limits.max_aliases}",
                 )
             )
+        if shape.introspection_lists > INTROSPECTION_LISTS:
+            problems.append(
+                (
+                    _COST,
+                    f"the query nests {shape.introspection_lists} introspection lists; at most "
+                    f"{INTROSPECTION_LISTS}, as in GraphiQL's schema query",
+                )
+            )
         if shape.fields > limits.max_fields:
             problems.append(
                 (_COST, f"the query selects {shape.fields} fields; at most {limits.max_fields}")
@@ -160,6 +168,8 @@ class DocumentCache:
 
 
 _COST = "COST_LIMIT_EXCEEDED"
+INTROSPECTION_LISTS = 3
+"""`__schema { types { fields { args } } }`: the standard introspection query, no deeper."""
 
 
 def _coded(error: GraphQLError, code: str) -> GraphQLError:

@@ -11,7 +11,6 @@ limit. The store can never hold more than `max_entries` documents of at most
 from __future__ import annotations
 
 import logging
-import time
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -22,8 +21,9 @@ _DOCS = "bg:v1:{apq}:docs"
 _INDEX = "bg:v1:{apq}:index"
 _PUT = """
 local docs, index = KEYS[1], KEYS[2]
-local digest, text = ARGV[1], ARGV[2]
-local now, ttl, cap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local digest, text, ttl, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local clock = redis.call('TIME')  -- the server's clock, to the microsecond: every replica agrees
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 redis.call('HSET', docs, digest, text)
 redis.call('ZADD', index, now, digest)
 local expired = redis.call('ZRANGEBYSCORE', index, '-inf', now - ttl)
@@ -82,7 +82,7 @@ class RedisPersistedQueries:
         try:
             await self._put(
                 keys=[_DOCS, _INDEX],
-                args=[digest, text, int(time.time()), self._ttl, self._max_entries],
+                args=[digest, text, self._ttl, self._max_entries],
             )
         except Exception as exc:
             log.warning("persisting a query failed: %s", type(exc).__name__)

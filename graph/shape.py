@@ -7,6 +7,12 @@ document whose expansion has 2^30 aliases is measured in microseconds and refuse
 
 This runs before graphql-core's own validation rules, some of which are quadratic in the
 number of fields: `fields` (selections as written, not expanded) bounds that work.
+
+Introspection is measured apart. Its documents are deep by nature (GraphiQL's schema query
+follows `ofType` seven levels), so `__schema` and `__type` subtrees do not count toward
+`depth`; what makes an introspection query expensive is nesting its lists
+(`types { fields { type { fields { ...`, each level multiplying the answer), counted in
+`introspection_lists`.
 """
 
 from __future__ import annotations
@@ -34,14 +40,34 @@ class Shape:
     """Aliased fields, counting each fragment once per spread."""
     fields: int
     """Field selections as written in the document."""
+    introspection_lists: int = 0
+    """Deepest nesting of introspection list fields (`types`, `fields`, `args`, ...)."""
     cyclic: bool = False
     """A fragment spreads itself (directly or not); validation will refuse it."""
+
+
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+INTROSPECTION_LISTS = frozenset(
+    {
+        "types",
+        "fields",
+        "args",
+        "inputFields",
+        "interfaces",
+        "possibleTypes",
+        "enumValues",
+        "directives",
+        "locations",
+    }
+)
+"""The list fields of the introspection types (none of our own types has such a field)."""
 
 
 @dataclass(frozen=True)
 class _Measure:
     depth: int  # -1: no field at all
     aliases: int
+    lists: int = 0
 
 
 _EMPTY = _Measure(-1, 0)
@@ -53,12 +79,13 @@ def measure(document: DocumentNode) -> Shape:
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     walker = _Walker(fragments)
-    depth, aliases = -1, 0
+    depth, aliases, lists = -1, 0, 0
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             found = walker.selection_set(definition.selection_set)
             depth, aliases = max(depth, found.depth), max(aliases, found.aliases)
-    return Shape(max(depth, 0), aliases, walker.fields, walker.cyclic)
+            lists = max(lists, found.lists)
+    return Shape(max(depth, 0), aliases, walker.fields, lists, walker.cyclic)
 
 
 class _Walker:
@@ -72,20 +99,25 @@ class _Walker:
     def selection_set(self, selection_set: SelectionSetNode | None) -> _Measure:
         if selection_set is None:
             return _EMPTY
-        depth, aliases = -1, 0
+        depth, aliases, lists = -1, 0, 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 self.fields += 1
                 inner = self.selection_set(selection.selection_set)
-                depth = max(depth, inner.depth + 1)
+                name = selection.name.value
+                depth = max(depth, 0 if name in INTROSPECTION_ROOTS else inner.depth + 1)
                 aliases += inner.aliases + (selection.alias is not None)
-            elif isinstance(selection, InlineFragmentNode):
+                lists = max(lists, inner.lists + (name in INTROSPECTION_LISTS))
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 inner = self.selection_set(selection.selection_set)
-                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
             elif isinstance(selection, FragmentSpreadNode):
                 inner = self.fragment(selection.name.value)
-                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
-        return _Measure(depth, aliases)
+            else:
+                continue
+            depth, aliases = max(depth, inner.depth), aliases + inner.aliases
+            lists = max(lists, inner.lists)
+        return _Measure(depth, aliases, lists)
 
     def fragment(self, name: str) -> _Measure:
         done = self._done.get(name)

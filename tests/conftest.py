@@ -131,6 +131,7 @@ def devnet_settings(
     limits: dict[str, Any] | None = None,
     prices: dict[str, Any] | None = None,
     spam: dict[str, Any] | None = None,
+    documents: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     **chain_overrides: Any,
 ) -> Settings:
@@ -153,6 +154,7 @@ def devnet_settings(
         "limits": limits or {},
         "prices": prices or {},
         "spam": spam or {},
+        "documents": documents or {},
     }
     return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
 
