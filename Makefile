@@ -29,8 +29,9 @@ $(NODE_STAMP): package.json package-lock.json
 serve: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/balance-graph serve $(if $(CONFIG),--config $(CONFIG)) --host $(HOST) --port $(PORT)
 
+# `python -m` from the checkout: devnet/ (anvil, solc) is not part of the installed package.
 demo: $(PY_STAMP) $(NODE_STAMP)
-	$(VENV)/bin/balance-graph demo --host $(HOST) --port $(PORT)
+	$(VENV)/bin/python -m graph.cli demo --host $(HOST) --port $(PORT)
 
 test: lint typecheck pytest
 
