@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONFIG ?=
 
-.PHONY: serve test demo lint typecheck pytest schema bench clean
+.PHONY: serve test demo lint typecheck pytest schema bench image clean
 
 $(PY_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +38,8 @@ test: lint typecheck pytest
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy
@@ -53,6 +55,10 @@ schema: $(PY_STAMP)
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.balances
 	$(VENV)/bin/python -m bench.accounts
+
+# The container image (needs a Docker engine): the same wheel, run as a non-root user.
+image:
+	docker build -t balance-graph .
 
 clean:
 	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache
