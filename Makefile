@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONFIG ?=
 
-.PHONY: serve test demo lint typecheck pytest schema bench image clean
+.PHONY: serve test demo lint typecheck pytest schema bench wheel image clean
 
 $(PY_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -56,9 +56,13 @@ bench: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.balances
 	$(VENV)/bin/python -m bench.accounts
 
+# The product: an sdist and a wheel in dist/ (GraphiQL's files inside, from package-lock.json).
+wheel: $(PY_STAMP)
+	$(VENV)/bin/python -m build --outdir dist .
+
 # The container image (needs a Docker engine): the same wheel, run as a non-root user.
 image:
 	docker build -t balance-graph .
 
 clean:
-	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache build dist graph/static/vendor
