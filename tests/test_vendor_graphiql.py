@@ -6,6 +6,8 @@ import base64
 import hashlib
 import io
 import json
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -200,3 +202,20 @@ def test_the_real_lockfile_pins_every_package_the_page_needs() -> None:
         name: declared[name] for name in wanted
     }
     assert all(pin.integrity.startswith("sha512-") for pin in locked.values())
+
+
+def test_the_build_step_imports_with_the_standard_library_alone() -> None:
+    # pip runs setup.py in an isolated environment with nothing but setuptools: the step, and
+    # graph/__init__.py + graph/graphiql_files.py that it imports, must need nothing else.
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import vendor_graphiql as v; print(v.ROOT)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],  # no site-packages, as setup.py does it
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(ROOT)
