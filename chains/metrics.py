@@ -1,69 +1,135 @@
-"""Prometheus-style counters for upstream traffic, rendered in the text exposition format.
+"""Every metric the service exposes on `/metrics`, on `prometheus_client`.
 
-Counters live per process (each uvicorn worker has its own); a Prometheus scrape of each
-worker, or of a single-worker replica, sums them as usual.
+One `Metrics` per app, with its own registry, so tests can run many apps in one process.
+Under `balance-graph serve` the CLI sets `PROMETHEUS_MULTIPROC_DIR` before any worker starts:
+values then live in files every worker writes, and `/metrics` on any worker reports the sum
+over all of them (one truth for `--workers N`). Labels never carry secrets: endpoints are
+named by position and scheme://host, API keys by their name.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import os
 from dataclasses import dataclass, field
 
-_Labels = tuple[tuple[str, str], ...]
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @dataclass
 class CounterFamily:
-    """A counter with labels, e.g. `upstream_requests_total{chain="base",method="eth_call"}`."""
+    """A labelled counter, readable back (tests and the benchmark count upstream requests)."""
 
-    name: str
-    help: str
-    values: Counter[_Labels] = field(default_factory=Counter)
+    metric: Counter
 
-    def inc(self, amount: int = 1, **labels: str) -> None:
-        self.values[tuple(sorted(labels.items()))] += amount
+    def inc(self, amount: float = 1, **labels: str) -> None:
+        self.metric.labels(**labels).inc(amount)
 
-    def get(self, **labels: str) -> int:
+    def get(self, **labels: str) -> float:
         """The value for an exact label set (0 when never incremented)."""
-        return self.values[tuple(sorted(labels.items()))]
+        return sum(value for series, value in self._series() if series == labels)
 
-    def total(self, **labels: str) -> int:
+    def total(self, **labels: str) -> float:
         """The sum over every series whose labels include `labels`."""
-        wanted = set(labels.items())
-        return sum(v for key, v in self.values.items() if wanted <= set(key))
+        wanted = labels.items()
+        return sum(value for series, value in self._series() if wanted <= series.items())
 
-    def render(self) -> str:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        for key, value in sorted(self.values.items()):
-            labels = ",".join(f'{k}="{_escape(v)}"' for k, v in key)
-            lines.append(f"{self.name}{{{labels}}} {value}")
-        return "\n".join(lines)
+    def _series(self) -> list[tuple[dict[str, str], float]]:
+        return [
+            (sample.labels, sample.value)
+            for family in self.metric.collect()
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        ]
+
+
+def _counter(registry: CollectorRegistry, name: str, doc: str, *labels: str) -> CounterFamily:
+    return CounterFamily(Counter(name, doc, labels, registry=registry))
 
 
 @dataclass
 class Metrics:
-    """Every counter the service exposes on `/metrics`."""
+    """The service's metrics (one instance per app)."""
 
-    upstream_requests: CounterFamily = field(
-        default_factory=lambda: CounterFamily(
-            "upstream_requests_total", "HTTP requests sent to chain nodes, by chain and method."
-        )
-    )
-    upstream_errors: CounterFamily = field(
-        default_factory=lambda: CounterFamily(
-            "upstream_errors_total", "Failed upstream HTTP requests, by chain and error code."
-        )
-    )
-    cache_lookups: CounterFamily = field(
-        default_factory=lambda: CounterFamily(
-            "cache_lookups_total", "Balance cache lookups, by result (hit, miss, stale, shared)."
-        )
+    registry: CollectorRegistry = field(
+        default_factory=lambda: CollectorRegistry(auto_describe=True)
     )
 
-    def render(self) -> str:
-        families = (self.upstream_requests, self.upstream_errors, self.cache_lookups)
-        return "\n".join(f.render() for f in families) + "\n"
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.upstream_requests = _counter(
+            r,
+            "upstream_requests",
+            "HTTP requests sent upstream, by chain and method.",
+            "chain",
+            "method",
+        )
+        self.upstream_errors = _counter(
+            r,
+            "upstream_errors",
+            "Failed upstream attempts, by chain and error code.",
+            "chain",
+            "code",
+        )
+        self.upstream_latency = Histogram(
+            "upstream_request_duration_seconds",
+            "Upstream request latency, by chain and method (failed attempts included).",
+            ("chain", "method"),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.cache_lookups = _counter(
+            r, "cache_lookups", "Balance cache lookups, by result (hit, miss, shared).", "result"
+        )
+        self.endpoint_state = Gauge(
+            "endpoint_state",
+            "Circuit state of each upstream endpoint: 0 closed, 1 half-open, 2 open.",
+            ("chain", "endpoint"),
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.endpoint_transitions = _counter(
+            r,
+            "endpoint_transitions",
+            "Circuit state changes of upstream endpoints, by new state.",
+            "chain",
+            "endpoint",
+            "state",
+        )
+        self.cache_backend_state = Gauge(
+            "cache_backend_state",
+            "Circuit state of the shared cache (Redis): 0 closed, 1 half-open, 2 open.",
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.requests = _counter(
+            r,
+            "graphql_requests",
+            "GraphQL requests, by root field and outcome.",
+            "root_field",
+            "outcome",
+        )
+        self.request_latency = Histogram(
+            "graphql_request_duration_seconds",
+            "Duration of GraphQL requests, counted once under each root field they ask for.",
+            ("root_field",),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    def render(self) -> bytes:
+        """The exposition text: this process, or every worker's when run multi-process."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            everyone = CollectorRegistry()
+            multiprocess.MultiProcessCollector(everyone)  # type: ignore[no-untyped-call]
+            return generate_latest(everyone)
+        return generate_latest(self.registry)

@@ -20,6 +20,7 @@ from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
 from chains.text import excerpt
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
+from chains.transport.pools import Pools
 from settings import ChainConfig, ConfigError, Settings
 
 
@@ -61,10 +62,11 @@ class ChainRegistry:
 
 
 def build_registry(
-    settings: Settings, http: httpx.AsyncClient, cache: Cache, metrics: Metrics
+    settings: Settings, pools: Pools, cache: Cache, metrics: Metrics
 ) -> ChainRegistry:
     chains: dict[str, Chain] = {}
     for config in settings.chains.values():
+        http = pools.client(config.id, config.max_connections)
         provider = _provider(config, http, metrics)
         native = native_token(config)
         listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
@@ -78,22 +80,30 @@ def _provider(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
     if config.family is ChainFamily.BITCOIN:
         return BitcoinProvider(config, http, metrics, network=config.network)
     if config.family is ChainFamily.STARKNET:
-        rpc = JsonRpcClient(
-            config.id,
-            config.rpc_urls,
-            http,
-            metrics,
-            timeout=config.timeout,
-            cooldown=config.cooldown,
-            definite_codes=STARKNET_DEFINITE_CODES,
-        )
+        rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
         try:
             return StarknetProvider(
                 config, rpc, native_contract=config.native.contract or STRK_ADDRESS
             )
         except InvalidAddress as exc:
             raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
-    rpc = JsonRpcClient(
-        config.id, config.rpc_urls, http, metrics, timeout=config.timeout, cooldown=config.cooldown
+    return EvmProvider(config, _rpc(config, http, metrics))
+
+
+def _rpc(
+    config: ChainConfig,
+    http: httpx.AsyncClient,
+    metrics: Metrics,
+    definite_codes: frozenset[int] = frozenset(),
+) -> JsonRpcClient:
+    return JsonRpcClient(
+        config.id,
+        config.rpc_urls,
+        http,
+        metrics,
+        timeout=config.timeout,
+        cooldown=config.cooldown,
+        threshold=config.failure_threshold,
+        max_response_bytes=config.max_response_bytes,
+        definite_codes=definite_codes,
     )
-    return EvmProvider(config, rpc)

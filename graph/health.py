@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 
+from chains.metrics import CONTENT_TYPE
 from graph.services import Services
 
 
@@ -21,6 +22,4 @@ async def health(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     services: Services = request.app.state.services
-    return PlainTextResponse(
-        services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE)

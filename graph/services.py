@@ -21,6 +21,7 @@ from chains.cache.resilient import ResilientCache
 from chains.metrics import Metrics
 from chains.registry import ChainRegistry, build_registry
 from chains.tokens.spam import SpamPolicy
+from chains.transport.pools import Pools
 from graph.context import Context
 from graph.cost import CostModel
 from graph.documents import DocumentCache
@@ -67,11 +68,11 @@ class Services:
     metrics: Metrics
     cache: ResilientCache
     pipeline: Pipeline
-    http: httpx.AsyncClient
+    pools: Pools
     redis: Redis | None
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.pools.aclose()
         await self.cache.close()
         if self.redis is not None:
             await self.redis.aclose()
@@ -81,17 +82,12 @@ def open_services(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
 ) -> Services:
     metrics = Metrics()
-    http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        timeout=httpx.Timeout(10.0, connect=3.0),
-        follow_redirects=False,
-        transport=transport,
-    )
+    pools = Pools(transport)
     redis = _redis(settings)
     backend: Cache = RedisCache(redis) if redis else MemoryCache(settings.cache.memory_max_entries)
     cache = ResilientCache(backend, "redis" if redis else "memory")
-    registry = build_registry(settings, http, cache, metrics)
-    prices = build_price_reader(settings, registry, http, cache, metrics)
+    registry = build_registry(settings, pools, cache, metrics)
+    prices = build_price_reader(settings, registry, pools, cache, metrics)
     schema = build_schema()._schema
     documents = settings.documents
     persisted: PersistedQueries = (
@@ -118,7 +114,7 @@ def open_services(
         ", ".join(c.id for c in registry),
         "redis" if redis else "in-process",
     )
-    return Services(settings, registry, metrics, cache, pipeline, http, redis)
+    return Services(settings, registry, metrics, cache, pipeline, pools, redis)
 
 
 def _redis(settings: Settings) -> Redis | None:

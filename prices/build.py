@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import partial
 
-import httpx
-
 from chains.cache.base import Cache
 from chains.clock import utcnow
 from chains.errors import ServiceError
 from chains.metrics import Metrics
 from chains.registry import ChainRegistry
+from chains.transport.pools import Pools
 from prices.base import PriceKey, PriceSource
 from prices.defillama import DefiLlamaPrices
 from prices.fallback import FallbackSources
@@ -23,7 +22,7 @@ from settings import ConfigError, Settings
 def build_price_reader(
     settings: Settings,
     registry: ChainRegistry,
-    http: httpx.AsyncClient,
+    pools: Pools,
     cache: Cache,
     metrics: Metrics,
 ) -> PriceReader:
@@ -35,7 +34,7 @@ def build_price_reader(
         elif name == "defillama":
             sources.append(
                 DefiLlamaPrices(
-                    http,
+                    pools.client("defillama", 8),
                     metrics,
                     partial(_coin_id, registry),
                     base_url=settings.prices.defillama_url,

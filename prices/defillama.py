@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,10 +20,13 @@ import httpx
 from chains.amounts import PRICE_DIGITS
 from chains.errors import PriceUnavailable, UpstreamError
 from chains.metrics import Metrics
-from chains.transport.http import upstream_errors
+from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
 from prices.base import PriceKey, Quote
 
-_COINS_PER_REQUEST = 100  # keeps the URL well under common 8 KB limits
+_COINS_PER_REQUEST = 100
+_MAX_RESPONSE_BYTES = (
+    4 * 1024 * 1024
+)  # 100 coins are ~20 KB  # keeps the URL well under common 8 KB limits
 _MAX_PRICE = Decimal(10) ** 15  # USD per token; anything above is garbage, not a price
 
 
@@ -69,11 +71,17 @@ class DefiLlamaPrices:
         self._metrics.upstream_requests.inc(chain=self.name, method="GET /prices/current")
         try:
             with upstream_errors(self.name):
-                response = await self._http.get(
-                    f"{self._base}/prices/current/{path}", timeout=self._timeout
-                )
-                response.raise_for_status()
-                body = json.loads(response.content, parse_float=Decimal)
+                async with asyncio.timeout(self._timeout):
+                    answer = await read_capped(
+                        self._http,
+                        "GET",
+                        f"{self._base}/prices/current/{path}",
+                        upstream=self.name,
+                        limit=_MAX_RESPONSE_BYTES,
+                        io_timeout=self._timeout,
+                    )
+            raise_for_status(self.name, answer)
+            body = parse_json(self.name, answer.body, parse_float=Decimal)
         except UpstreamError as exc:
             self._metrics.upstream_errors.inc(chain=self.name, code=exc.code)
             raise PriceUnavailable(f"DefiLlama failed: {exc.message}") from exc

@@ -68,7 +68,14 @@ class ChainConfig(Section):
     timeout: float = Field(default=10.0, gt=0, le=120)
     """Seconds per upstream attempt."""
     cooldown: float = Field(default=30.0, ge=0, le=3_600)
-    """Seconds an endpoint that failed goes to the back of the line."""
+    """Seconds an endpoint that failed goes to the back of the line (or, open, is skipped)."""
+    failure_threshold: int = Field(default=3, ge=1, le=100)
+    """Failures in a row that open an endpoint's circuit: skipped until a probe succeeds."""
+    max_connections: int = Field(default=32, ge=1, le=1_000)
+    """Connections (so concurrent upstream requests) this chain may hold: a hung chain fills
+    its own pool only."""
+    max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    """Largest upstream answer read; a bigger one is refused while it streams in."""
     price_chain: str | None = None
     """DefiLlama's chain slug for this chain's tokens (default: the chain id)."""
     network: Literal["mainnet", "testnet", "signet", "regtest"] = "mainnet"

@@ -11,9 +11,9 @@ never retried. Base URLs may carry API keys: messages and logs name them by `Sec
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -43,13 +43,12 @@ from chains.models import (
 )
 from chains.text import excerpt
 from chains.transport.endpoints import Endpoints
-from chains.transport.http import upstream_errors
+from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
 from settings import ChainConfig, Secret
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-_MAX_RESPONSE_BYTES = 1024 * 1024
 _HEIGHT = re.compile(r"[0-9]{1,10}")
 _STATS_FIELDS = (
     "funded_txo_count",
@@ -72,22 +71,28 @@ class BitcoinProvider:
         metrics: Metrics,
         *,
         network: str = "mainnet",
-        concurrency: int = 8,
+        concurrency: int | None = None,
         clock: Clock = utcnow,
     ) -> None:
         if not config.rpc_urls:
             raise ValueError(f"{config.id}: at least one Esplora URL is required")
         if network not in NETWORKS:
             raise ValueError(f"{config.id}: unknown Bitcoin network {network!r}")
-        if concurrency < 1:
+        if concurrency is not None and concurrency < 1:
             raise ValueError(f"{config.id}: concurrency must be at least 1")
         self._config = config
         self._chain = config.id
-        self._endpoints = Endpoints(config.id, config.rpc_urls, metrics, cooldown=config.cooldown)
+        self._endpoints = Endpoints(
+            config.id,
+            config.rpc_urls,
+            metrics,
+            cooldown=config.cooldown,
+            threshold=config.failure_threshold,
+        )
         self._http = http
         self._metrics = metrics
         self._network = network
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._semaphore = asyncio.Semaphore(concurrency or config.max_connections)
         self._clock = clock
 
     def normalize_account(self, text: str) -> str:
@@ -179,17 +184,30 @@ class BitcoinProvider:
         self._metrics.upstream_requests.inc(chain=self._chain, method=method)
         base = httpx.URL(endpoint.value)
         url = base.copy_with(path=base.path.rstrip("/") + path)
+        timeout = self._config.timeout
         async with self._semaphore:
-            with upstream_errors(self._chain):
-                response = await self._http.get(url, timeout=self._config.timeout)
-                if response.status_code == 400:  # definite: never fail over
-                    raise UpstreamRefused(
-                        f"Esplora rejected {what} on {self._chain} (HTTP 400)", chain=self._chain
-                    )
-                response.raise_for_status()
-        if len(response.content) > _MAX_RESPONSE_BYTES:
-            raise self._malformed("oversized body")
-        return response.content
+            started = time.perf_counter()
+            try:
+                with upstream_errors(self._chain):
+                    async with asyncio.timeout(timeout):
+                        answer = await read_capped(
+                            self._http,
+                            "GET",
+                            url,
+                            upstream=self._chain,
+                            limit=self._config.max_response_bytes,
+                            io_timeout=timeout,
+                        )
+            finally:
+                self._metrics.upstream_latency.labels(chain=self._chain, method=method).observe(
+                    time.perf_counter() - started
+                )
+        if answer.status == 400:  # definite: never fail over
+            raise UpstreamRefused(
+                f"Esplora rejected {what} on {self._chain} (HTTP 400)", chain=self._chain
+            )
+        raise_for_status(self._chain, answer)
+        return answer.body
 
     def _parse_tip(self, body: bytes) -> int:
         text = body.decode("ascii", "replace").strip()
@@ -199,8 +217,8 @@ class BitcoinProvider:
 
     def _parse_stats(self, address: str, body: bytes) -> tuple[int, int]:
         try:
-            payload: Any = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            payload: Any = parse_json(self._chain, body)
+        except UpstreamError:
             raise self._malformed("not JSON") from None
         if not isinstance(payload, dict) or payload.get("address") != address:
             raise self._malformed("not the requested address")

@@ -155,9 +155,18 @@ class EvmProvider:
             for c in calls
         ]
         data = multicall.encode_aggregate3(subcalls)
-        raw = await self._rpc.call(
-            "eth_call", [{"to": target, "data": "0x" + data.hex()}, "latest"]
+        block, results = await self._rpc.call(
+            "eth_call",
+            [{"to": target, "data": "0x" + data.hex()}, "latest"],
+            parse=lambda raw: self._aggregate3_answer(target, raw, len(subcalls)),
         )
+        return Chunk(block, self._clock(), results)
+
+    def _aggregate3_answer(
+        self, target: str, raw: Any, expected: int
+    ) -> tuple[int, list[CallResult]]:
+        """The block number and each sub-call's result; a malformed answer is node trouble
+        (the next endpoint is tried), an empty one a misconfigured chain."""
         answer = _hex_bytes(raw)
         if answer == b"":
             raise ChainMisconfigured(
@@ -165,7 +174,7 @@ class EvmProvider:
                 'multicall3 address, or multicall3 = "" to read without it',
                 chain=self._chain,
             )
-        results = multicall.decode_aggregate3(answer, len(subcalls)) if answer else None
+        results = multicall.decode_aggregate3(answer, expected) if answer else None
         block = (
             multicall.decode_uint256(results[0].data) if results and results[0].success else None
         )
@@ -173,24 +182,31 @@ class EvmProvider:
             raise UpstreamError(
                 f"{self._chain} node sent a malformed aggregate3 answer", chain=self._chain
             )
-        return Chunk(block, self._clock(), results[1:])
+        return block, results[1:]
 
     async def _run_pinned_batch(self, calls: list[_SubCall]) -> Chunk[CallResult]:
-        block = _hex_quantity(await self._rpc.call("eth_blockNumber", []))
-        if block is None:
-            raise UpstreamError(
-                f"{self._chain} node sent a malformed block number", chain=self._chain
-            )
+        block = await self._rpc.call("eth_blockNumber", [], parse=self._block_number)
         tag = hex(block)
-        answers = await self._rpc.batch(
+        results = await self._rpc.batch(
             [
                 RpcCall("eth_getBalance", [c.account, tag])
                 if isinstance(c, _NativeBalance)
                 else RpcCall("eth_call", [{"to": c.target, "data": "0x" + c.data.hex()}, tag])
                 for c in calls
-            ]
+            ],
+            parse=lambda answers: self._pinned_results(calls, answers),
         )
-        read_at = self._clock()
+        return Chunk(block, self._clock(), results)
+
+    def _block_number(self, raw: Any) -> int:
+        block = _hex_quantity(raw)
+        if block is None:
+            raise UpstreamError(
+                f"{self._chain} node sent a malformed block number", chain=self._chain
+            )
+        return block
+
+    def _pinned_results(self, calls: list[_SubCall], answers: list[Any]) -> list[CallResult]:
         results: list[CallResult] = []
         for call, answer in zip(calls, answers, strict=True):
             if isinstance(answer, UpstreamRefused):  # a revert: the chain's definite answer
@@ -203,7 +219,7 @@ class EvmProvider:
             else:
                 data = _hex_bytes(answer)
                 results.append(CallResult(data is not None, data or b""))
-        return Chunk(block, read_at, results)
+        return results
 
 
 def _hex_bytes(value: Any) -> bytes | None:

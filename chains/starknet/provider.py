@@ -167,10 +167,15 @@ class StarknetProvider:
         )
 
     async def _run(self, calls: list[_Call]) -> Chunk[_Felts]:
-        answers = await self._rpc.batch(
-            [RpcCall("starknet_blockNumber", []), *(c.rpc() for c in calls)]
+        block, answers = await self._rpc.batch(
+            [RpcCall("starknet_blockNumber", []), *(c.rpc() for c in calls)],
+            parse=self._chunk_answer,
         )
-        read_at = self._clock()
+        return Chunk(block, self._clock(), answers)
+
+    def _chunk_answer(self, answers: list[Any]) -> tuple[int, list[_Felts]]:
+        """The chunk's block number and each call's felts; a malformed block number is node
+        trouble (the next endpoint is tried)."""
         block = answers[0]
         if isinstance(block, ChainError):
             raise block
@@ -178,7 +183,7 @@ class StarknetProvider:
             raise UpstreamError(
                 f"{self._chain} node sent a malformed block number", chain=self._chain
             )
-        return Chunk(block, read_at, [self._answer(a) for a in answers[1:]])
+        return block, [self._answer(a) for a in answers[1:]]
 
     def _answer(self, raw: Any) -> _Felts:
         if isinstance(raw, ChainError):

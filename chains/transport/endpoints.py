@@ -1,8 +1,22 @@
-"""Failover across a chain's endpoints: try in order, cool down the ones that failed.
+"""Failover across a chain's endpoints, each behind a small circuit breaker.
 
-Used by every upstream transport (JSON-RPC, Esplora REST). Only `UpstreamError` (node
-trouble: timeouts, 429/5xx, garbage) moves on to the next endpoint; any other error is the
-chain's definite answer and is raised at once. Endpoint URLs may hold keys: logs use labels.
+Every upstream transport (JSON-RPC, Esplora REST) asks `Endpoints.first_answer` to run an
+attempt on one endpoint after another until one answers. Only `UpstreamError` (node trouble:
+timeouts, 429/5xx, garbage, a wrong id or a malformed answer) moves on to the next endpoint;
+any other error is the chain's definite answer and is raised at once.
+
+Each endpoint's health, per process:
+
+    closed     tried in configured order; one that failed lately goes to the back of the line
+               for `cooldown` seconds
+    open       after `threshold` failures in a row: skipped for `cooldown` seconds, so a dead
+               node costs nothing instead of a timeout per request
+    half-open  after the cool-down: the next request probes it (one at a time); success
+               closes it, failure opens it again
+
+When every endpoint is open the call fails at once (retryable) instead of waiting. States
+are exposed on `/metrics` (`endpoint_state`, `endpoint_transitions_total`) and on
+`/health/ready`. Endpoint URLs may hold keys: logs and labels use position and scheme://host.
 """
 
 from __future__ import annotations
@@ -10,6 +24,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import TypeVar
 
 from chains.errors import UpstreamError
@@ -20,9 +36,33 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
+class State(IntEnum):
+    CLOSED = 0
+    HALF_OPEN = 1
+    OPEN = 2
+
+
+@dataclass
+class _Health:
+    label: str
+    failures: int = 0
+    failed_at: float | None = None
+    state: State = State.CLOSED
+    probing: bool = False
+
+
 class Endpoints:
+    """A chain's endpoints in the order to try them, with their health."""
+
     def __init__(
-        self, chain: str, endpoints: Sequence[Secret], metrics: Metrics, *, cooldown: float
+        self,
+        chain: str,
+        endpoints: Sequence[Secret],
+        metrics: Metrics,
+        *,
+        cooldown: float,
+        threshold: int = 3,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not endpoints:
             raise ValueError(f"{chain}: at least one endpoint is required")
@@ -30,30 +70,96 @@ class Endpoints:
         self._endpoints = tuple(endpoints)
         self._metrics = metrics
         self._cooldown = cooldown
-        self._failed_at: dict[int, float] = {}
+        self._threshold = threshold
+        self._clock = clock
+        self._health = [_Health(f"{i}:{e.label}") for i, e in enumerate(self._endpoints)]
+        for health in self._health:
+            self._publish(health)
+
+    def states(self) -> dict[str, str]:
+        """Each endpoint's state by label (for readiness), after due transitions."""
+        self._due_probes()
+        return {h.label: h.state.name.lower().replace("_", "-") for h in self._health}
 
     async def first_answer(self, attempt: Callable[[Secret, bool], Awaitable[_T]]) -> _T:
         """`attempt(endpoint, is_last)` on each endpoint until one does not fail over."""
         order = self._order()
+        if not order:
+            wait = self._cooldown - (self._clock() - min(self._failed_times(), default=0))
+            raise UpstreamError(
+                f"every {self._chain} endpoint is failing; "
+                f"the next probe is in {max(wait, 0):.0f}s",
+                chain=self._chain,
+            )
         last: UpstreamError | None = None
         for position, index in enumerate(order):
-            endpoint = self._endpoints[index]
+            health = self._health[index]
+            probe = health.state is State.HALF_OPEN
+            health.probing |= probe
             try:
-                answer = await attempt(endpoint, position == len(order) - 1)
+                answer = await attempt(self._endpoints[index], position == len(order) - 1)
             except UpstreamError as exc:
-                self._metrics.upstream_errors.inc(chain=self._chain, code=exc.code)
-                self._failed_at[index] = time.monotonic()
-                log.warning("%s: endpoint %s failed: %s", self._chain, endpoint.label, exc.message)
+                self._failed(health, exc)
                 last = exc
                 continue
-            self._failed_at.pop(index, None)
+            finally:
+                if probe:
+                    health.probing = False
+            self._succeeded(health)
             return answer
         assert last is not None
         raise last
 
     def _order(self) -> list[int]:
-        """Healthy endpoints in configured order, then cooling-down ones (oldest failure first)."""
-        now = time.monotonic()
-        cooling = {i: t for i, t in self._failed_at.items() if now - t < self._cooldown}
-        healthy = [i for i in range(len(self._endpoints)) if i not in cooling]
-        return healthy + sorted(cooling, key=cooling.__getitem__)
+        """Closed endpoints that did not fail lately (configured order), half-open ones not
+        already being probed, then closed ones that failed lately (oldest failure first)."""
+        self._due_probes()
+        now = self._clock()
+        fresh: list[int] = []
+        probes: list[int] = []
+        lately: list[int] = []
+        for index, health in enumerate(self._health):
+            if health.state is State.HALF_OPEN and not health.probing:
+                probes.append(index)
+            elif health.state is State.CLOSED:
+                recent = health.failed_at is not None and now - health.failed_at < self._cooldown
+                (lately if recent else fresh).append(index)
+        lately.sort(key=lambda i: self._health[i].failed_at or 0)
+        return fresh + probes + lately
+
+    def _due_probes(self) -> None:
+        now = self._clock()
+        for health in self._health:
+            since = health.failed_at
+            if health.state is State.OPEN and since is not None and now - since >= self._cooldown:
+                self._move(health, State.HALF_OPEN)
+
+    def _failed(self, health: _Health, error: UpstreamError) -> None:
+        self._metrics.upstream_errors.inc(chain=self._chain, code=error.code)
+        health.failures += 1
+        health.failed_at = self._clock()
+        log.warning("%s: endpoint %s failed: %s", self._chain, health.label, error.message)
+        if health.state is State.HALF_OPEN or health.failures >= self._threshold:
+            self._move(health, State.OPEN)
+
+    def _succeeded(self, health: _Health) -> None:
+        health.failures, health.failed_at = 0, None
+        if health.state is not State.CLOSED:
+            self._move(health, State.CLOSED)
+
+    def _move(self, health: _Health, state: State) -> None:
+        if health.state is state:
+            return
+        health.state = state
+        name = state.name.lower().replace("_", "-")
+        log.warning("%s: endpoint %s is now %s", self._chain, health.label, name)
+        self._metrics.endpoint_transitions.inc(chain=self._chain, endpoint=health.label, state=name)
+        self._publish(health)
+
+    def _publish(self, health: _Health) -> None:
+        self._metrics.endpoint_state.labels(chain=self._chain, endpoint=health.label).set(
+            health.state.value
+        )
+
+    def _failed_times(self) -> list[float]:
+        return [h.failed_at for h in self._health if h.failed_at is not None]

@@ -1,8 +1,11 @@
-"""JSON-RPC 2.0 over HTTP with endpoint failover.
+"""JSON-RPC 2.0 over HTTP, with failover that also covers answers that are wrong.
 
-`JsonRpcClient` tries a chain's endpoints in order,
-moving on only for node trouble (never for a definite answer such as a revert) and sending
-an endpoint that failed to the back of the line for a cool-down.
+`JsonRpcClient` tries a chain's endpoints in order (`Endpoints`). An attempt is the whole
+exchange: the HTTP request, reading the answer (capped, streamed), decoding the JSON,
+matching ids, and the caller's own `parse` of the result. Anything malformed at any of
+these steps (a wrong id, a short batch, an `aggregate3` answer of the wrong length) is
+node trouble and moves on to the next endpoint; a definite answer (a revert, invalid
+params: `UpstreamRefused`) never does.
 
 Endpoint URLs may carry API keys: messages and logs name endpoints by `Secret.label` only.
 """
@@ -13,16 +16,17 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from chains.errors import ChainError, UpstreamError, UpstreamRateLimited, UpstreamRefused
 from chains.metrics import Metrics
 from chains.transport.endpoints import Endpoints
-from chains.transport.http import upstream_errors
+from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
 from settings import Secret
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,14 @@ log = logging.getLogger(__name__)
 # node trouble worth another endpoint. 3 is "execution reverted" (EIP-1474/geth).
 _DEFINITE_CODES = frozenset({3, -32600, -32602, -32700})
 _RATE_LIMIT_CODES = frozenset({-32005, 429})
-_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+
+_T = TypeVar("_T")
+BatchResults = list[Any | ChainError]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,7 @@ class RpcCall:
 
 
 class JsonRpcClient:
-    """Sends JSON-RPC requests for one chain through a shared `httpx.AsyncClient`."""
+    """Sends one chain's JSON-RPC requests through its own `httpx.AsyncClient` (its pool)."""
 
     def __init__(
         self,
@@ -52,95 +63,138 @@ class JsonRpcClient:
         *,
         timeout: float,
         cooldown: float,
+        threshold: int = 3,
+        max_response_bytes: int = 32 * 1024 * 1024,
         definite_codes: frozenset[int] = frozenset(),
     ) -> None:
         self._chain = chain
-        self._endpoints = Endpoints(chain, endpoints, metrics, cooldown=cooldown)
+        self.endpoints = Endpoints(
+            chain, endpoints, metrics, cooldown=cooldown, threshold=threshold
+        )
         self._http = http
         self._metrics = metrics
         self._timeout = timeout
+        self._limit = max_response_bytes
         # Codes a chain family defines as the chain's answer (e.g. Starknet's CONTRACT_ERROR).
         self._definite = _DEFINITE_CODES | definite_codes
         self._ids = itertools.count(1)
 
-    async def call(self, method: str, params: list[Any]) -> Any:
-        """One request, one result; raises `ChainError` on failure."""
+    async def call(
+        self, method: str, params: list[Any], *, parse: Callable[[Any], _T] = _same
+    ) -> _T:
+        """One request's `parse`d result; raises `ChainError` on failure.
+
+        `parse` runs inside the attempt: an `UpstreamError` it raises fails over.
+        """
         request_id = next(self._ids)
-        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-        payload = await self._post(body, method)
-        return _unwrap(self._chain, _as_object(self._chain, payload), request_id, self._definite)
+        content = _encode({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
 
-    async def batch(self, calls: Sequence[RpcCall]) -> list[Any | ChainError]:
-        """One HTTP request carrying many calls; results in call order, errors as values.
+        async def attempt(endpoint: Secret, last: bool) -> _T:
+            payload = await self._exchange(endpoint, content, method)
+            item = _as_object(self._chain, payload)
+            return parse(_unwrap(self._chain, item, request_id, self._definite))
 
-        Responses may arrive in any order and are matched by id; a missing or malformed
-        response becomes an `UpstreamError` for that call alone.
+        return await self.endpoints.first_answer(attempt)
+
+    async def batch(
+        self,
+        calls: Sequence[RpcCall],
+        *,
+        parse: Callable[[BatchResults], _T] = _same,
+    ) -> _T:
+        """One HTTP request carrying many calls; `parse` gets the results in call order,
+        errors as values.
+
+        Responses may arrive in any order and are matched by id. A batch answered with node
+        trouble, missing, extra or malformed items fails over; on the last endpoint, each
+        missing or failed call becomes an `UpstreamError` for that call alone.
         """
         ids = [next(self._ids) for _ in calls]
-        body = [
-            {"jsonrpc": "2.0", "id": i, "method": c.method, "params": c.params}
-            for i, c in zip(ids, calls, strict=True)
-        ]
-        payload = await self._post(body, "batch")
+        content = _encode(
+            [
+                {"jsonrpc": "2.0", "id": i, "method": c.method, "params": c.params}
+                for i, c in zip(ids, calls, strict=True)
+            ]
+        )
+
+        async def attempt(endpoint: Secret, last: bool) -> _T:
+            payload = await self._exchange(endpoint, content, "batch")
+            return parse(self._match(payload, ids, strict=not last))
+
+        return await self.endpoints.first_answer(attempt)
+
+    def _match(self, payload: Any, ids: list[int], *, strict: bool) -> BatchResults:
+        chain = self._chain
         if isinstance(payload, dict):  # some nodes answer a whole batch with one error
-            _unwrap(self._chain, payload, None, self._definite)
+            _unwrap(chain, payload, None, self._definite)
         if not isinstance(payload, list):
-            raise UpstreamError(
-                f"{self._chain} node answered a batch with a non-array", chain=self._chain
-            )
+            raise UpstreamError(f"{chain} node answered a batch with a non-array", chain=chain)
         by_id = {
             item["id"]: item
             for item in payload
-            if isinstance(item, dict) and isinstance(item.get("id"), int)
+            if isinstance(item, dict) and type(item.get("id")) is int
         }
-        results: list[Any | ChainError] = []
+        if strict and (len(payload) != len(ids) or set(by_id) != set(ids)):
+            raise UpstreamError(f"{chain} node answered a batch with the wrong ids", chain=chain)
+        results: BatchResults = []
         for request_id in ids:
             item = by_id.get(request_id)
-            if item is None:
-                results.append(
-                    UpstreamError(
-                        f"{self._chain} node left a batch call unanswered", chain=self._chain
-                    )
-                )
-                continue
             try:
-                results.append(_unwrap(self._chain, item, request_id, self._definite))
+                if item is None:
+                    raise UpstreamError(f"{chain} node left a batch call unanswered", chain=chain)
+                if strict and _is_node_trouble(item.get("error"), self._definite):
+                    _unwrap(chain, item, request_id, self._definite)  # raises: fail over
+                results.append(_unwrap(chain, item, request_id, self._definite))
+            except UpstreamError:
+                if strict:
+                    raise
+                results.append(_last_resort(chain, item, request_id, self._definite))
             except ChainError as exc:
                 results.append(exc)
         return results
 
-    async def _post(self, body: Any, method: str) -> Any:
-        content = json.dumps(body, separators=(",", ":")).encode()
-        return await self._endpoints.first_answer(
-            lambda endpoint, last: self._post_once(endpoint, content, method, last=last)
-        )
-
-    async def _post_once(self, endpoint: Secret, content: bytes, method: str, *, last: bool) -> Any:
+    async def _exchange(self, endpoint: Secret, content: bytes, method: str) -> Any:
+        """POST `content`, read the capped answer, decode it; node trouble raises."""
         self._metrics.upstream_requests.inc(chain=self._chain, method=method)
-        # httpx times each read; the deadline bounds the whole attempt (a node that trickles
-        # one byte every few seconds must not hold every request that joined this read).
-        with upstream_errors(self._chain):
-            async with asyncio.timeout(self._timeout):
-                response = await self._http.post(
-                    endpoint.value,
-                    content=content,
-                    headers={"content-type": "application/json", "accept": "application/json"},
-                    timeout=self._timeout,
-                )
-            response.raise_for_status()
-            if len(response.content) > _MAX_RESPONSE_BYTES:
-                raise UpstreamError(f"{self._chain} node sent an oversized body", chain=self._chain)
-            payload = json.loads(response.content)
-        items = payload if isinstance(payload, list) else [payload]
-        troubled = [
-            i
-            for i in items
-            if isinstance(i, dict) and _is_node_trouble(i.get("error"), self._definite)
-        ]
-        if troubled and (isinstance(payload, dict) or not last):
-            # Node trouble in any answer (rate limit, missing block): another node may do better.
-            _unwrap(self._chain, troubled[0], None, self._definite)
-        return payload
+        started = time.perf_counter()
+        try:
+            # httpx times each read; the deadline bounds the whole attempt (a node that
+            # trickles one byte every few seconds must not hold every request that joined).
+            with upstream_errors(self._chain):
+                async with asyncio.timeout(self._timeout):
+                    answer = await read_capped(
+                        self._http,
+                        "POST",
+                        endpoint.value,
+                        upstream=self._chain,
+                        limit=self._limit,
+                        io_timeout=self._timeout,
+                        content=content,
+                        headers=_HEADERS,
+                    )
+        finally:
+            self._metrics.upstream_latency.labels(chain=self._chain, method=method).observe(
+                time.perf_counter() - started
+            )
+        raise_for_status(self._chain, answer)
+        return parse_json(self._chain, answer.body)
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _last_resort(
+    chain: str, item: dict[str, Any] | None, request_id: int, definite: frozenset[int]
+) -> ChainError:
+    """The error value of one call that failed on the last endpoint there is."""
+    try:
+        if item is None:
+            raise UpstreamError(f"{chain} node left a batch call unanswered", chain=chain)
+        _unwrap(chain, item, request_id, definite)
+    except ChainError as exc:
+        return exc
+    return UpstreamError(f"{chain} node sent a malformed JSON-RPC response", chain=chain)
 
 
 def _as_object(chain: str, payload: Any) -> dict[str, Any]:
