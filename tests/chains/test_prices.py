@@ -1,8 +1,8 @@
-"""Price sources: DefiLlama's coins API (spec-shaped fake), static prices, ordering, caching."""
+"""Price sources: DefiLlama's coins API (the fake of `tests.fakes.defillama`), static prices,
+ordering, caching."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -12,44 +12,18 @@ import pytest
 from chains.cache.memory import MemoryCache
 from chains.errors import PriceUnavailable
 from chains.metrics import Metrics
+from chains.models import NATIVE_TOKEN, TokenRef
 from prices.base import PriceKey, Quote
 from prices.defillama import DefiLlamaPrices
 from prices.fallback import FallbackSources
 from prices.reader import PriceReader
 from prices.static import StaticPrices
+from tests.fakes.defillama import Llama, coin_id, entry
 
-USDC = PriceKey("ethereum", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
-ETH = PriceKey("ethereum", "native")
-NFT = PriceKey("ethereum", "0x5Af0D9827E0c53E4799BB226655A1de152A425a5:7")
+USDC = PriceKey("ethereum", TokenRef("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"))
+ETH = PriceKey("ethereum", NATIVE_TOKEN)
+NFT = PriceKey("ethereum", TokenRef("0x5Af0D9827E0c53E4799BB226655A1de152A425a5", 7))
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-
-
-def coin_id(key: PriceKey) -> str | None:
-    if key.token == "native":
-        return "coingecko:ethereum"
-    return None if ":" in key.token else f"{key.chain}:{key.token}"
-
-
-class Llama:
-    """coins.llama.fi: `/prices/current/{ids}` -> `{"coins": {id: {...}}}` (raw JSON text)."""
-
-    def __init__(self, entries: dict[str, str], status: int = 200, body: bytes | None = None):
-        self.entries, self.status, self.body = entries, status, body
-        self.paths: list[str] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.paths.append(request.url.path)
-        if self.status != 200 or self.body is not None:
-            return httpx.Response(self.status, content=self.body or b"{}")
-        asked = request.url.path.removeprefix("/prices/current/").split(",")
-        found = [f'"{c}": {self.entries[c.lower()]}' for c in asked if c.lower() in self.entries]
-        return httpx.Response(200, content=('{"coins": {' + ", ".join(found) + "}}").encode())
-
-
-def entry(price: str, stamp: int = 1_763_800_000, symbol: str = "X") -> str:
-    return json.dumps({"symbol": symbol, "timestamp": stamp, "confidence": 0.99}).replace(
-        "{", '{"price": ' + price + ", ", 1
-    )
 
 
 async def quotes(llama: Llama, keys: list[PriceKey]) -> tuple[dict[PriceKey, Quote], Metrics]:
@@ -64,7 +38,7 @@ async def quotes(llama: Llama, keys: list[PriceKey]) -> tuple[dict[PriceKey, Quo
 async def test_one_request_prices_every_coin_exactly() -> None:
     llama = Llama(
         {
-            f"ethereum:{USDC.token.lower()}": entry("0.999830000000000001"),
+            f"ethereum:{USDC.token.contract.lower()}": entry("0.999830000000000001"),
             "coingecko:ethereum": entry("3000.25"),
         }
     )
@@ -77,7 +51,7 @@ async def test_one_request_prices_every_coin_exactly() -> None:
 
 
 async def test_many_coins_are_split_into_a_few_requests() -> None:
-    keys = [PriceKey("ethereum", f"0x{i:040x}") for i in range(250)]
+    keys = [PriceKey("ethereum", TokenRef(f"0x{i:040x}")) for i in range(250)]
     llama = Llama({f"ethereum:0x{i:040x}": entry(str(i)) for i in range(250)})
     found, _ = await quotes(llama, keys)
     assert len(llama.paths) == 3 and len(found) == 250
@@ -89,7 +63,9 @@ async def test_many_coins_are_split_into_a_few_requests() -> None:
     ['"1.5"', "-1", "true", "null", "1e999999"],
 )
 async def test_malformed_entries_are_unpriced_not_guessed(bad: str) -> None:
-    llama = Llama({f"ethereum:{USDC.token.lower()}": entry(bad), "coingecko:ethereum": entry("2")})
+    llama = Llama(
+        {f"ethereum:{USDC.token.contract.lower()}": entry(bad), "coingecko:ethereum": entry("2")}
+    )
     found, _ = await quotes(llama, [USDC, ETH])
     assert USDC not in found and found[ETH].usd == Decimal(2)
 
