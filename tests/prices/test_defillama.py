@@ -1,5 +1,5 @@
-"""Price sources: DefiLlama's coins API (the fake of `tests.fakes.defillama`), static prices,
-ordering, caching."""
+"""DefiLlamaPrices against the coins API fake of `tests.fakes.defillama`: exact decimals,
+batched requests, malformed entries unpriced, a failing API PRICE_UNAVAILABLE."""
 
 from __future__ import annotations
 
@@ -9,21 +9,16 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from chains.cache.memory import MemoryCache
 from chains.errors import PriceUnavailable
 from chains.metrics import Metrics
 from chains.models import NATIVE_TOKEN, TokenRef
 from prices.base import PriceKey, Quote
 from prices.defillama import DefiLlamaPrices
-from prices.fallback import FallbackSources
-from prices.reader import PriceReader
-from prices.static import StaticPrices
 from tests.fakes.defillama import Llama, coin_id, entry
 
 USDC = PriceKey("ethereum", TokenRef("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"))
 ETH = PriceKey("ethereum", NATIVE_TOKEN)
 NFT = PriceKey("ethereum", TokenRef("0x5Af0D9827E0c53E4799BB226655A1de152A425a5", 7))
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 async def quotes(llama: Llama, keys: list[PriceKey]) -> tuple[dict[PriceKey, Quote], Metrics]:
@@ -76,53 +71,3 @@ async def test_malformed_entries_are_unpriced_not_guessed(bad: str) -> None:
 async def test_a_failing_api_is_price_unavailable(status: int, body: bytes) -> None:
     with pytest.raises(PriceUnavailable):
         await quotes(Llama({}, status=status, body=body), [USDC])
-
-
-class Counting:
-    name = "counting"
-
-    def __init__(self, prices: dict[PriceKey, str], fail: bool = False) -> None:
-        self.prices, self.fail = prices, fail
-        self.asked: list[list[PriceKey]] = []
-
-    async def quotes(self, keys: list[PriceKey]) -> dict[PriceKey, Quote]:  # type: ignore[override]
-        self.asked.append(list(keys))
-        if self.fail:
-            raise PriceUnavailable("counting source is down")
-        return {k: Quote(Decimal(self.prices[k]), NOW, self.name) for k in keys if k in self.prices}
-
-
-async def test_sources_are_tried_in_order_for_what_is_still_unpriced() -> None:
-    static = StaticPrices({ETH: Decimal("3000")}, lambda: NOW)
-    second = Counting({USDC: "1.0001", ETH: "9999"})
-    found = await FallbackSources([static, second]).quotes([ETH, USDC, NFT])
-    assert found[ETH] == Quote(Decimal("3000"), NOW, "static")
-    assert found[USDC] == Quote(Decimal("1.0001"), NOW, "counting")
-    assert NFT not in found and second.asked == [[USDC, NFT]]
-
-
-async def test_a_failed_source_makes_only_its_leftovers_unavailable() -> None:
-    static = StaticPrices({ETH: Decimal("3000")}, lambda: NOW)
-    found = await FallbackSources([static, Counting({}, fail=True)]).quotes([ETH, USDC])
-    assert isinstance(found[ETH], Quote)
-    error = found[USDC]
-    assert isinstance(error, PriceUnavailable) and error.retryable
-
-
-async def test_reader_caches_quotes_and_unpriced_but_not_failures() -> None:
-    source = Counting({ETH: "3000"})
-    reader = PriceReader(FallbackSources([source]), MemoryCache(1000), ttl=60)
-    first = await reader.prices([ETH, NFT])
-    again = await reader.prices([ETH, NFT, ETH])
-    assert first == [Quote(Decimal("3000"), NOW, "counting"), None]
-    assert again == [first[0], None, first[0]] and len(source.asked) == 1
-    failing = Counting({}, fail=True)
-    broken = PriceReader(FallbackSources([failing]), MemoryCache(1000), ttl=60)
-    for asked in (1, 2):  # a failure is not cached: the source is asked again
-        (outcome,) = await broken.prices([USDC])
-        assert isinstance(outcome, PriceUnavailable) and len(failing.asked) == asked
-
-
-async def test_no_sources_means_no_prices_and_no_work() -> None:
-    reader = PriceReader(FallbackSources([]), MemoryCache(1000), ttl=60)
-    assert not reader.enabled and await reader.prices([ETH]) == [None]
