@@ -48,3 +48,11 @@ def test_a_good_selection_reads_once(priced: Api, devnet: Devnet) -> None:
     body = priced.query(QUERY, {"a": devnet.holder, "min": "0", "t": ["native"]})
     assert "errors" not in body, body
     assert priced.upstream() == 1
+
+
+def test_chain_ids_spelled_differently_are_one_chain(api: Api, devnet: Devnet) -> None:
+    body = api.query(
+        '{ account(address: "%s") { balances(chains: ["devnet", "Devnet", " devnet"], '
+        'tokens: ["native"]) { chain rawAmount } } }' % devnet.holder
+    )
+    assert len(body["data"]["account"]["balances"]) == 1
