@@ -1,6 +1,11 @@
 """Real parts for the tests: an anvil devnet with sample tokens, and a redis-server.
 
 Both start on free loopback ports, once per session, and are stopped at the end.
+
+Every test that uses them (directly or through other fixtures) is marked `integration`, as
+are modules that start processes themselves, so `pytest -m "not integration"` runs the unit
+tests in seconds without anvil, Redis, Node or Chromium. Starting one of those parts from a
+test that is not marked fails loudly instead of silently slowing the fast run down.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +35,44 @@ from graph.app import Services, create_app
 from settings import Settings, parse_settings
 
 CHAIN_ID = 31337
+
+INTEGRATION_FIXTURES = frozenset({"devnet", "redis_url"})
+"""Fixtures that start real processes: a test using any of them is an integration test."""
+
+_running: list[pytest.Item] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs anvil or Redis, directly or through other fixtures."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Remember which test is running, so starting a real part can check its marker."""
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def require_integration(what: str) -> None:
+    """Fail the running test unless it is marked `integration` (it is about to start `what`).
+
+    Tests that name `devnet` or `redis_url` are marked automatically; this catches the others:
+    a fixture requested dynamically (`request.getfixturevalue`), a process started by hand.
+    """
+    item = _running[-1] if _running else None
+    if item is not None and item.get_closest_marker("integration") is None:
+        pytest.fail(
+            f"{item.nodeid} starts {what} but is not marked integration: set "
+            "`pytestmark = pytest.mark.integration` in its module, or mark the parameter "
+            "that needs it with pytest.param(..., marks=pytest.mark.integration)",
+            pytrace=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +97,7 @@ class Devnet:
 
 @pytest.fixture(scope="session")
 def devnet() -> Iterator[Devnet]:
+    require_integration("anvil (the devnet fixture)")
     with Anvil(chain_id=CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
         accounts = chain.accounts()
         sample = deploy_sample_tokens(chain, accounts[1:4])
@@ -65,6 +109,7 @@ def devnet() -> Iterator[Devnet]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
+    require_integration("redis-server (the redis_url fixture)")
     with RedisServer() as server:
         yield server.url
 
@@ -73,6 +118,7 @@ class RedisServer:
     """A throwaway `redis-server` on a free port, nothing persisted."""
 
     def __init__(self) -> None:
+        require_integration("redis-server")
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
@@ -236,6 +282,7 @@ def live_server(
 
 def run_node_test(path: str, env: dict[str, str], timeout: float = 120) -> str:
     """`node --test <path>` with `env`; fails the calling test with node's output if it fails."""
+    require_integration("a Node.js test")
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("Node.js is required for this test (install Node.js >= 18)")

@@ -98,7 +98,8 @@ async def bitcoin_case() -> AsyncIterator[Case]:
         yield Case(good, bad, expected, metrics, "bc1qinvalid", lambda accounts: accounts + 1)
 
 
-FAMILIES = ["evm", "starknet", "bitcoin"]
+FAMILIES = [pytest.param("evm", marks=pytest.mark.integration), "starknet", "bitcoin"]
+"""EVM needs anvil (an integration test); the fakes of the other families run anywhere."""
 
 
 @pytest.fixture(params=FAMILIES)

@@ -37,7 +37,7 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
 async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     if request.param == "memory":
         backend: Cache = MemoryCache(1000)

@@ -10,6 +10,8 @@ from devnet.anvil import Anvil
 from devnet.chain import DevChain, DevnetError
 from tests.devnet.conftest import CHAIN_ID
 
+pytestmark = pytest.mark.integration
+
 
 def test_anvil_answers_chain_id(node: Anvil, chain: DevChain) -> None:
     assert node.url == f"http://127.0.0.1:{node.port}"

@@ -9,6 +9,8 @@ from devnet.abi import encode_call
 from devnet.chain import MULTICALL3_ADDRESS, DevChain, DevnetError, RpcError
 from tests.devnet.conftest import CHAIN_ID
 
+pytestmark = pytest.mark.integration
+
 AGGREGATE3 = "aggregate3((address,bool,bytes)[])"
 RESULTS = ["(bool,bytes)[]"]
 

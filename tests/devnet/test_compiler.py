@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from devnet.compiler import compile_contracts
+
+pytestmark = pytest.mark.integration
 
 
 def test_compile_contracts_produces_all_artifacts() -> None:

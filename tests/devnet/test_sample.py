@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from devnet.chain import MULTICALL3_ADDRESS, DevChain
 from devnet.sample import deploy_sample_tokens
 from tests.devnet.conftest import CHAIN_ID
+
+pytestmark = pytest.mark.integration
 
 
 def test_deploy_sample_tokens(chain: DevChain) -> None:

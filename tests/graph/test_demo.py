@@ -17,6 +17,8 @@ import pytest
 
 from devnet.anvil import find_free_port
 
+pytestmark = pytest.mark.integration
+
 
 def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:

@@ -21,6 +21,8 @@ from devnet.chain import DevChain
 from devnet.sample import deploy_sample_tokens
 from tests.conftest import CHAIN_ID, RedisServer
 
+pytestmark = pytest.mark.integration
+
 SECRET = "SECRETKEY0123456789"
 BALANCES = '{ account(address: "%s") { balances { rawAmount token { symbol } } } }'
 
