@@ -1,10 +1,16 @@
-"""Spec-shaped fakes of upstream services that cannot run on a test machine.
+"""Fakes for what a test machine cannot run, and in-memory stand-ins for our own protocols.
 
-Each fake answers exactly as the published API describes (its module docstring names the
-spec), so a provider that passes against it speaks the real protocol. Test modules import
-these fakes; no test module imports another test module.
+The upstream fakes answer exactly as the published API describes (their module docstrings
+name the spec), so a provider that passes against one speaks the real protocol:
 
     starknet.py   a Starknet JSON-RPC node (spec v0.7/v0.8) and the provider harness
     esplora.py    Blockstream's Esplora REST API (esplora API.md)
     defillama.py  DefiLlama's coins API (coins.llama.fi)
+
+The stand-ins implement this service's own protocols for fast unit tests:
+
+    prices.py     a `PriceSource` with fixed quotes that records each call
+    service.py    a `ChainProvider` over a dict, wired into real readers, loaders and scopes
+
+Test modules import these; no test module imports another test module.
 """
