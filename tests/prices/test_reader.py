@@ -35,3 +35,28 @@ async def test_reader_caches_quotes_and_unpriced_but_not_failures() -> None:
 async def test_no_sources_means_no_prices_and_no_work() -> None:
     reader = PriceReader(FallbackSources([]), MemoryCache(1000), ttl=60)
     assert not reader.enabled and await reader.prices([ETH]) == [None]
+
+
+async def test_a_corrupt_cached_price_is_a_miss_and_asked_again() -> None:
+    source = Counting({ETH: "3000"})
+    cache = MemoryCache(1000)
+    reader = PriceReader(FallbackSources([source]), cache, ttl=60)
+    await reader.prices([ETH])
+    key = "bg:v1:px:ethereum:native"
+    for corrupt in (
+        b"not json",
+        b'{"usd":"NaN","at":1,"src":"x"}',
+        b'{"usd":"-1","at":1,"src":"x"}',
+    ):
+        await cache.set_many({key: corrupt}, ttl=60)
+        (again,) = await reader.prices([ETH])
+        assert again == Quote(Decimal("3000"), NOW, "counting")
+    assert len(source.asked) == 4
+
+
+async def test_duplicate_keys_are_asked_once_and_answered_in_place() -> None:
+    source = Counting({ETH: "3000", USDC: "1"})
+    reader = PriceReader(FallbackSources([source]), MemoryCache(1000), ttl=60)
+    eth, usdc, eth_again = await reader.prices([ETH, USDC, ETH])
+    assert source.asked == [[ETH, USDC]]
+    assert eth == eth_again and isinstance(usdc, Quote) and usdc.usd == Decimal(1)

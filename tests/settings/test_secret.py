@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from settings import Secret, load_settings
+import pytest
+from pydantic import ValidationError
+
+from settings import CacheConfig, Secret, load_settings
 
 CHAIN = """
 [chains.testnet]
@@ -45,3 +48,23 @@ def test_chain_config_repr_hides_rpc_keys(tmp_path: Path) -> None:
     for text in (repr(chain), str(chain), f"{chain}", repr(settings), repr(chain.rpc_urls)):
         assert KEY not in text
     assert "eth-mainnet.example.com" in repr(chain)
+
+
+def test_a_secret_is_read_from_config_trimmed_and_only_from_a_string() -> None:
+    config = CacheConfig.model_validate({"redis_url": f"  redis://:{KEY}@cache:6379/0 \n"})
+    assert config.redis_url is not None
+    assert config.redis_url.value == f"redis://:{KEY}@cache:6379/0"
+    with pytest.raises(ValidationError, match="must be a string"):
+        CacheConfig.model_validate({"redis_url": 6379})
+
+
+def test_scheme_and_label_of_unusual_urls() -> None:
+    assert Secret("unix:///run/redis.sock").label == "unix://?/…"  # no host to show
+    assert Secret("unix:///run/redis.sock").scheme == "unix"
+    assert Secret("HTTPS://Node.Example.com/KEY").label == "https://node.example.com/…"
+    assert Secret("").label == "…" and Secret("").scheme == ""
+
+
+def test_secrets_compare_by_value_without_printing_it() -> None:
+    assert Secret(KEYED_URL) == Secret(KEYED_URL) != Secret(KEYED_URL + "x")
+    assert KEY not in repr({Secret(KEYED_URL): 1})
