@@ -6,15 +6,25 @@ import logging
 from collections.abc import Sequence
 
 import pytest
+from graphql import GraphQLError
 
 from chains.base import Reading
+from chains.errors import InvalidAddress
 from chains.evm.provider import EvmProvider
 from chains.models import BalanceKey
+from chains.starknet.provider import StarknetProvider
+from graph.context import Context
+from graph.errors import is_expected, log_unexpected
+from graph.schema import build_schema
 from tests.conftest import Api, Devnet
+from tests.fakes import esplora
+from tests.fakes import starknet as stark
+from tests.fakes.service import make_scope
+from tests.graph.conftest import Offline
 
 
 async def _explode(
-    self: EvmProvider, balances: Sequence[BalanceKey], tokens: Sequence[str]
+    self: EvmProvider | StarknetProvider, balances: Sequence[BalanceKey], tokens: Sequence[str]
 ) -> Reading:
     raise RuntimeError("database password is hunter2")
 
@@ -64,3 +74,74 @@ def test_a_bad_argument_on_root_balances_keeps_its_siblings(api: Api, devnet: De
     assert body["data"]["b"]["rawAmount"] == str(devnet.chain.get_balance(devnet.holder))
     assert body["data"]["balances"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# --- offline and in-process ----------------------------------------------------------------
+
+
+def test_an_unexpected_error_on_another_family_is_masked_too(
+    offline: Offline, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(StarknetProvider, "read", _explode)
+    with caplog.at_level(logging.ERROR, logger="balance_graph.errors"):
+        response = offline.api.client.post(
+            "/graphql",
+            json={
+                "query": '{ chains { id } b: balance(account: "%s", chain: "starknet", '
+                'token: "native") { rawAmount } }' % stark.ALICE
+            },
+            headers={"X-Request-ID": "req-7"},
+        )
+    body = response.json()
+    assert body["data"] == {"chains": [{"id": "starknet"}, {"id": "bitcoin"}], "b": None}
+    (error,) = body["errors"]
+    assert (error["message"], error["path"]) == ("Internal error", ["b"])
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": "req-7",
+        "retryable": True,
+    }
+    assert "hunter2" not in response.text
+    (record,) = [r for r in caplog.records if r.name == "balance_graph.errors"]
+    assert record.getMessage() == "request req-7: unexpected error at b"
+    assert record.exc_info is not None and "hunter2" in str(record.exc_info[1])
+
+
+def test_errors_reported_beside_data_keep_their_code_and_place(offline: Offline) -> None:
+    body = offline.api.query(
+        "query($a: [String!]!) { accounts(addresses: $a) { address } }",
+        {"a": [stark.ALICE, "nope", esplora.P2TR]},
+    )
+    assert body["data"]["accounts"] == [{"address": stark.ALICE}, None, {"address": esplora.P2TR}]
+    (error,) = body["errors"]
+    assert error["path"] == ["accounts", 1]
+    assert error["extensions"]["code"] == "INVALID_ADDRESS"
+    assert error["extensions"]["account"] == "nope"
+
+
+async def test_graphql_request_errors_get_a_validation_code_when_executed_directly() -> None:
+    context = Context(scope=make_scope(), request_id="r-1")
+    result = await build_schema().execute("{ nope }", context_value=context)
+    assert result.errors is not None
+    assert [e.extensions for e in result.errors] == [{"code": "GRAPHQL_VALIDATION_FAILED"}]
+
+
+def test_only_errors_of_ours_or_graphql_s_own_are_expected() -> None:
+    assert is_expected(GraphQLError("Cannot query field 'nope'"))
+    assert is_expected(GraphQLError("bad", original_error=InvalidAddress("bad address")))
+    assert not is_expected(GraphQLError("boom", original_error=RuntimeError("boom")))
+    assert not is_expected(GraphQLError("boom", original_error=KeyError("k")))
+
+
+def test_only_unexpected_errors_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    errors = [
+        GraphQLError("ours", original_error=InvalidAddress("bad address"), path=["a"]),
+        GraphQLError("bug", original_error=RuntimeError("bug"), path=["b", 0, "c"]),
+        GraphQLError("whole", original_error=ValueError("whole")),
+    ]
+    with caplog.at_level(logging.ERROR, logger="balance_graph.errors"):
+        log_unexpected(errors, "req-9")
+    assert [r.getMessage() for r in caplog.records] == [
+        "request req-9: unexpected error at b.0.c",
+        "request req-9: unexpected error at (operation)",
+    ]
