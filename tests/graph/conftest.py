@@ -65,8 +65,9 @@ def offline_settings(tmp_path: Path, **sections: Any) -> Settings:
     return parse_settings(raw, base_dir=tmp_path, environ={})
 
 
-def offline_service(settings: Settings) -> Iterator[Offline]:
-    node = stark.mainnet()
+def offline_service(settings: Settings, node: stark.Node | None = None) -> Iterator[Offline]:
+    """The app on `settings`, Starknet on `node` (default: the fake's mainnet), Esplora fake."""
+    node = node or stark.mainnet()
     fake = esplora.FakeEsplora(
         wallets={esplora.P2TR: (esplora.stats(funded=150_000_000), esplora.stats())}
     )
