@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from devnet.abi import (
@@ -57,7 +59,7 @@ def test_calls_encode_and_results_decode_as_the_abi_says() -> None:
 
 
 def test_constructor_types_expand_tuples() -> None:
-    abi = [
+    abi: list[dict[str, Any]] = [
         {"type": "function", "name": "f", "inputs": [{"type": "uint8"}]},
         {
             "type": "constructor",
