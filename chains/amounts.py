@@ -1,8 +1,21 @@
-"""Exact conversion of raw smallest-unit integers to decimal amounts."""
+"""Exact money: raw smallest-unit integers to decimal amounts, and exact USD arithmetic.
+
+Python's default decimal context keeps 28 significant digits: a uint256-sized balance (up to
+78 digits) times a price would be silently rounded there. `EXACT` is wide enough for any
+balance times any accepted price (prices carry at most `PRICE_DIGITS` significant digits)
+summed over any request, and traps rounding, so an inexact result is a loud bug, never a
+quietly wrong total.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, Rounded
+
+PRICE_DIGITS = 40
+"""Significant digits a USD price may carry (sources beyond that are refused as garbage)."""
+
+EXACT = Context(prec=400, traps=[Inexact, Rounded, Overflow, InvalidOperation])
 
 
 def scale_amount(raw: int, decimals: int) -> Decimal:
@@ -10,6 +23,17 @@ def scale_amount(raw: int, decimals: int) -> Decimal:
     sign = 1 if raw < 0 else 0
     digits = tuple(int(d) for d in str(abs(raw)))
     return Decimal((sign, digits, -decimals))
+
+
+def exact_product(amount: Decimal, price: Decimal) -> Decimal:
+    return EXACT.multiply(amount, price)
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
 
 
 def format_decimal(value: Decimal) -> str:

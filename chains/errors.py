@@ -36,6 +36,10 @@ from typing import ClassVar, Self
 
 from chains.models import TokenRef
 
+_MAX_MESSAGE = 300
+_MAX_KEY = 128
+_KEYS = ("chain", "account", "token")
+
 
 @dataclass(frozen=True, eq=False)
 class ServiceError(Exception):
@@ -57,6 +61,11 @@ class ServiceError(Exception):
     def __post_init__(self) -> None:
         if self.abstract:
             raise TypeError(f"{type(self).__name__} is abstract: raise a subclass with a code")
+        # What an error can echo of a client's input is bounded, whatever the message says.
+        for name, limit in (("message", _MAX_MESSAGE), *((n, _MAX_KEY) for n in _KEYS)):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > limit:
+                object.__setattr__(self, name, value[:limit] + "…")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -66,7 +75,7 @@ class ServiceError(Exception):
     def extensions(self) -> dict[str, object]:
         """The GraphQL `extensions` object: code, retryable and whichever key parts apply."""
         ext: dict[str, object] = {"code": self.code}
-        for name in ("chain", "account", "token"):
+        for name in _KEYS:
             value = getattr(self, name)
             if value is not None:
                 ext[name] = value

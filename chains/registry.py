@@ -17,6 +17,7 @@ from chains.models import ChainFamily, TokenMeta, TokenRef
 from chains.reader import ChainReader
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
+from chains.text import excerpt
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
 from settings import ChainConfig, ConfigError, Settings
@@ -54,7 +55,7 @@ class ChainRegistry:
         if chain is None:
             known = ", ".join(sorted(self._chains))
             raise UnsupportedChain(
-                f"unknown chain {chain_id!r}; this service knows: {known}", chain=chain_id
+                f"unknown chain {excerpt(chain_id)}; this service knows: {known}", chain=chain_id
             )
         return chain
 

@@ -13,3 +13,11 @@ def printable(raw: bytes) -> str | None:
     if not text or any(not ch.isprintable() for ch in text):
         return None
     return text
+
+
+def excerpt(text: str, limit: int = 48) -> str:
+    """`text` as an error message shows user input: quoted, and cut after `limit` characters
+    (a 1 MB "address" must not come back 1 MB long, let alone once per alias)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"… ({len(text)} characters)"

@@ -14,6 +14,11 @@ import uvicorn
 from graph.logs import log_config
 from settings import DEFAULT_CONFIG, ConfigError, load_settings
 
+DEMO_NEEDS_CHECKOUT = (
+    "balance-graph: the demo needs a checkout of the repository (its devnet tooling, anvil and "
+    "solc, is not part of the installed package): run `make demo` there"
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -22,8 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args.config, args.host, args.port, args.workers, args.log_level)
         if args.command == "demo":
-            from graph.demo import run_demo  # devnet tooling only when asked for
-
+            try:
+                from graph.demo import run_demo  # devnet tooling only when asked for
+            except ModuleNotFoundError as exc:
+                if exc.name != "devnet" and not (exc.name or "").startswith("devnet."):
+                    raise
+                print(DEMO_NEEDS_CHECKOUT, file=sys.stderr)
+                return 2
             return run_demo(args.host, args.port, Path(args.workdir), args.log_level)
         if args.command == "export-schema":
             from graph.schema import build_schema

@@ -18,12 +18,15 @@ class Context:
     partial_errors: list[GraphQLError] = field(default_factory=list)
     _reported: set[tuple[object, ...]] = field(default_factory=set)
 
-    def report(self, info: Info, error: ServiceError, *path: str | int) -> None:
-        """Add `error` to the response at the field's path (plus `path`) without nulling it.
+    def report(self, info: Info, error: ServiceError, *item: str | int) -> None:
+        """Add `error` to the response at the field's path without nulling the field.
 
-        One failure is reported once: a price source outage met by 200 rows is one error.
+        With `item` (an index), the error explains that item's null and is always reported
+        at its own path, however often the same bad input repeats. Without, one failure is
+        reported once: a price source outage met by 200 rows is one error.
         """
-        fingerprint = (error.code, error.message, *sorted(error.extensions.items(), key=str))
+        where: tuple[object, ...] = (*info.path.as_list(), *item) if item else ()
+        fingerprint = (error.code, error.message, *sorted(error.extensions.items(), key=str), where)
         if fingerprint in self._reported:
             return
         self._reported.add(fingerprint)
@@ -31,7 +34,7 @@ class Context:
             GraphQLError(
                 error.message,
                 nodes=info._raw_info.field_nodes,
-                path=[*info.path.as_list(), *path],
+                path=[*info.path.as_list(), *item],
                 original_error=error,
                 extensions=error.extensions,
             )

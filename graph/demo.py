@@ -96,7 +96,11 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
         print(f"config: {config}")
         print(f"holders: {', '.join(holders)}")
         print(example_queries(holders[0], chains["devnet"][1].token("USDC").address))
-        print(f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and both chains)")
+        # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
+        print(
+            f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and both chains)",
+            flush=True,
+        )
         settings = load_settings(config, os.environ)
         uvicorn.run(
             create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet")),

@@ -1,12 +1,16 @@
 """GraphiQL served by the service itself: no CDN, no inline script, a strict CSP.
 
-The page loads React, GraphiQL and its explorer plugin from `node_modules` (pinned in
-package.json, installed by `npm ci`) and our init script from `graph/static`, all through
-`/graphiql/<file>?v=<digest>`. Each tag carries a Subresource Integrity hash of the bytes read
-at start-up, and the asset routes serve exactly those bytes (held in memory, ~4 MB), so the
-hash cannot disagree with what is sent; the `?v=` digest lets browsers cache the files as
-immutable yet fetch new ones after an upgrade. The init script reads its settings from a
-`<script type="application/json">` block, which browsers never execute.
+The page loads React, GraphiQL and its explorer plugin (pinned in package-lock.json) and our
+init script from `graph/static`, all through `/graphiql/<file>?v=<digest>`. An installed wheel
+carries the npm files in `graph/static/vendor/` with a manifest of their sha384 hashes (see
+`graph.graphiql_files`), and a file that does not match it is not served; a checkout without
+that directory serves them from `node_modules` (installed by `npm ci`).
+
+Each tag carries a Subresource Integrity hash of the bytes read at start-up, and the asset
+routes serve exactly those bytes (held in memory, ~4 MB), so the hash cannot disagree with what
+is sent; the `?v=` digest lets browsers cache the files as immutable yet fetch new ones after an
+upgrade. The init script reads its settings from a `<script type="application/json">` block,
+which browsers never execute.
 
 The page's Content-Security-Policy, directive by directive:
 
@@ -24,7 +28,6 @@ The page's Content-Security-Policy, directive by directive:
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import html
@@ -32,12 +35,16 @@ import json
 import logging
 import os
 from functools import cached_property
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from graph.graphiql_files import MANIFEST_NAME, PAGE_FILES, VENDOR_DIR, Manifest, sri
 
 log = logging.getLogger("balance_graph")
 
@@ -46,7 +53,10 @@ CSP = (
     "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-NOT_INSTALLED = "GraphiQL assets are not installed: run `make serve` (npm ci)\n"
+NOT_INSTALLED = (
+    "GraphiQL assets are not installed: in a checkout run `make serve` (npm ci); "
+    "a wheel carries them (built by setup.py)\n"
+)
 EXAMPLE_ADDRESS = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
 ASSET_PREFIX = "/graphiql/"
 CHAINS_QUERY = "# The chains this service reads.\nquery Chains {\n  chains { id name }\n}\n"
@@ -54,16 +64,6 @@ CHAINS_QUERY = "# The chains this service reads.\nquery Chains {\n  chains { id 
 _STATIC = Path(__file__).parent / "static"
 _JS, _CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
 _IMMUTABLE = "public, max-age=31536000, immutable"
-# Served name -> path under node_modules (None: graph/static), in the order the page loads them.
-_FILES: dict[str, str | None] = {
-    "graphiql.min.css": "graphiql/graphiql.min.css",
-    "plugin-explorer.css": "@graphiql/plugin-explorer/dist/style.css",
-    "react.production.min.js": "react/umd/react.production.min.js",
-    "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
-    "graphiql.min.js": "graphiql/graphiql.min.js",
-    "plugin-explorer.umd.js": "@graphiql/plugin-explorer/dist/index.umd.js",
-    "graphiql-init.js": None,
-}
 
 
 def account_query(address: str) -> str:
@@ -90,6 +90,11 @@ def pairs_query(address: str, chain: str) -> str:
     )
 
 
+def packaged_vendor_dir() -> Traversable:
+    """`graph/static/vendor/` of the installed package (present in wheels, not in checkouts)."""
+    return resources.files("graph").joinpath(*VENDOR_DIR.split("/"))
+
+
 def find_node_modules() -> Path:
     """`$BALANCE_GRAPH_NODE_MODULES`, else the nearest `node_modules` above this package."""
     configured = os.environ.get("BALANCE_GRAPH_NODE_MODULES")
@@ -106,9 +111,8 @@ class Asset:
 
     def __init__(self, name: str, body: bytes) -> None:
         self.name, self.body = name, body
-        digest = hashlib.sha384(body).digest()
-        self.integrity = "sha384-" + base64.b64encode(digest).decode()
-        self.version = digest.hex()[:16]
+        self.integrity = sri(body)
+        self.version = hashlib.sha384(body).hexdigest()[:16]
         self.media_type = _CSS if name.endswith(".css") else _JS
 
     @cached_property
@@ -125,34 +129,84 @@ class Asset:
 class GraphiQL:
     """The GraphiQL page (`page`) and its assets (`routes`), read from disk once, here.
 
-    Missing files do not fail construction: the page then answers 503 and the API is unaffected.
+    The npm files come from `vendor` (a directory with a manifest) or `node_modules` when one is
+    given, else from the installed package's vendored copy if it has one, else from
+    `find_node_modules()`. Missing or mismatching files do not fail construction: the page then
+    answers 503 and the API is unaffected.
     """
 
     def __init__(
         self,
         node_modules: Path | None = None,
         *,
+        vendor: Traversable | None = None,
         endpoint: str = "/graphql",
         address: str = EXAMPLE_ADDRESS,
         chain: str = "ethereum",
         default_query: str | None = None,
         default_headers: str = '{"x-api-key": ""}',
     ) -> None:
-        self.node_modules = node_modules or find_node_modules()
+        if node_modules is None and vendor is None:
+            packaged = packaged_vendor_dir()
+            if packaged.joinpath(MANIFEST_NAME).is_file():
+                vendor = packaged
+            else:
+                node_modules = find_node_modules()
         self.endpoint = endpoint
         self.default_headers = default_headers
         first = default_query or account_query(address)
         self.tabs = [first, pairs_query(address, chain), CHAINS_QUERY]
         self.assets: dict[str, Asset] = {}
-        self.missing: list[Path] = []
-        for name, relative in _FILES.items():
-            path = _STATIC / name if relative is None else self.node_modules / relative
-            try:
-                self.assets[name] = Asset(name, path.read_bytes())
-            except OSError:
-                self.missing.append(path)
+        self.missing: list[str] = []
+        if vendor is not None:
+            self.source = f"{vendor} (vendored)"
+            bodies = self._read_vendored(vendor)
+        else:
+            assert node_modules is not None
+            self.source = str(node_modules)
+            bodies = self._read_node_modules(node_modules)
+        for name, body in bodies.items():
+            self.assets[name] = Asset(name, body)
         if self.missing:
-            log.warning("GraphiQL disabled, missing: %s", ", ".join(map(str, self.missing)))
+            log.warning("GraphiQL disabled: %s", "; ".join(self.missing))
+        else:
+            log.debug("GraphiQL assets from %s", self.source)
+
+    def _read_node_modules(self, node_modules: Path) -> dict[str, bytes]:
+        bodies: dict[str, bytes] = {}
+        for name, npm in PAGE_FILES.items():
+            path = _STATIC / name if npm is None else node_modules / npm.package / npm.path
+            try:
+                bodies[name] = path.read_bytes()
+            except OSError:
+                self.missing.append(f"missing {path}")
+        return bodies
+
+    def _read_vendored(self, vendor: Traversable) -> dict[str, bytes]:
+        try:
+            manifest = Manifest.loads(vendor.joinpath(MANIFEST_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self.missing.append(f"unreadable {vendor}/{MANIFEST_NAME}: {exc}")
+            return {}
+        bodies: dict[str, bytes] = {}
+        for name, npm in PAGE_FILES.items():
+            if npm is None:
+                try:
+                    bodies[name] = (_STATIC / name).read_bytes()
+                except OSError:
+                    self.missing.append(f"missing {_STATIC / name}")
+                continue
+            entry = manifest.files.get(name)
+            try:
+                body = vendor.joinpath(name).read_bytes()
+            except OSError:
+                self.missing.append(f"missing {vendor}/{name}")
+                continue
+            if entry is None or sri(body) != entry.integrity:
+                self.missing.append(f"{vendor}/{name} does not match {MANIFEST_NAME}")
+                continue
+            bodies[name] = body
+        return bodies
 
     async def page(self, request: Request) -> Response:
         """The HTML page, with its CSP; 503 when an asset is missing."""

@@ -1,235 +1,183 @@
 """GraphQL over HTTP (the GraphQL-over-HTTP spec, audited with `graphql-http`).
 
+The order of a request, every step bounded before the next one starts:
+
+    read and bound the parameters (params.py) -> the document, parsed and validated once
+    (documents.py, APQ through persisted.py) -> the operation -> variables coerced ->
+    static cost in lookups (cost.py), refused over the budget -> execute (execution.py)
+
 - POST `application/json` and GET (queries only: a mutation over GET is 405 with `Allow`).
 - `Accept` negotiates `application/graphql-response+json` or `application/json` (also for
   `*/*` or no `Accept`); anything else is 406. A browser's GET (`text/html`) gets GraphiQL.
-- Request errors (bad JSON or parameters, parse, validation, variable coercion) never execute
-  and carry no `data` key: 400 under `application/graphql-response+json`, 200 under
+- Request errors (bad JSON or parameters, parse, validation, variable coercion, cost) never
+  execute and carry no `data` key: 400 under `application/graphql-response+json`, 200 under
   `application/json` (what older clients expect), 400 for malformed HTTP requests in both.
-- Automatic persisted queries (Apollo's APQ protocol), stored in the service's cache.
-- GET responses get a `Cache-Control` derived from the smallest `maxAge` the query used;
-  `no-store` when the response has errors, `private` when the request carries credentials.
+- GET responses get a `Cache-Control` derived from the smallest `maxAge` the query used,
+  capped by `[server] max_cache_age`; `no-store` when the response has errors, `private`
+  when the request carries credentials or an API key.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import (
-    GraphQLError,
-    OperationType,
-    get_operation_ast,
-    parse,
-    specified_rules,
-    validate,
-)
+from graphql import GraphQLError, GraphQLSchema, OperationType
 from graphql.execution.values import get_variable_values
-from graphql.language import OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from strawberry import Schema
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from chains.cache.base import Cache
 from graph.context import Context
-from graph.schema import MAX_TOKENS
+from graph.cost import CostModel
+from graph.documents import Document, DocumentCache, Invalid
+from graph.execution import run
+from graph.params import JSON, Params, RequestError, read_params
+from graph.persisted import PersistedQueries
 from settings import LimitsConfig
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-_APQ_TTL = 7 * 86_400
 _OFFERS = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
+_CREDENTIALS = ("authorization", "cookie", "api-key", "x-api-key")
 
-ContextFactory = Callable[[Request], Awaitable[Context]]
 PageFactory = Callable[[Request], Awaitable[Response]]
 
 
-class RequestError(Exception):
-    """The request cannot be executed; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, code: str, status: int = 400, **headers: str) -> None:
-        super().__init__(message)
-        self.message, self.code, self.status, self.headers = message, code, status, headers
-
-
 @dataclass(frozen=True)
-class Params:
-    query: str | None
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
+class Pipeline:
+    """What the endpoint needs from the process's services, built in the app lifespan."""
+
+    schema: GraphQLSchema
+    limits: LimitsConfig
+    documents: DocumentCache
+    persisted: PersistedQueries
+    cost: CostModel
+    context: Callable[[Request], Context]
+    max_cache_age: int
+    persisted_max_bytes: int
 
 
 class GraphQLEndpoint:
-    """The `/graphql` route: spec-compliant transport around `schema.execute`."""
+    """The `/graphql` route: spec-compliant transport around the pipeline."""
 
     def __init__(
-        self,
-        schema: Schema,
-        limits: LimitsConfig,
-        context: ContextFactory,
-        apq_store: Callable[[Request], Cache],
-        graphiql: PageFactory | None = None,
+        self, pipeline: Callable[[Request], Pipeline], graphiql: PageFactory | None = None
     ) -> None:
-        self._schema = schema
-        self._context = context
-        self._apq_store = apq_store
+        self._pipeline = pipeline
         self._graphiql = graphiql
-        self._rules = [
-            *specified_rules,
-            depth_rule(limits.max_depth, None),
-            alias_rule(limits.max_aliases),
-        ]
 
     async def handle(self, request: Request) -> Response:
         if request.method not in {"GET", "POST"}:
-            return _request_error(
-                RequestError("use GET or POST", "METHOD_NOT_ALLOWED", 405, allow="GET, POST"), JSON
-            )
+            error = RequestError("use GET or POST", "METHOD_NOT_ALLOWED", 405, allow="GET, POST")
+            return _request_error(error, JSON)
         if request.method == "GET" and self._graphiql and _wants_html(request):
             return await self._graphiql(request)
         media = _negotiate(request.headers.get("accept"))
         if media is None:
-            return _request_error(
-                RequestError(f"responses are {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE", 406),
-                JSON,
+            error = RequestError(
+                f"responses are {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE", 406
             )
+            return _request_error(error, JSON)
+        pipeline = self._pipeline(request)
         try:
-            params = await _read_params(request)
-            query = await self._persisted(request, params)
-            document = self._document(query, params, request.method)
-            context = await self._context(request)
+            params = await read_params(request, pipeline.limits)
+            document = await _document(pipeline, params)
+            if isinstance(document, Invalid):
+                if request.method == "GET" and _has_non_query(document.operations):
+                    raise _post_only()
+                return _graphql_request_errors(document.errors, media)
+            refused = _prepare(pipeline, document, params, request.method)
+            if refused:
+                return _graphql_request_errors(refused, media)
         except RequestError as exc:
             return _request_error(exc, media)
-        if isinstance(document, list):
-            return _graphql_request_errors(document, media)
-        result = await self._schema.execute(
-            query,
-            variable_values=params.variables,
-            context_value=context,
-            operation_name=params.operation_name,
+        context = pipeline.context(request)
+        body = await run(
+            pipeline.schema, document, params.operation_name, params.variables, context
         )
-        body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [e.formatted for e in result.errors]
-        if result.extensions:
-            body["extensions"] = result.extensions
         response = _json(body, 200, media)
-        response.headers["cache-control"] = _cache_control(request, context, bool(result.errors))
+        response.headers["cache-control"] = _cache_control(
+            request, context, "errors" in body, pipeline.max_cache_age
+        )
         return response
 
-    def _document(
-        self, query: str, params: Params, method: str
-    ) -> OperationDefinitionNode | list[GraphQLError]:
-        """The operation to run, or the request errors that stop it."""
-        try:
-            document = parse(query, max_tokens=MAX_TOKENS)
-        except GraphQLError as exc:  # syntax errors, and documents over the token limit
-            return [_with_code(exc, "GRAPHQL_PARSE_FAILED")]
-        operation = get_operation_ast(document, params.operation_name)
-        if operation is None:
-            which = f"named {params.operation_name!r}" if params.operation_name else "to run"
-            return [GraphQLError(f"the document has no single operation {which}")]
-        if method == "GET" and operation.operation is not OperationType.QUERY:
-            raise RequestError(
-                f"{operation.operation.value}s are only accepted over POST",
-                "METHOD_NOT_ALLOWED",
-                405,
-                allow="POST",
-            )
-        schema = self._schema._schema
-        errors = validate(schema, document, self._rules)
-        if errors:
-            return errors
-        coerced = get_variable_values(
-            schema, operation.variable_definitions or (), params.variables or {}
+
+async def _document(pipeline: Pipeline, params: Params) -> Document | Invalid:
+    """The document to run: the query text, or Apollo's automatic persisted query."""
+    persisted = (params.extensions or {}).get("persistedQuery")
+    if persisted is None:
+        if params.query is None:
+            raise RequestError("a {query} string is required", "BAD_REQUEST")
+        return pipeline.documents.load(params.query)
+    digest = _digest(persisted)
+    if params.query is not None:  # registration: store only what parses, validates and fits
+        if hashlib.sha256(params.query.encode()).hexdigest() != digest:
+            raise RequestError("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
+        outcome = pipeline.documents.load(params.query, digest)
+        if (
+            isinstance(outcome, Document)
+            and len(params.query.encode()) <= pipeline.persisted_max_bytes
+        ):
+            await pipeline.persisted.put(digest, params.query)
+        return outcome
+    known = pipeline.documents.get(digest)
+    if known is not None:
+        return known
+    text = await pipeline.persisted.get(digest)
+    if text is None or hashlib.sha256(text.encode()).hexdigest() != digest:
+        raise RequestError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
+    return pipeline.documents.load(text, digest)
+
+
+def _digest(persisted: Any) -> str:
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise RequestError("persistedQuery must be {version: 1, sha256Hash}", "BAD_REQUEST")
+    digest = persisted.get("sha256Hash")
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise RequestError("persistedQuery.sha256Hash must be 64 hex digits", "BAD_REQUEST")
+    return digest.lower()
+
+
+def _prepare(
+    pipeline: Pipeline, document: Document, params: Params, method: str
+) -> list[GraphQLError]:
+    """The errors that stop this operation before execution (none: it may run)."""
+    operation = document.operation(params.operation_name)
+    if operation is None:
+        which = f"named {params.operation_name!r}" if params.operation_name else "to run"
+        return [
+            _coded(GraphQLError(f"the document has no single operation {which}"), "BAD_REQUEST")
+        ]
+    if method == "GET" and _has_non_query([operation.operation]):
+        raise _post_only()
+    coerced = get_variable_values(
+        pipeline.schema, operation.variable_definitions or (), params.variables or {}, max_errors=10
+    )
+    if isinstance(coerced, list):
+        return [_coded(e, "BAD_USER_INPUT") for e in coerced]
+    lookups = pipeline.cost.lookups(document.node, operation, coerced)
+    budget = pipeline.limits.max_lookups
+    if lookups > budget:
+        message = (
+            f"this request asks for {lookups} balance lookups; at most {budget} per request: "
+            "split it into several requests"
         )
-        if isinstance(coerced, list):
-            return [_with_code(e, "BAD_USER_INPUT") for e in coerced]
-        return operation
-
-    async def _persisted(self, request: Request, params: Params) -> str:
-        """The query text, resolving Apollo's automatic persisted queries."""
-        persisted = (params.extensions or {}).get("persistedQuery")
-        if persisted is None:
-            if params.query is None:
-                raise RequestError("a {query} string is required", "BAD_REQUEST")
-            return params.query
-        if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise RequestError("persistedQuery must be {version: 1, sha256Hash}", "BAD_REQUEST")
-        digest = persisted.get("sha256Hash")
-        if not isinstance(digest, str) or len(digest) != 64:
-            raise RequestError("persistedQuery.sha256Hash must be 64 hex digits", "BAD_REQUEST")
-        digest = digest.lower()
-        store = self._apq_store(request)
-        key = f"bg:v1:apq:{digest}"
-        if params.query is not None:
-            if hashlib.sha256(params.query.encode()).hexdigest() != digest:
-                raise RequestError(
-                    "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"
-                )
-            await store.set_many({key: params.query.encode()}, _APQ_TTL)
-            return params.query
-        (stored,) = await store.get_many([key])
-        if stored is None:
-            raise RequestError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
-        return stored.decode()
+        return [_coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
+    return []
 
 
-async def _read_params(request: Request) -> Params:
-    if request.method == "GET":
-        raw: Mapping[str, Any] = {
-            "query": request.query_params.get("query"),
-            "operationName": request.query_params.get("operationName"),
-            "variables": _json_param(request.query_params.get("variables"), "variables"),
-            "extensions": _json_param(request.query_params.get("extensions"), "extensions"),
-        }
-    else:
-        content_type = request.headers.get("content-type", "")
-        media, _, parameters = content_type.partition(";")
-        if media.strip().lower() != JSON:
-            raise RequestError(f"POST bodies must be {JSON}", "UNSUPPORTED_MEDIA_TYPE", 415)
-        charset = parameters.strip().lower().removeprefix("charset=").strip('"')
-        if parameters.strip() and charset not in {"utf-8", "utf8"}:
-            raise RequestError("request bodies must be UTF-8", "UNSUPPORTED_MEDIA_TYPE", 415)
-        body = await request.body()
-        if not body:
-            raise RequestError("the POST body is empty", "BAD_REQUEST")
-        try:
-            raw = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise RequestError("the body is not valid JSON", "BAD_REQUEST") from exc
-        if not isinstance(raw, dict):
-            raise RequestError("the body must be a JSON object", "BAD_REQUEST")
-    return _validated(raw)
+def _has_non_query(kinds: Iterable[OperationType]) -> bool:
+    return any(kind is not OperationType.QUERY for kind in kinds)
 
 
-def _validated(raw: Mapping[str, Any]) -> Params:
-    query, name = raw.get("query"), raw.get("operationName")
-    variables, extensions = raw.get("variables"), raw.get("extensions")
-    if query is not None and not isinstance(query, str):
-        raise RequestError("{query} must be a string", "BAD_REQUEST")
-    if name is not None and not isinstance(name, str):
-        raise RequestError("{operationName} must be a string", "BAD_REQUEST")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError("{variables} must be an object", "BAD_REQUEST")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise RequestError("{extensions} must be an object", "BAD_REQUEST")
-    return Params(query, variables, name, extensions)
-
-
-def _json_param(value: str | None, name: str) -> Any:
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError) as exc:
-        raise RequestError(f"{{{name}}} must be URL-encoded JSON", "BAD_REQUEST") from exc
+def _post_only() -> RequestError:
+    return RequestError(
+        "mutations and subscriptions are only accepted over POST",
+        "METHOD_NOT_ALLOWED",
+        405,
+        allow="POST",
+    )
 
 
 def _negotiate(accept: str | None) -> str | None:
@@ -246,14 +194,8 @@ def _negotiate(accept: str | None) -> str | None:
                     quality = float(param[2:])
                 except ValueError:
                     quality = 0.0
-        choice = {
-            GRAPHQL_RESPONSE: GRAPHQL_RESPONSE,
-            JSON: JSON,
-            "application/*": JSON,
-            "*/*": JSON,
-        }
-        if media.lower() in choice and quality > 0:
-            ranked.append((-quality, position, choice[media.lower()]))
+        if media.lower() in _OFFERS and quality > 0:
+            ranked.append((-quality, position, _OFFERS[media.lower()]))
     return min(ranked)[2] if ranked else None
 
 
@@ -262,28 +204,21 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "query" not in request.query_params
 
 
-def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+def _coded(error: GraphQLError, code: str) -> GraphQLError:
     error.extensions = {**(error.extensions or {}), "code": code}
     return error
 
 
 def _graphql_request_errors(errors: list[GraphQLError], media: str) -> Response:
-    coded = [
-        e if "code" in (e.extensions or {}) else _with_code(e, "GRAPHQL_VALIDATION_FAILED")
-        for e in errors
-    ]
     status = 400 if media == GRAPHQL_RESPONSE else 200
-    return _json({"errors": [e.formatted for e in coded]}, status, media, cache="no-store")
+    return _json({"errors": [e.formatted for e in errors]}, status, media, cache="no-store")
 
 
 def _request_error(error: RequestError, media: str) -> Response:
     extensions = {"code": error.code, "retryable": False}
-    response = _json(
-        {"errors": [{"message": error.message, "extensions": extensions}]},
-        error.status,
-        media,
-        cache="no-store",
-    )
+    body = {"errors": [{"message": error.message, "extensions": extensions}]}
+    status = (400 if media == GRAPHQL_RESPONSE else 200) if error.graphql else error.status
+    response = _json(body, status, media, cache="no-store")
     for name, value in error.headers.items():
         response.headers[name] = value
     return response
@@ -291,18 +226,17 @@ def _request_error(error: RequestError, media: str) -> Response:
 
 def _json(body: dict[str, Any], status: int, media: str, cache: str | None = None) -> Response:
     response = JSONResponse(body, status_code=status, media_type=f"{media}; charset=utf-8")
+    response.headers["x-content-type-options"] = "nosniff"
     if cache:
         response.headers["cache-control"] = cache
     return response
 
 
-def _cache_control(request: Request, context: Context, has_errors: bool) -> str:
+def _cache_control(request: Request, context: Context, has_errors: bool, cap: int) -> str:
     if request.method != "GET" or has_errors:
         return "no-store"
     max_age = context.scope.hints.max_age()
     if max_age is None:
         return "no-store"
-    scope = (
-        "private" if "authorization" in request.headers or "cookie" in request.headers else "public"
-    )
-    return f"{scope}, max-age={max_age}"
+    scope = "private" if any(h in request.headers for h in _CREDENTIALS) else "public"
+    return f"{scope}, max-age={min(max_age, cap)}"

@@ -18,7 +18,12 @@ class ChainTotal:
 
 @strawberry.type(description="An account's total USD value, honest about what it leaves out.")
 class Portfolio:
-    total_usd: Decimal = strawberry.field(description="Sum of every priced row kept.")
+    total_usd: Decimal | None = strawberry.field(
+        description=(
+            "Exact sum of every priced row kept; null when nothing could be read (every chain "
+            "failed, or the address fits none), never 0 for unknown."
+        )
+    )
     complete: bool = strawberry.field(
         description="False when a chain failed, a token was unreadable or a held token unpriced."
     )
@@ -26,8 +31,8 @@ class Portfolio:
     unpriced_count: int = strawberry.field(
         description="Held (non-spam) tokens without a USD value, so not in the total."
     )
-    updated_at: datetime = strawberry.field(
-        description="The oldest read time among the values summed."
+    updated_at: datetime | None = strawberry.field(
+        description="The oldest read time among the values summed; null when none were read."
     )
     by_chain: list[ChainTotal] = strawberry.field(description="Totals per chain that answered.")
 

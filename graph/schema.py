@@ -1,28 +1,23 @@
-"""The GraphQL schema: root fields, extensions and the exported SDL."""
+"""The GraphQL schema: root fields, federation entities, and the exported SDL."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, cast
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import Info as StrawberryInfo
 
-from chains.errors import CostLimitExceeded, ServiceError
+from chains.errors import BadUserInput, CostLimitExceeded, ServiceError
 from graph.arguments import ForceRefresh, MaxAge
-from graph.context import Context, Info
-from graph.errors import ServiceErrors, log_unexpected
+from graph.context import Info
 from graph.scalars import SCALARS
 from graph.types import Account, Balance, Chain, Token, report_all
 from resolvers import balances as balance_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers.arguments import canonical_account
-from settings import LimitsConfig
-
-MAX_TOKENS = 10_000
-"""Tokens a query document may have: far above any real query, far below a DoS."""
 
 
 @strawberry.input(description="One (account, chain, token) lookup.")
@@ -54,7 +49,7 @@ class Query:
         info: Info,
         address: Annotated[str, strawberry.argument(description="Wallet address.")],
     ) -> Account | None:
-        return Account(address=canonical_account(info.context.scope, address))
+        return Account(address=canonical_account(info.context.scope.registry, address))
 
     @strawberry.field(
         description=(
@@ -66,7 +61,7 @@ class Query:
         self,
         info: Info,
         addresses: Annotated[list[str], strawberry.argument(description="Wallet addresses.")],
-    ) -> list[Account | None]:
+    ) -> list[Account | None] | None:
         scope = info.context.scope
         if len(addresses) > scope.limits.max_accounts:
             raise CostLimitExceeded(
@@ -76,7 +71,7 @@ class Query:
         items: list[Account | None] = []
         for index, address in enumerate(addresses):
             try:
-                items.append(Account(address=canonical_account(scope, address)))
+                items.append(Account(address=canonical_account(scope.registry, address)))
             except ServiceError as exc:
                 info.context.report(info, exc, index)
                 items.append(None)
@@ -135,26 +130,68 @@ class Query:
         return Token.from_meta(meta, spam=spam)
 
 
+_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "Account": {"address": (str,)},
+    "Token": {"chain": (str,), "address": (str,), "tokenId": (str, int, type(None))},
+}
+"""Each entity's key fields and the JSON types a representation may give them."""
+
+
 class BalanceSchema(strawberry.federation.Schema):
-    """Logs only unexpected errors (with the request id); expected ones are the answer."""
+    """The federation schema, with `_entities` that never lets one bad reference cost the
+    others: each representation is checked, and a bad one is an error at its index."""
 
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        context: Any = execution_context.context if execution_context else None
-        log_unexpected(errors, context.request_id if isinstance(context, Context) else "-")
+    def entities_resolver(  # the types Strawberry builds `_entities` from
+        self, info: StrawberryInfo, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        limits = info.context.scope.limits
+        accounts = sum(1 for r in representations if _typename(r) == "Account")
+        if accounts > limits.max_accounts:
+            raise CostLimitExceeded(
+                f"_entities accepts at most {limits.max_accounts} Account references, "
+                f"got {accounts}"
+            )
+        if len(representations) - accounts > limits.max_tokens:
+            raise CostLimitExceeded(
+                f"_entities accepts at most {limits.max_tokens} Token references"
+            )
+        entities = [_entity(info, index, r) for index, r in enumerate(representations)]
+        return cast(list[FederationAny], entities)
 
 
-def build_schema(limits: LimitsConfig | None = None) -> strawberry.Schema:
-    limits = limits or LimitsConfig()
+def _typename(representation: Any) -> object:
+    return representation.get("__typename") if isinstance(representation, dict) else None
+
+
+def _entity(
+    info: StrawberryInfo, index: int, representation: Any
+) -> Account | Awaitable[Token] | ServiceError:
+    """The entity a representation names, or the `BadUserInput` that explains why not."""
+    typename = _typename(representation)
+    keys = _KEYS.get(typename) if isinstance(typename, str) else None
+    if keys is None:
+        return BadUserInput(f"representations[{index}]: __typename must be Account or Token")
+    for name, kinds in keys.items():
+        value = representation.get(name)
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            return BadUserInput(
+                f"representations[{index}]: {typename}.{name} is missing or mistyped"
+            )
+    extra = set(representation) - set(keys) - {"__typename"}
+    if extra:
+        return BadUserInput(f"representations[{index}]: {typename} has no key {sorted(extra)[0]!r}")
+    if typename == "Account":
+        return Account.resolve_reference(info, representation["address"])
+    return Token.resolve_reference(
+        info, representation["chain"], representation["address"], representation.get("tokenId")
+    )
+
+
+def build_schema() -> strawberry.Schema:
+    """The subgraph's schema. Limits are not Strawberry extensions: the request pipeline
+    (graph.documents, graph.cost) enforces them once, before execution."""
     return BalanceSchema(
         query=Query,
         federation_version="2.7",
         config=StrawberryConfig(scalar_map=SCALARS),
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            ServiceErrors,
-        ],
     )

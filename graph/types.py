@@ -211,11 +211,18 @@ class Account:
             "is always canonical."
         )
     )
+    invalid: strawberry.Private[ServiceError | None] = None
+    """Why no chain accepts the address of an entity reference (reported by each field)."""
 
     @classmethod
     def resolve_reference(cls, info: Info, address: str) -> Account:
-        """A reference from another subgraph: any case in, canonical form out."""
-        return cls(address=canonical_account(info.context.scope, address))
+        """A reference from another subgraph: any case in, canonical form out. An address no
+        chain accepts still resolves, so the referencing entity (a user with a list of
+        wallets) keeps its good wallets; this one's fields report INVALID_ADDRESS."""
+        try:
+            return cls(address=canonical_account(info.context.scope.registry, address))
+        except ServiceError as exc:
+            return cls(address=address, invalid=exc)
 
     @strawberry.field(
         description=(
@@ -248,9 +255,13 @@ class Account:
         force_refresh: ForceRefresh = False,
     ) -> list[Balance]:
         selection = Selection(chains, tokens, bool(include_zero), min_value_usd, bool(include_spam))
-        rows, errors = await account_resolvers.account_balances(
-            info.context.scope, self.address, selection, max_age, force_refresh
-        )
+        try:
+            self._check()
+            rows, errors = await account_resolvers.account_balances(
+                info.context.scope, self.address, selection, max_age, force_refresh
+            )
+        except ServiceError as exc:  # bad arguments: this field is empty, its siblings served
+            rows, errors = [], [exc]
         for error in errors:
             info.context.report(info, error)
         return [Balance.from_row(row) for row in rows]
@@ -275,9 +286,13 @@ class Account:
         force_refresh: ForceRefresh = False,
     ) -> Portfolio:
         selection = Selection(chains, None, False, min_value_usd, bool(include_spam))
-        result, errors = await portfolio_resolvers.portfolio(
-            info.context.scope, self.address, selection, max_age, force_refresh
-        )
+        try:
+            self._check()
+            result, errors = await portfolio_resolvers.portfolio(
+                info.context.scope, self.address, selection, max_age, force_refresh
+            )
+        except ServiceError as exc:  # nothing could be read: the total is unknown, not 0
+            result, errors = portfolio_resolvers.unknown(), [exc]
         for error in errors:
             info.context.report(info, error)
         return Portfolio.from_domain(result)
@@ -291,11 +306,16 @@ class Account:
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
     ) -> Balance | None:
+        self._check()
         return Balance.from_row(
             await balance_resolvers.balance(
                 info.context.scope, self.address, chain, token, max_age, force_refresh
             )
         )
+
+    def _check(self) -> None:
+        if self.invalid is not None:
+            raise self.invalid
 
 
 def report_all(info: Info, outcomes: list[BalanceRow | ServiceError]) -> list[Balance | None]:

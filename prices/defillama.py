@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from chains.amounts import PRICE_DIGITS
 from chains.errors import PriceUnavailable, UpstreamError
 from chains.metrics import Metrics
 from chains.transport.http import upstream_errors
@@ -94,7 +95,11 @@ def _quote(entry: Any, source: str) -> Quote | None:
     if isinstance(price, bool) or not isinstance(price, Decimal | int):
         return None
     usd = Decimal(price)
-    if not usd.is_finite() or not 0 <= usd < _MAX_PRICE:
+    if (
+        not usd.is_finite()
+        or not 0 <= usd < _MAX_PRICE
+        or len(usd.as_tuple().digits) > PRICE_DIGITS
+    ):
         return None
     if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 < stamp < 253_402_300_800:
         return None

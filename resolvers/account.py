@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from chains.errors import (
@@ -21,8 +22,8 @@ from chains.errors import (
     TokenMetadataUnavailable,
 )
 from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
-from chains.reader import BalanceRequest, Freshness
-from chains.registry import Chain
+from chains.reader import BalanceRequest
+from chains.registry import Chain, ChainRegistry
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
 from resolvers.balances import BalanceRow, with_tokens
 from resolvers.scope import RequestScope
@@ -60,11 +61,43 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class AccountPlan:
+    """The lookups one account's selection asks for, and the arguments that could not be used."""
+
+    keys: list[BalanceKey]
+    errors: list[ServiceError]
+
+
+def plan_account(
+    registry: ChainRegistry,
+    address: str,
+    chains: Sequence[str] | None,
+    tokens: Sequence[str] | None,
+) -> AccountPlan:
+    """Every (chain, account, token) the selection reads: the static cost model counts these
+    before execution, and `holdings` reads exactly them."""
+    errors: list[ServiceError] = []
+    keys: list[BalanceKey] = []
+    for chain in _chains(registry, address, chains, errors):
+        try:
+            account = account_on(chain, address)
+        except ServiceError as exc:
+            errors.append(exc)
+            continue
+        keys += [BalanceKey(chain.id, account, t) for t in _tokens(chain, tokens, errors)]
+    return AccountPlan(keys, errors)
+
+
+@dataclass(frozen=True)
 class Holdings:
     """The account's rows after the spam filter, each with its price, and every error met."""
 
     items: list[Valued]
     errors: list[ServiceError]
+    answered: list[str]
+    """Chains whose round was read (whatever it held), in registry order."""
+    oldest_read: datetime | None
+    """When the oldest value read (zero balances included) left the chain."""
 
 
 async def account_balances(
@@ -91,54 +124,39 @@ async def holdings(
     selection.check(scope)
     fresh = freshness(scope, max_age, force_refresh)
     scope.hints.served(fresh)
-    errors: list[ServiceError] = []
-    requests = _requests(scope, address, selection, fresh, errors)
+    plan = plan_account(scope.registry, address, selection.chains, selection.tokens)
+    errors = list(plan.errors)
+    requests = [BalanceRequest(key, fresh) for key in plan.keys]
     scope.charge(len(requests))
     outcomes = await scope.loaders.balances.load_many(requests)
-    readings = [
-        o
-        for o in outcomes
-        if isinstance(o, BalanceReading) and (selection.include_zero or o.raw_amount)
-    ]
+    read = [o for o in outcomes if isinstance(o, BalanceReading)]
+    readings = [o for o in read if selection.include_zero or o.raw_amount]
+    failed = {o.chain for o in outcomes if isinstance(o, ServiceError) and _is_round_failure(o)}
+    answered = list(dict.fromkeys(r.key.chain for r in read if r.key.chain not in failed))
     errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
     rows = await with_tokens(scope, readings)
     if not selection.include_spam:
         rows = [r for r in rows if not r.spam]
     items, price_errors = await valuation(scope, rows)
-    return Holdings(items, _unique([*errors, *price_errors]))
-
-
-def _requests(
-    scope: RequestScope,
-    address: str,
-    selection: Selection,
-    fresh: Freshness,
-    errors: list[ServiceError],
-) -> list[BalanceRequest]:
-    requests: list[BalanceRequest] = []
-    for chain in _chains(scope, address, selection.chains, errors):
-        try:
-            account = account_on(chain, address)
-        except ServiceError as exc:
-            errors.append(exc)
-            continue
-        for token in _tokens(chain, selection.tokens, errors):
-            requests.append(BalanceRequest(BalanceKey(chain.id, account, token), fresh))
-    return requests
+    oldest = min((r.read_at for r in read), default=None)
+    return Holdings(items, _unique([*errors, *price_errors]), answered, oldest)
 
 
 def _chains(
-    scope: RequestScope, address: str, wanted: Sequence[str] | None, errors: list[ServiceError]
+    registry: ChainRegistry,
+    address: str,
+    wanted: Sequence[str] | None,
+    errors: list[ServiceError],
 ) -> list[Chain]:
     if wanted is None:
-        accepted = [c for c in scope.registry if _accepts(c, address)]
+        accepted = [c for c in registry if _accepts(c, address)]
         if not accepted:
-            canonical_account(scope, address)  # raises the one clear INVALID_ADDRESS
+            canonical_account(registry, address)  # raises the one clear INVALID_ADDRESS
         return accepted
     chains: dict[str, Chain] = {}  # by canonical id: "Base" and "base" are one chain
     for chain_id in wanted:
         try:
-            chain = scope.registry.get(chain_id)
+            chain = registry.get(chain_id)
         except ServiceError as exc:
             errors.append(exc)
             continue
@@ -171,13 +189,18 @@ def _accepts(chain: Chain, address: str) -> bool:
     return True
 
 
+def _is_round_failure(error: ServiceError) -> bool:
+    """A failure of a chain's whole round (not of one token's call)."""
+    return not isinstance(error, TokenCallFailed | TokenMetadataUnavailable)
+
+
 def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
     """A failure of a chain's round (node trouble, no Multicall3) is one error naming the
     chain and account, without a token; failures of one token stay per token."""
     collapsed: list[ServiceError] = []
     seen: set[tuple[str | None, str]] = set()
     for error in errors:
-        if isinstance(error, TokenCallFailed | TokenMetadataUnavailable):
+        if not _is_round_failure(error):
             collapsed.append(error)
         elif (error.chain, error.code) not in seen:
             seen.add((error.chain, error.code))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from chains.errors import BadUserInput, InvalidAddress
 from chains.models import TokenRef
 from chains.reader import Freshness
-from chains.registry import Chain
+from chains.registry import Chain, ChainRegistry
+from chains.text import excerpt
 from resolvers.scope import RequestScope
 
 
@@ -34,12 +35,14 @@ def token_on(chain: Chain, address: str) -> TokenRef:
         raise exc.about(chain=chain.id, token=address) from None
 
 
-def canonical_account(scope: RequestScope, address: str) -> str:
+def canonical_account(registry: ChainRegistry, address: str) -> str:
     """The account in the form of the first configured family that accepts it."""
     first_error: InvalidAddress | None = None
-    for chain in scope.registry:
+    for chain in registry:
         try:
             return chain.provider.normalize_account(address)
         except InvalidAddress as exc:
             first_error = first_error or exc
-    raise (first_error or InvalidAddress(f"{address!r} is not an address")).about(account=address)
+    raise (first_error or InvalidAddress(f"{excerpt(address)} is not an address")).about(
+        account=address
+    )

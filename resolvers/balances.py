@@ -24,7 +24,8 @@ from chains.models import (
     TokenMeta,
     TokenStandard,
 )
-from chains.reader import BalanceRequest, Freshness
+from chains.reader import BalanceRequest
+from chains.registry import ChainRegistry
 from resolvers.arguments import account_on, freshness, token_on
 from resolvers.scope import RequestScope
 
@@ -59,7 +60,7 @@ async def balance(
 ) -> BalanceRow:
     """One balance; raises the `ServiceError` that prevented it."""
     fresh = freshness(scope, max_age, force_refresh)
-    request = _request(scope, PairInput(account, chain, token), fresh)
+    request = BalanceRequest(plan_pair(scope.registry, PairInput(account, chain, token)), fresh)
     scope.hints.served(fresh)
     scope.charge(1)
     (row,) = await with_tokens(scope, [await scope.loaders.balances.load(request)])
@@ -83,7 +84,7 @@ async def balance_pairs(
     requests: dict[int, BalanceRequest] = {}
     for index, pair in enumerate(pairs):
         try:
-            requests[index] = _request(scope, pair, fresh)
+            requests[index] = BalanceRequest(plan_pair(scope.registry, pair), fresh)
             outcomes.append(None)
         except ServiceError as exc:
             outcomes.append(exc)
@@ -130,7 +131,7 @@ async def with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> li
     return rows
 
 
-def _request(scope: RequestScope, pair: PairInput, fresh: Freshness) -> BalanceRequest:
-    chain = scope.registry.get(pair.chain)
-    key = BalanceKey(chain.id, account_on(chain, pair.account), token_on(chain, pair.token))
-    return BalanceRequest(key, fresh)
+def plan_pair(registry: ChainRegistry, pair: PairInput) -> BalanceKey:
+    """The lookup one pair asks for; raises the `ServiceError` of a pair that cannot be read."""
+    chain = registry.get(pair.chain)
+    return BalanceKey(chain.id, account_on(chain, pair.account), token_on(chain, pair.token))

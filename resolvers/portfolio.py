@@ -1,11 +1,16 @@
-"""Portfolio totals that can never be mistaken for the whole when they are partial."""
+"""Portfolio totals that can never be mistaken for the whole when they are partial.
+
+Sums are exact (`chains.amounts.EXACT`). What is not known is `None`: with no chain read at
+all the total is unknown, not zero; `complete` is false whenever anything is missing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
+from chains.amounts import exact_sum
 from chains.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
 from resolvers.account import Selection, holdings
 from resolvers.scope import RequestScope
@@ -20,12 +25,17 @@ class ChainTotal:
 
 @dataclass(frozen=True)
 class Portfolio:
-    total_usd: Decimal
+    total_usd: Decimal | None
     complete: bool
     failed_chains: list[str]
     unpriced_count: int
-    updated_at: datetime
+    updated_at: datetime | None
     by_chain: list[ChainTotal]
+
+
+def unknown(failed_chains: list[str] | None = None) -> Portfolio:
+    """A portfolio of which nothing could be read."""
+    return Portfolio(None, False, failed_chains or [], 0, None, [])
 
 
 async def portfolio(
@@ -39,11 +49,9 @@ async def portfolio(
 
     `complete` is false whenever a chain failed, a token could not be read, or a held token
     (after the spam filter) has no USD value: `unpricedCount` says how many. `updatedAt` is
-    the oldest read time among the summed values: the total is as old as its oldest part.
+    the oldest read time among the values read: the total is as old as its oldest part.
     """
     held = await holdings(scope, address, selection, max_age, force_refresh)
-    everything = held.items
-    kept = dust(scope, everything, selection)
     token_failures = (TokenCallFailed, TokenMetadataUnavailable)
     failed = sorted(
         {
@@ -52,21 +60,23 @@ async def portfolio(
             if isinstance(e, ChainError) and not isinstance(e, token_failures) and e.chain
         }
     )
+    if not held.answered:
+        return unknown(failed), held.errors
+    kept = dust(scope, held.items, selection)
     unreadable = any(isinstance(e, token_failures) for e in held.errors)
-    unpriced = sum(1 for v in everything if v.value_usd is None)
-    totals: dict[str, Decimal] = {}
+    unpriced = sum(1 for v in held.items if v.value_usd is None)
+    values: dict[str, list[Decimal]] = {}
     for item in kept:
         value = item.value_usd
         if value is not None:
-            chain = item.row.reading.key.chain
-            totals[chain] = totals.get(chain, Decimal(0)) + value
-    read_times = [v.row.reading.read_at for v in kept]
+            values.setdefault(item.row.reading.key.chain, []).append(value)
+    totals = {chain: exact_sum(parts) for chain, parts in values.items()}
     result = Portfolio(
-        total_usd=sum(totals.values(), Decimal(0)),
+        total_usd=exact_sum(totals.values()),
         complete=not failed and not unreadable and unpriced == 0,
         failed_chains=failed,
         unpriced_count=unpriced,
-        updated_at=min(read_times) if read_times else datetime.now(UTC),
+        updated_at=held.oldest_read,
         by_chain=[ChainTotal(c, t) for c, t in totals.items()],
     )
     return result, held.errors

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from chains.amounts import scale_amount
+from chains.amounts import exact_product, scale_amount
 from chains.errors import PriceUnavailable
 from chains.models import TokenRef
 from prices.base import PriceKey, PriceOutcome, Quote
@@ -36,7 +36,7 @@ class Valued:
         decimals = self.row.token.decimals
         if not isinstance(self.price, Quote) or decimals is None:
             return None
-        return scale_amount(self.row.reading.raw_amount, decimals) * self.price.usd
+        return exact_product(scale_amount(self.row.reading.raw_amount, decimals), self.price.usd)
 
     @property
     def error(self) -> PriceUnavailable | None:

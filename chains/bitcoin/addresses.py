@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from chains.errors import InvalidAddress
+from chains.text import excerpt
 
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_VALUES = {c: i for i, c in enumerate(_BECH32_CHARSET)}
@@ -68,25 +69,27 @@ def _hrp_expand(hrp: str) -> list[int]:
 def bech32_decode(text: str) -> tuple[str, list[int], Encoding]:
     """The HRP (lower-case), data values (checksum removed) and checksum variant of `text`."""
     if len(text) > 90:
-        raise InvalidAddress(f"{text!r} is too long for bech32 (at most 90 characters)")
+        raise InvalidAddress(f"{excerpt(text)} is too long for bech32 (at most 90 characters)")
     if any(not 33 <= ord(c) <= 126 for c in text):
-        raise InvalidAddress(f"{text!r} contains a character that bech32 does not allow")
+        raise InvalidAddress(f"{excerpt(text)} contains a character that bech32 does not allow")
     if text != text.lower() and text != text.upper():
-        raise InvalidAddress(f"{text!r} mixes upper and lower case")
+        raise InvalidAddress(f"{excerpt(text)} mixes upper and lower case")
     lower = text.lower()
     sep = lower.rfind("1")
     if sep < 1:
-        raise InvalidAddress(f"{text!r} has no human-readable part before the separator '1'")
+        raise InvalidAddress(f"{excerpt(text)} has no human-readable part before the separator '1'")
     if len(lower) - sep - 1 < 6:
-        raise InvalidAddress(f"{text!r} is too short to carry a bech32 checksum")
+        raise InvalidAddress(f"{excerpt(text)} is too short to carry a bech32 checksum")
     hrp, data_part = lower[:sep], lower[sep + 1 :]
     bad = next((c for c in data_part if c not in _BECH32_VALUES), None)
     if bad is not None:
-        raise InvalidAddress(f"{text!r} contains {bad!r}, which is not a bech32 character")
+        raise InvalidAddress(
+            f"{excerpt(text)} contains {excerpt(bad)}, which is not a bech32 character"
+        )
     data = [_BECH32_VALUES[c] for c in data_part]
     check = _polymod(_hrp_expand(hrp) + data)
     if check not in (Encoding.BECH32.value, Encoding.BECH32M.value):
-        raise InvalidAddress(f"{text!r} has a bad checksum (mistyped?)")
+        raise InvalidAddress(f"{excerpt(text)} has a bad checksum (mistyped?)")
     return hrp, data[:-6], Encoding(check)
 
 
@@ -109,23 +112,26 @@ def decode_segwit(text: str) -> SegwitAddress:
     """A segwit address of any network, checked as BIP-173 and BIP-350 require."""
     hrp, data, encoding = bech32_decode(text)
     if not data:
-        raise InvalidAddress(f"{text!r} has an empty data section")
+        raise InvalidAddress(f"{excerpt(text)} has an empty data section")
     version = data[0]
     if version > 16:
-        raise InvalidAddress(f"{text!r} has an invalid witness version ({version})")
+        raise InvalidAddress(f"{excerpt(text)} has an invalid witness version ({version})")
     program = _convert_bits(data[1:], 5, 8)
     if program is None:
-        raise InvalidAddress(f"{text!r} has invalid padding in its witness program")
+        raise InvalidAddress(f"{excerpt(text)} has invalid padding in its witness program")
     if not 2 <= len(program) <= 40:
-        raise InvalidAddress(f"{text!r} has an invalid witness program length ({len(program)})")
+        raise InvalidAddress(
+            f"{excerpt(text)} has an invalid witness program length ({len(program)})"
+        )
     if version == 0 and len(program) not in (20, 32):
         raise InvalidAddress(
-            f"{text!r} has an invalid witness v0 program length ({len(program)}, not 20 or 32)"
+            f"{excerpt(text)} has an invalid witness v0 program length "
+            f"({len(program)}, not 20 or 32)"
         )
     expected = Encoding.BECH32 if version == 0 else Encoding.BECH32M
     if encoding is not expected:
         raise InvalidAddress(
-            f"{text!r} has a bad checksum: witness v{version} needs {expected.name.lower()},"
+            f"{excerpt(text)} has a bad checksum: witness v{version} needs {expected.name.lower()},"
             f" not {encoding.name.lower()}"
         )
     return SegwitAddress(hrp, version, program)
@@ -134,20 +140,22 @@ def decode_segwit(text: str) -> SegwitAddress:
 def decode_base58check(text: str) -> bytes:
     """The payload (version byte included, checksum removed) of a Base58Check string."""
     if len(text) > 64:
-        raise InvalidAddress(f"{text!r} is too long for a Bitcoin address")
+        raise InvalidAddress(f"{excerpt(text)} is too long for a Bitcoin address")
     bad = next((c for c in text if c not in _BASE58_VALUES), None)
     if bad is not None:
-        raise InvalidAddress(f"{text!r} contains {bad!r}, which is not a base58 character")
+        raise InvalidAddress(
+            f"{excerpt(text)} contains {excerpt(bad)}, which is not a base58 character"
+        )
     number = 0
     for c in text:
         number = number * 58 + _BASE58_VALUES[c]
     body = number.to_bytes((number.bit_length() + 7) // 8, "big")
     raw = b"\x00" * (len(text) - len(text.lstrip("1"))) + body
     if len(raw) < 5:
-        raise InvalidAddress(f"{text!r} is too short for a Base58Check address")
+        raise InvalidAddress(f"{excerpt(text)} is too short for a Base58Check address")
     payload, checksum = raw[:-4], raw[-4:]
     if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != checksum:
-        raise InvalidAddress(f"{text!r} has a bad checksum (mistyped?)")
+        raise InvalidAddress(f"{excerpt(text)} has a bad checksum (mistyped?)")
     return payload
 
 
@@ -173,7 +181,8 @@ def normalize_bitcoin_address(text: str, network: str = "mainnet") -> str:
         address = decode_segwit(candidate)
         if address.hrp != params.hrp:
             raise InvalidAddress(
-                f"{text!r} is a {address.hrp} address: wrong network (expected {params.hrp}1…"
+                f"{excerpt(text)} is a {address.hrp} address: wrong network "
+                f"(expected {params.hrp}1…"
                 f" on {network})"
             )
         return candidate.lower()
@@ -188,17 +197,19 @@ def normalize_bitcoin_address(text: str, network: str = "mainnet") -> str:
     ):
         hrp = candidate[:sep]
         raise InvalidAddress(
-            f"{text!r} is not a Bitcoin address (unknown human-readable part {hrp!r})"
+            f"{excerpt(text)} is not a Bitcoin address (unknown human-readable part {hrp!r})"
         )
     payload = decode_base58check(candidate)
     if len(payload) != 21:
-        raise InvalidAddress(f"{text!r} has an invalid length for a P2PKH or P2SH address")
+        raise InvalidAddress(f"{excerpt(text)} has an invalid length for a P2PKH or P2SH address")
     version = payload[0]
     if version not in (params.p2pkh, params.p2sh):
         others = {v for p in NETWORKS.values() for v in (p.p2pkh, p.p2sh)}
         if version in others:
-            raise InvalidAddress(f"{text!r} belongs to another Bitcoin network: wrong network")
-        raise InvalidAddress(f"{text!r} has an unknown version byte 0x{version:02x}")
+            raise InvalidAddress(
+                f"{excerpt(text)} belongs to another Bitcoin network: wrong network"
+            )
+        raise InvalidAddress(f"{excerpt(text)} has an unknown version byte 0x{version:02x}")
     return candidate
 
 

@@ -41,6 +41,7 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
+from chains.text import excerpt
 from chains.transport.endpoints import Endpoints
 from chains.transport.http import upstream_errors
 from settings import ChainConfig, Secret
@@ -95,7 +96,7 @@ class BitcoinProvider:
     def normalize_token(self, text: str) -> TokenRef:
         if text.strip().lower() in NATIVE_ALIASES:
             return NATIVE_TOKEN
-        raise UnsupportedToken(f"Bitcoin has no tokens ({text!r}); use native", token=text)
+        raise UnsupportedToken(f"Bitcoin has no tokens ({excerpt(text)}); use native", token=text)
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading:
         accounts = list(dict.fromkeys(k.account for k in balances if k.token.is_native))

@@ -8,6 +8,7 @@ from eth_utils.address import to_checksum_address
 
 from chains.errors import InvalidAddress
 from chains.models import NATIVE_ALIASES, NATIVE_TOKEN, TokenRef
+from chains.text import excerpt
 
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _TOKEN_ID = re.compile(r"[0-9]{1,78}")
@@ -21,13 +22,15 @@ def checksum_evm_address(text: str) -> str:
     """
     candidate = text.strip()
     if not _HEX_ADDRESS.fullmatch(candidate):
-        raise InvalidAddress(f"{text!r} is not an EVM address (0x followed by 40 hex digits)")
+        raise InvalidAddress(
+            f"{excerpt(text)} is not an EVM address (0x followed by 40 hex digits)"
+        )
     checksummed: str = to_checksum_address(candidate)
     digits = candidate[2:]
     mixed_case = digits != digits.lower() and digits != digits.upper()
     if mixed_case and candidate != checksummed:
         raise InvalidAddress(
-            f"{text!r} has an invalid EIP-55 checksum (did you mean {checksummed}?)"
+            f"{excerpt(text)} has an invalid EIP-55 checksum (did you mean {checksummed}?)"
         )
     return checksummed
 
@@ -43,6 +46,7 @@ def normalize_evm_token(text: str) -> TokenRef:
         return TokenRef(checksum_evm_address(contract))
     if not _TOKEN_ID.fullmatch(token_id) or int(token_id) >= 2**256:
         raise InvalidAddress(
-            f"{text!r}: an ERC-1155 token is <contract>:<token id> with a decimal id below 2^256"
+            f"{excerpt(text)}: an ERC-1155 token is <contract>:<token id> "
+            "with a decimal id below 2^256"
         )
     return TokenRef(checksum_evm_address(contract), int(token_id))

@@ -5,10 +5,11 @@
 //   BG_ACCOUNT       an address holding tokens
 //   BG_EXPECTED_RAW  a raw balance of that account that the result must show
 //   BG_SCREENSHOT    where to save a full-page PNG
-//   CHROMIUM         the browser binary (default /usr/bin/chromium)
+// and, optionally, CHROMIUM (the browser binary; see ./chromium.mjs for how one is found).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
+import { chromiumLaunchOptions } from "./chromium.mjs";
 
 const BASE = required("BG_URL");
 const ACCOUNT = required("BG_ACCOUNT");
@@ -23,21 +24,12 @@ function required(name) {
   return value;
 }
 
+// Found (and, for the npm package's Chromium, unpacked) before the test's own timeout starts.
+const { source, options } = await chromiumLaunchOptions();
+
 test("GraphiQL runs a query offline, from same-origin assets, under its CSP", { timeout: 30_000 }, async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless=new",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  console.log(`browser: ${source}`);
+  const browser = await chromium.launch(options);
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const blocked = [];

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,11 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from graph.graphiql import NOT_INSTALLED, GraphiQL
+from graph.graphiql import NOT_INSTALLED, GraphiQL, find_node_modules
+from graph.graphiql_files import MANIFEST_NAME, Manifest, VendoredFile, npm_files, sri
 from tests.conftest import Devnet, devnet_settings, live_server, run_node_test
 
 NODE_TEST = str(Path(__file__).with_name("graphiql.test.mjs"))
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ASSETS = {
     "graphiql.min.css",
     "plugin-explorer.css",
@@ -42,20 +41,16 @@ def service(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def test_graphiql_runs_a_query_in_headless_chromium_without_internet(
     service: str, devnet: Devnet, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium: apt-get install chromium",
-            pytrace=False,
-        )
+    # The browser: $CHROMIUM, a system one, else the npm package's (tests/browser/chromium.mjs).
     screenshot = tmp_path / "graphiql.png"
     env = {
         "BG_URL": service,
         "BG_ACCOUNT": devnet.holder,
         "BG_EXPECTED_RAW": str(devnet.sample.balance(devnet.holder, "USDC")),
         "BG_SCREENSHOT": str(screenshot),
-        "CHROMIUM": str(CHROMIUM),
     }
-    run_node_test(NODE_TEST, env, timeout=90)
+    output = run_node_test(NODE_TEST, env, timeout=90)
+    assert "browser: " in output
     assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert screenshot.stat().st_size > 10_000
 
@@ -110,3 +105,62 @@ def test_missing_assets_make_the_page_503_with_the_fix(tmp_path: Path) -> None:
         assert page.text == NOT_INSTALLED
         assert "npm ci" in page.text
         assert client.get("/graphiql/graphiql.min.js").status_code == 404
+
+
+def vendored_copy(node_modules: Path, out: Path) -> Manifest:
+    """What a wheel carries: the served npm files (from a checkout's node_modules) + manifest."""
+    out.mkdir()
+    files = {}
+    for name, npm in npm_files().items():
+        body = (node_modules / npm.package / npm.path).read_bytes()
+        (out / name).write_bytes(body)
+        files[name] = VendoredFile(npm.package, npm.path, sri(body))
+    manifest = Manifest({}, files)
+    (out / MANIFEST_NAME).write_text(manifest.dumps())
+    return manifest
+
+
+def test_vendored_assets_are_served_as_their_manifest_pins_them(tmp_path: Path) -> None:
+    manifest = vendored_copy(find_node_modules(), tmp_path / "vendor")
+    graphiql = GraphiQL(vendor=tmp_path / "vendor")
+    app = Starlette(routes=[Route("/graphql", graphiql.page), *graphiql.routes()])
+    with TestClient(app) as client:
+        page = client.get("/graphql")
+        assert page.status_code == 200, page.text
+        tags = dict(
+            (url.split("?")[0].removeprefix("/graphiql/"), i) for url, i in TAG.findall(page.text)
+        )
+        assert tags.keys() == ASSETS
+        for name, entry in manifest.files.items():
+            assert tags[name] == entry.integrity
+            assert (
+                client.get(f"/graphiql/{name}").content == (tmp_path / "vendor" / name).read_bytes()
+            )
+
+
+def test_a_vendored_file_that_does_not_match_its_manifest_is_not_served(tmp_path: Path) -> None:
+    vendored_copy(find_node_modules(), tmp_path / "vendor")
+    (tmp_path / "vendor" / "react.production.min.js").write_bytes(b"window.evil = 1;")
+    graphiql = GraphiQL(vendor=tmp_path / "vendor")
+    assert graphiql.missing == [
+        f"{tmp_path / 'vendor'}/react.production.min.js does not match manifest.json"
+    ]
+    app = Starlette(routes=[Route("/graphql", graphiql.page), *graphiql.routes()])
+    with TestClient(app) as client:
+        assert client.get("/graphql").status_code == 503
+        assert client.get("/graphiql/react.production.min.js").status_code == 404
+
+
+def test_the_package_s_vendored_copy_wins_and_a_checkout_falls_back_to_node_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = tmp_path / "graph" / "static" / "vendor"
+    monkeypatch.setattr("graph.graphiql.packaged_vendor_dir", lambda: packaged)
+    checkout = GraphiQL()  # no vendor directory, as in a checkout
+    assert checkout.missing == []
+    assert checkout.source == str(find_node_modules())
+    packaged.parent.mkdir(parents=True)
+    vendored_copy(find_node_modules(), packaged)
+    wheel = GraphiQL()  # as installed from a wheel
+    assert wheel.missing == []
+    assert wheel.source == f"{packaged} (vendored)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chains.text import printable
+from chains.text import excerpt, printable
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,10 @@ def test_clean_text_is_trimmed_and_kept(raw: bytes, text: str) -> None:
 )
 def test_anything_else_is_unknown(raw: bytes) -> None:
     assert printable(raw) is None
+
+
+def test_input_echoed_in_a_message_is_quoted_and_cut_short() -> None:
+    assert excerpt("0x12") == "'0x12'"
+    assert excerpt("a" * 48) == repr("a" * 48)
+    assert excerpt("a" * 1_000_000) == repr("a" * 48) + "… (1000000 characters)"
+    assert excerpt("abcdef", limit=3) == "'abc'… (6 characters)"

@@ -2,63 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from devnet.anvil import find_free_port
+from tests.conftest import graphql_at, launch, stop, wait_healthy
 
 pytestmark = pytest.mark.integration
-
-
-def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "graph.cli", *args],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"server not healthy after {timeout}s:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def graphql(port: int, query: str) -> dict[str, Any]:
-    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_demo_serves_two_chains_with_usd_values_and_cleans_up(tmp_path: Path) -> None:
@@ -73,7 +27,7 @@ def test_demo_serves_two_chains_with_usd_values_and_cleans_up(tmp_path: Path) ->
         ]
         assert len(anvil_ports) == 2
         assert "account(address:" in output and "portfolio" in output
-        body = graphql(
+        body = graphql_at(
             port,
             '{ account(address: "%s") { balances(minValueUsd: "0") { chain rawAmount valueUsd '
             "token { symbol } } portfolio { totalUsd complete unpricedCount byChain { chain } } } }"

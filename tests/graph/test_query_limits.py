@@ -16,13 +16,18 @@ def test_deep_and_alias_heavy_queries_are_refused_before_any_lookup(
     )
     body = api.query(deep % devnet.holder)
     assert "data" not in body  # a request error: nothing was executed
-    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    (error,) = body["errors"]
+    assert error["message"] == "the query is 11 levels deep; at most 10"
+    assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
     aliases = " ".join(f"a{i}: chains {{ id }}" for i in range(60))
-    assert "errors" in api.query("{ %s }" % aliases)
+    (error,) = api.query("{ %s }" % aliases)["errors"]
+    assert error["message"] == "the query has 60 aliases once fragments are expanded; at most 50"
     assert api.upstream() == 0
 
 
-def test_lookup_budget_caps_a_request_across_aliases(tmp_path: Path, devnet: Devnet) -> None:
+def test_lookup_budget_refuses_a_request_across_aliases_before_any_read(
+    tmp_path: Path, devnet: Devnet
+) -> None:
     settings = devnet_settings(tmp_path, devnet, limits={"max_lookups": 6})
     for api in serve(settings):
         query = (
@@ -30,10 +35,13 @@ def test_lookup_budget_caps_a_request_across_aliases(tmp_path: Path, devnet: Dev
             'b: account(address: "%s") { balances { rawAmount } } }'
         )
         body = api.query(query % (devnet.holder, devnet.sample.holders[1]))
-        assert len(body["data"]["a"]["balances"]) == 4  # four lookups fit the budget
+        assert "data" not in body  # refused whole, before execution: 2 x 4 listed tokens > 6
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
-        assert error["path"] == ["b", "balances"]
+        assert "asks for 8 balance lookups; at most 6" in error["message"]
+        assert api.upstream() == 0
+        one = api.query('{ a: account(address: "%s") { balances { rawAmount } } }' % devnet.holder)
+        assert len(one["data"]["a"]["balances"]) == 4 and "errors" not in one  # 4 fit in 6
 
 
 def test_oversized_chain_lists_are_refused(api: Api, devnet: Devnet) -> None:

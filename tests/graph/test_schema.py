@@ -7,7 +7,6 @@ from pathlib import Path
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
 from graph.schema import build_schema
-from settings import LimitsConfig
 
 schema = build_schema()
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -19,10 +18,6 @@ def test_schema_file_matches_the_code() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == exported, (
         "schema.graphql is stale: run `make schema` (balance-graph export-schema > schema.graphql)"
     )
-
-
-def test_limits_do_not_change_the_schema() -> None:
-    assert build_schema(LimitsConfig(max_depth=3, max_aliases=2)).as_str() == schema.as_str()
 
 
 def test_every_type_field_argument_and_enum_value_is_described() -> None:

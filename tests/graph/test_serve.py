@@ -3,69 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
 from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
 from devnet.sample import deploy_sample_tokens
-from tests.conftest import CHAIN_ID, RedisServer
+from tests.conftest import CHAIN_ID, RedisServer, graphql_at, launch, stop, wait_healthy
 
 pytestmark = pytest.mark.integration
 
 SECRET = "SECRETKEY0123456789"
 BALANCES = '{ account(address: "%s") { balances { rawAmount token { symbol } } } }'
-
-
-def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "graph.cli", *args],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"server not healthy after {timeout}s:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def graphql(port: int, query: str) -> dict[str, Any]:
-    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def symbols(body: dict[str, Any]) -> dict[str, str]:
@@ -105,14 +60,14 @@ def test_two_workers_share_redis_and_keep_answering_when_the_chain_dies(
         )
         try:
             wait_healthy(port, proc, log)
-            first = graphql(port, BALANCES % holder)
+            first = graphql_at(port, BALANCES % holder)
             assert symbols(first) == {k: str(v) for k, v in expected.items()}
             stored = redis.Redis.from_url(server.url).keys("bg:v1:bal:*")
             assert len(stored) == len(expected)
             anvil.stop()  # from here on only the shared cache can answer
             for _ in range(12):
-                assert graphql(port, BALANCES % holder) == first
-            refused = graphql(
+                assert graphql_at(port, BALANCES % holder) == first
+            refused = graphql_at(
                 port, BALANCES.replace("balances", "balances(forceRefresh: true)") % holder
             )
             assert refused["data"]["account"]["balances"] == []

@@ -58,8 +58,8 @@ async def test_canonical_account_is_the_form_of_the_first_family_that_accepts_it
         make_chain(FakeProvider("eth")),
         make_chain(FakeProvider("bitcoin", family=ChainFamily.BITCOIN)),
     )
-    assert canonical_account(scope, ALICE.lower()) == ALICE
-    assert canonical_account(scope, GENESIS) == GENESIS  # refused by EVM, taken by Bitcoin
+    assert canonical_account(scope.registry, ALICE.lower()) == ALICE
+    assert canonical_account(scope.registry, GENESIS) == GENESIS  # refused by EVM, taken by Bitcoin
 
 
 async def test_an_address_no_family_accepts_raises_the_first_error_naming_the_account() -> None:
@@ -68,11 +68,19 @@ async def test_an_address_no_family_accepts_raises_the_first_error_naming_the_ac
         make_chain(FakeProvider("bitcoin", family=ChainFamily.BITCOIN)),
     )
     with pytest.raises(InvalidAddress, match="is not an EVM address") as info:
-        canonical_account(scope, "nope")
+        canonical_account(scope.registry, "nope")
     assert info.value.account == "nope"
 
 
 async def test_with_no_chains_nothing_is_an_address() -> None:
     with pytest.raises(InvalidAddress, match="'0xabc' is not an address") as info:
-        canonical_account(make_scope(), "0xabc")
+        canonical_account(make_scope().registry, "0xabc")
     assert info.value.account == "0xabc"
+
+
+async def test_a_huge_address_is_cut_short_in_the_message() -> None:
+    huge = "0x" + "z" * 10_000
+    with pytest.raises(InvalidAddress) as info:
+        canonical_account(make_scope().registry, huge)
+    assert len(info.value.message) < 200 and "(10002 characters)" in info.value.message
+    assert info.value.account == huge[:128] + "…"  # what an error echoes is bounded

@@ -122,9 +122,19 @@ async def test_updated_at_is_the_oldest_read_among_the_summed_values() -> None:
     assert [c.chain for c in result.by_chain] == ["eth", "l2"]
 
 
-async def test_an_empty_account_totals_zero_as_of_now() -> None:
-    scope = make_scope(make_chain(FakeProvider("eth")), prices=[prices()])
-    before = datetime.now(UTC)
+async def test_an_empty_account_totals_zero_as_of_its_reads() -> None:
+    provider = FakeProvider("eth", clock=Clock(T0))
+    scope = make_scope(make_chain(provider), prices=[prices()])
     result, _ = await portfolio(scope, ALICE, Selection(), None, None)
     assert result.total_usd == 0 and result.by_chain == [] and result.complete
-    assert before <= result.updated_at <= datetime.now(UTC)
+    assert result.updated_at == T0  # zero balances were read, at T0
+
+
+async def test_with_no_chain_read_the_total_is_unknown_not_zero() -> None:
+    down = FakeProvider("down")
+    down.down = UpstreamError("node unreachable")
+    scope = make_scope(make_chain(down), prices=[prices()])
+    result, errors = await portfolio(scope, ALICE, Selection(), None, None)
+    assert result.total_usd is None and result.updated_at is None
+    assert (result.complete, result.failed_chains, result.by_chain) == (False, ["down"], [])
+    assert [e.code for e in errors] == ["UPSTREAM_PROVIDER_ERROR"]

@@ -3,7 +3,8 @@
 `minValueUsd` omitted hides non-native tokens that are unpriced or worth zero; `0` keeps
 everything; `N > 0` drops tokens worth less than N; the native asset is always kept; a row
 whose price source failed is kept; with no price source nothing is judged; rows of tokens
-named in `tokens:` are dust-filtered only when `minValueUsd` is given.
+named in `tokens:` are dust-filtered only when `minValueUsd` is given. Values and totals are
+exact for uint256-sized balances (no 28-digit context rounding).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
+from chains.amounts import exact_sum
 from chains.errors import PriceUnavailable
 from chains.models import (
     NATIVE_TOKEN,
@@ -154,3 +157,34 @@ async def test_price_of_one_token_marks_the_response_as_priced() -> None:
 @pytest.mark.parametrize("token", [NATIVE_TOKEN, USDC, TokenRef(str(USDC), 7)])
 def test_a_row_is_priced_by_its_chain_and_token(token: TokenRef) -> None:
     assert price_key(row(token, 1, 0)) == PriceKey("eth", token)
+
+
+# --- exact for uint256-sized balances ------------------------------------------------------
+
+BIG = TokenRef("0x" + "1" * 40)
+
+
+def valued(raw: int, decimals: int, price: str) -> Valued:
+    key = BalanceKey("ethereum", "0x" + "2" * 40, BIG)
+    meta = TokenMeta("ethereum", BIG, TokenStandard.ERC20, "BIG", "Big", decimals)
+    row = BalanceRow(BalanceReading(key, raw, 1, AT), meta)
+    return Valued(row, Quote(Decimal(price), AT, "static"))
+
+
+def exactly(raw: int, decimals: int, price: str) -> Fraction:
+    return Fraction(raw, 10**decimals) * Fraction(Decimal(price))
+
+
+@pytest.mark.parametrize("raw", [2**255, 2**256 - 1, 2**255 + 12345])
+@pytest.mark.parametrize("price", ["3000.25", "0.000000000000000001", "123456789.123456789"])
+def test_a_uint256_balance_times_a_price_is_exact(raw: int, price: str) -> None:
+    value = valued(raw, 18, price).value_usd
+    assert value is not None
+    assert Fraction(value) == exactly(raw, 18, price)
+
+
+def test_a_chain_total_of_huge_values_keeps_every_digit() -> None:
+    parts = [valued(2**255, 18, "3000.25").value_usd, valued(2**255 - 1, 6, "0.9998").value_usd]
+    total = exact_sum(p for p in parts if p is not None)
+    assert Fraction(total) == exactly(2**255, 18, "3000.25") + exactly(2**255 - 1, 6, "0.9998")
+    assert len(total.as_tuple().digits) > 28  # the default context would have rounded here

@@ -1,4 +1,5 @@
-"""Errors in responses: ours keep their code beside the data, anything else is masked."""
+"""Executing a document, and errors in responses: ours keep their code beside the data,
+anything else is masked with the request id and logged."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from chains.evm.provider import EvmProvider
 from chains.models import BalanceKey
 from chains.starknet.provider import StarknetProvider
 from graph.context import Context
-from graph.errors import is_expected, log_unexpected
+from graph.documents import Document, DocumentCache
+from graph.execution import public, run
 from graph.schema import build_schema
+from settings import LimitsConfig
 from tests.conftest import Api, Devnet
 from tests.fakes import esplora
 from tests.fakes import starknet as stark
-from tests.fakes.service import make_scope
+from tests.fakes.service import FakeProvider, make_chain, make_scope
 from tests.graph.conftest import Offline
 
 
@@ -119,29 +122,48 @@ def test_errors_reported_beside_data_keep_their_code_and_place(offline: Offline)
     assert error["extensions"]["account"] == "nope"
 
 
-async def test_graphql_request_errors_get_a_validation_code_when_executed_directly() -> None:
-    context = Context(scope=make_scope(), request_id="r-1")
-    result = await build_schema().execute("{ nope }", context_value=context)
-    assert result.errors is not None
-    assert [e.extensions for e in result.errors] == [{"code": "GRAPHQL_VALIDATION_FAILED"}]
-
-
-def test_only_errors_of_ours_or_graphql_s_own_are_expected() -> None:
-    assert is_expected(GraphQLError("Cannot query field 'nope'"))
-    assert is_expected(GraphQLError("bad", original_error=InvalidAddress("bad address")))
-    assert not is_expected(GraphQLError("boom", original_error=RuntimeError("boom")))
-    assert not is_expected(GraphQLError("boom", original_error=KeyError("k")))
-
-
-def test_only_unexpected_errors_are_logged(caplog: pytest.LogCaptureFixture) -> None:
-    errors = [
-        GraphQLError("ours", original_error=InvalidAddress("bad address"), path=["a"]),
-        GraphQLError("bug", original_error=RuntimeError("bug"), path=["b", 0, "c"]),
-        GraphQLError("whole", original_error=ValueError("whole")),
-    ]
+def test_our_errors_are_shown_as_they_are_and_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    ours = GraphQLError("bad address", original_error=InvalidAddress("bad address"), path=["a"])
     with caplog.at_level(logging.ERROR, logger="balance_graph.errors"):
-        log_unexpected(errors, "req-9")
-    assert [r.getMessage() for r in caplog.records] == [
-        "request req-9: unexpected error at b.0.c",
-        "request req-9: unexpected error at (operation)",
+        assert public(ours, "req-9") is ours
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("error", "where"),
+    [
+        (GraphQLError("bug", original_error=RuntimeError("hunter2"), path=["b", 0, "c"]), "b.0.c"),
+        (GraphQLError("whole", original_error=KeyError("hunter2")), "(operation)"),
+        (GraphQLError("no original: hunter2", path=["d"]), "d"),
+    ],
+)
+def test_anything_else_is_masked_and_logged_with_the_request_id(
+    error: GraphQLError, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="balance_graph.errors"):
+        shown = public(error, "req-9")
+    assert shown.message == "Internal error" and shown.path == error.path
+    assert shown.extensions == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": "req-9",
+        "retryable": True,
+    }
+    assert "hunter2" not in str(shown.formatted)
+    (record,) = caplog.records
+    assert record.getMessage() == f"request req-9: unexpected error at {where}"
+    assert record.exc_info is not None  # the cause reaches the operator's log
+
+
+async def test_run_appends_the_errors_reported_beside_the_data() -> None:
+    schema = build_schema()._schema
+    document = DocumentCache(schema, LimitsConfig(), 10**6).load(
+        '{ chains { id } accounts(addresses: ["nope", "0x12"]) { address } }'
+    )
+    assert isinstance(document, Document)
+    context = Context(scope=make_scope(make_chain(FakeProvider("eth"))), request_id="r-1")
+    body = await run(schema, document, None, None, context)
+    assert body["data"] == {"chains": [{"id": "eth"}], "accounts": [None, None]}
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["accounts", 0], "INVALID_ADDRESS"),
+        (["accounts", 1], "INVALID_ADDRESS"),
     ]

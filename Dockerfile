@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# balance-graph as a container: the wheel and its dependencies only (no checkout, no
+# node_modules), run as a non-root user.
+#
+#   docker build -t balance-graph .
+#   docker run --rm -p 8000:8000 balance-graph      # http://127.0.0.1:8000/graphql
+#
+# Configure with BALANCE_GRAPH_CONFIG (a mounted TOML), REDIS_URL and
+# BALANCE_GRAPH_RPC_URLS_<CHAIN>; without them it serves the config shipped in the package.
+# compose.yaml runs two replicas of this image behind nginx, sharing one Redis.
+
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+# The wheel. setup.py vendors GraphiQL's files from the npm tarballs that package-lock.json pins,
+# fetched from the registry here and checked against the lockfile's sha512 before use.
+FROM ${PYTHON_IMAGE} AS build
+WORKDIR /src
+COPY . .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN --mount=type=bind,from=build,source=/dist,target=/dist \
+    pip install --no-cache-dir /dist/*.whl \
+    && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin balance-graph
+USER 10001:10001
+WORKDIR /tmp
+EXPOSE 8000
+# Liveness: /health answers 200 while the process serves (a Redis outage only degrades it).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+CMD ["balance-graph", "serve", "--host", "0.0.0.0", "--port", "8000"]
