@@ -1,6 +1,6 @@
 """setuptools hook: every wheel carries GraphiQL's vendored assets. Metadata is in pyproject.toml.
 
-`build_py` runs `vendor_graphiql.vendor()` into the build directory after copying the packages,
+`build_py` runs `graph.vendoring.vendor()` into the build directory after copying the packages,
 so `pip install .`, `pip wheel .`, a wheel built from the sdist and the Docker image all serve
 GraphiQL without `node_modules`. Editable installs (`make`'s .venv) skip it: a checkout serves
 the same files from `node_modules`.
@@ -18,7 +18,7 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the build step and graph.graphiql_files, from this tree
 
-import vendor_graphiql  # noqa: E402
+from graph import vendoring  # noqa: E402
 
 
 class BuildPyWithGraphiQL(build_py):
@@ -30,8 +30,8 @@ class BuildPyWithGraphiQL(build_py):
             return
         out = Path(self.build_lib) / "graph" / "static" / "vendor"
         try:
-            vendor_graphiql.vendor(ROOT / "package-lock.json", out, log=self.announce_info)
-        except vendor_graphiql.VendorError as exc:
+            vendoring.vendor(ROOT / "package-lock.json", out, log=self.announce_info)
+        except vendoring.VendorError as exc:
             raise SystemExit(f"error: cannot vendor GraphiQL's assets: {exc}") from exc
 
     def announce_info(self, message: str) -> None:

@@ -1,7 +1,7 @@
 """The files GraphiQL's page is made of, where each comes from, and the manifest that pins them.
 
 A checkout serves the npm files straight from `node_modules`. A wheel cannot: the build
-(`vendor_graphiql.py`, run by `setup.py`) copies them from the tarballs `package-lock.json`
+(`graph/vendoring.py`, run by `setup.py`) copies them from the tarballs `package-lock.json`
 pins into `graph/static/vendor/`, next to a `manifest.json` naming each file's package, version
 and sha384 Subresource Integrity hash; `graph.graphiql` checks every file against it on load.
 

@@ -1,6 +1,6 @@
 """Build step: GraphiQL's pinned npm files as package data, from package-lock.json, verified.
 
-    python vendor_graphiql.py [--lockfile package-lock.json] [--out graph/static/vendor]
+    python -m graph.vendoring [--lockfile package-lock.json] [--out graph/static/vendor]
 
 `setup.py` runs this for every wheel (and so for `pip install .` and the Docker image), writing
 into the build directory. For each npm package `graph.graphiql_files.PAGE_FILES` names, it
@@ -41,7 +41,8 @@ from graph.graphiql_files import (
     sri,
 )
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
+"""The checkout (or unpacked sdist) this build step runs in."""
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 # Strongest first: an SRI string may list several hashes; the strongest known one decides.
 SRI_ALGORITHMS = ("sha512", "sha384", "sha256")
@@ -259,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         vendor(args.lockfile, args.out)
     except VendorError as exc:
-        print(f"vendor_graphiql: {exc}", file=sys.stderr)
+        print(f"graph.vendoring: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graph.graphiql_files import MANIFEST_NAME, Manifest, npm_files, sri
-from vendor_graphiql import (
+from graph.vendoring import (
     ROOT,
     VendorError,
     locked_packages,
@@ -208,7 +208,8 @@ def test_the_build_step_imports_with_the_standard_library_alone() -> None:
     # pip runs setup.py in an isolated environment with nothing but setuptools: the step, and
     # graph/__init__.py + graph/graphiql_files.py that it imports, must need nothing else.
     code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import vendor_graphiql as v; print(v.ROOT)"
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+        "from graph import vendoring as v; print(v.ROOT)"
     )
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code],  # no site-packages, as setup.py does it
