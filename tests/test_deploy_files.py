@@ -14,32 +14,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import dockerfile_instructions, healthcheck_command, service_port
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 NGINX = (ROOT / "deploy" / "nginx.conf").read_text()
 
 
-def instructions(name: str) -> list[str]:
-    """Arguments of every `name` instruction, continuation lines joined."""
-    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
-    return [m.group(1).strip() for m in re.finditer(rf"^{name}\s+(.*)$", joined, re.MULTILINE)]
-
-
-def healthcheck_command() -> list[str]:
-    """The Dockerfile's HEALTHCHECK, as the exec-form argv it runs."""
-    (healthcheck,) = instructions("HEALTHCHECK")
-    argv: list[str] = json.loads(healthcheck.split(" CMD ", 1)[1])
-    return argv
-
-
-def service_port() -> int:
-    (exposed,) = instructions("EXPOSE")
-    return int(exposed)
-
-
 def test_the_image_is_multi_stage_non_root_and_serves_on_its_exposed_port() -> None:
-    stages = instructions("FROM")
+    stages = dockerfile_instructions("FROM")
     assert len(stages) >= 2 and stages[-1].endswith(" AS runtime")
     runtime = DOCKERFILE.split(stages[-1], 1)[1]
     assert "COPY . " not in runtime  # the runtime stage gets the wheel, not the sources
@@ -48,9 +32,9 @@ def test_the_image_is_multi_stage_non_root_and_serves_on_its_exposed_port() -> N
         runtime.replace("\\\n", " "),
         re.DOTALL,
     )
-    (user,) = instructions("USER")
+    (user,) = dockerfile_instructions("USER")
     assert user.split(":")[0] not in {"0", "root"}
-    cmd = json.loads(instructions("CMD")[-1])
+    cmd = json.loads(dockerfile_instructions("CMD")[-1])
     assert cmd[:2] == ["balance-graph", "serve"]
     assert cmd[cmd.index("--port") + 1] == str(service_port())
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0"

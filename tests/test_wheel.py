@@ -23,8 +23,7 @@ import pytest
 from devnet.anvil import find_free_port
 from graph.cli import DEMO_NEEDS_CHECKOUT
 from graph.graphiql_files import MANIFEST_NAME, PAGE_FILES
-from tests.test_cli import stop, wait_healthy
-from tests.test_deploy_files import healthcheck_command, service_port
+from tests.conftest import healthcheck_command, service_port, stop, wait_healthy
 
 # Building and installing take ~15 s with warm caches; allow for cold ones.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]

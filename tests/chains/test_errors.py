@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chains import errors
@@ -66,3 +68,13 @@ def test_about_names_the_key_with_the_canonical_token_string() -> None:
         "retryable": True,
     }
     assert InvalidAddress("bad").extensions == {"code": "INVALID_ADDRESS", "retryable": False}
+
+
+def test_what_an_error_echoes_of_input_is_bounded() -> None:
+    huge = "x" * 10_000
+    error = InvalidAddress(huge, chain=huge, account=huge, token=huge)
+    assert error.message == "x" * 300 + "…"
+    assert {error.chain, error.account, error.token} == {"x" * 128 + "…"}
+    assert str(error) == error.message and len(json.dumps(error.extensions)) < 1_000
+    short = InvalidAddress("short", account="0xA")
+    assert (short.message, short.account) == ("short", "0xA")

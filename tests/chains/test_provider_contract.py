@@ -1,7 +1,7 @@
 """The `ChainProvider` contract, run against every family.
 
 EVM runs against a real anvil node; Starknet and Bitcoin run against the spec-shaped fake
-node and fake Esplora of their own test modules (no such server can run here).
+node and fake Esplora of `tests.fakes` (no such server can run here).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from chains.metrics import Metrics
 from chains.models import NATIVE, NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from chains.transport.jsonrpc import JsonRpcClient
 from settings import Secret
-from tests.chains import test_bitcoin as btc
-from tests.chains import test_starknet as stark
 from tests.conftest import Devnet, dead_url, devnet_settings
+from tests.fakes import esplora as btc
+from tests.fakes import starknet as stark
 
 
 @dataclass
@@ -91,14 +91,15 @@ async def bitcoin_case() -> AsyncIterator[Case]:
     down = btc.FakeEsplora(status=503)
     metrics = Metrics()
     hosts = {"esplora.example": fake, "down.example": down}
-    async with httpx.AsyncClient(transport=btc.transport(hosts)) as http:  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=btc.transport(hosts)) as http:
         good = btc.provider(http, metrics, "https://esplora.example/api")
         bad = btc.provider(http, Metrics(), "https://down.example/api")
         expected = {btc.key(btc.GENESIS): 5_000_000_007, btc.key(btc.P2SH): 500}
         yield Case(good, bad, expected, metrics, "bc1qinvalid", lambda accounts: accounts + 1)
 
 
-FAMILIES = ["evm", "starknet", "bitcoin"]
+FAMILIES = [pytest.param("evm", marks=pytest.mark.integration), "starknet", "bitcoin"]
+"""EVM needs anvil (an integration test); the fakes of the other families run anywhere."""
 
 
 @pytest.fixture(params=FAMILIES)

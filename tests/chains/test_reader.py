@@ -1,11 +1,16 @@
-"""The cache contract, run against the in-process cache and a real redis-server."""
+"""ChainReader: cache, then single flight, then provider, honouring each caller's freshness.
+
+The first tests run the cache contract against the in-process cache and a real redis-server
+over anvil; the rest run the reader on an in-memory provider.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,11 +22,12 @@ from chains.cache.resilient import ResilientCache
 from chains.errors import TokenCallFailed
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
+from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
 from chains.reader import BalanceRequest, ChainReader, Freshness
 from chains.transport.jsonrpc import JsonRpcClient
 from settings import CacheConfig, Secret
 from tests.conftest import Devnet, RedisServer, devnet_settings
+from tests.fakes import service
 
 
 class Clock:
@@ -37,13 +43,14 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
 async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     if request.param == "memory":
         backend: Cache = MemoryCache(1000)
     else:
-        backend = RedisCache.from_url(Secret(request.getfixturevalue("redis_url")))
-        await backend._client.flushdb()  # type: ignore[attr-defined]
+        redis = RedisCache.from_url(Secret(request.getfixturevalue("redis_url")))
+        await redis._client.flushdb()
+        backend = redis
     yield backend
     await backend.close()
 
@@ -65,10 +72,8 @@ class Harness:
 
 
 @pytest.fixture
-async def make_harness(
-    devnet: Devnet, tmp_path: object
-) -> AsyncIterator[Callable[[Cache], Harness]]:
-    settings = devnet_settings(tmp_path, devnet)  # type: ignore[arg-type]
+async def make_harness(devnet: Devnet, tmp_path: Path) -> AsyncIterator[Callable[[Cache], Harness]]:
+    settings = devnet_settings(tmp_path, devnet)
     config = settings.chains["devnet"]
     async with httpx.AsyncClient() as http:
 
@@ -76,7 +81,7 @@ async def make_harness(
             metrics, clock = Metrics(), Clock()
             rpc = JsonRpcClient("devnet", config.rpc_urls, http, metrics, timeout=10, cooldown=30)
             provider = EvmProvider(config, rpc, clock=clock)
-            listed = {t.token: t for t in ()}  # nothing listed: metadata is read on-chain
+            listed: dict[TokenRef, TokenMeta] = {}  # nothing listed: metadata is read on-chain
             reader = ChainReader("devnet", provider, listed, cache, CacheConfig(), metrics, clock)
             return Harness(reader, metrics, clock)
 
@@ -160,3 +165,118 @@ async def test_redis_going_away_mid_run_keeps_answering_and_logs_once(
         assert len(unavailable) == 1 and not cache.healthy
         assert server.url not in caplog.text
         await cache.close()
+
+
+# --- the reader on an in-memory provider ---------------------------------------------------
+
+ALICE, USDC, DAI = service.ALICE, service.USDC, service.DAI
+DAI_META = service.erc20("eth", DAI, "DAI", None)  # decimals unknown
+
+
+class Recording(MemoryCache):
+    """The in-process cache, remembering the TTL of every write."""
+
+    def __init__(self) -> None:
+        super().__init__(1000)
+        self.ttls: list[tuple[list[str], int]] = []
+
+    async def set_many(self, items: Mapping[str, bytes], ttl: int) -> None:
+        if items:
+            self.ttls.append((sorted(items), ttl))
+        await super().set_many(items, ttl)
+
+
+def unit_reader(
+    provider: service.FakeProvider, cache: Cache | None = None
+) -> tuple[ChainReader, Metrics]:
+    metrics = Metrics()
+    listed = {m.token: m for m in [service.erc20("eth", USDC, "USDC", 6)]}
+    reader = ChainReader(
+        "eth", provider, listed, cache or MemoryCache(1000), CacheConfig(), metrics, provider.clock
+    )
+    return reader, metrics
+
+
+async def read_one(
+    reader: ChainReader, key: BalanceKey, max_age: int = 300, force: bool = False
+) -> object:
+    (outcome,), _ = await reader.balances([BalanceRequest(key, Freshness(max_age, force))])
+    return outcome
+
+
+async def test_a_value_exactly_max_age_old_is_served_and_one_second_older_is_not() -> None:
+    provider = service.FakeProvider("eth", balances={(ALICE, USDC): 5})
+    reader, metrics = unit_reader(provider)
+    key = BalanceKey("eth", ALICE, USDC)
+    first = await read_one(reader, key)
+    provider.clock.advance(60)
+    assert await read_one(reader, key, max_age=60) == first and provider.rounds == 1
+    provider.balances[(ALICE, USDC)] = 6
+    provider.clock.advance(1)
+    fresh = await read_one(reader, key, max_age=60)
+    assert isinstance(fresh, BalanceReading) and fresh.raw_amount == 6 and provider.rounds == 2
+    assert metrics.cache_lookups.get(result="hit") == 1
+    assert metrics.cache_lookups.get(result="miss") == 2
+
+
+async def test_force_refresh_never_reads_the_cache() -> None:
+    provider = service.FakeProvider("eth")
+    reader, _ = unit_reader(provider)
+    key = BalanceKey("eth", ALICE, NATIVE_TOKEN)
+    await read_one(reader, key)
+    await read_one(reader, key, max_age=10**9, force=True)
+    assert provider.rounds == 2
+
+
+async def test_concurrent_identical_lookups_join_one_read() -> None:
+    provider = service.FakeProvider("eth", balances={(ALICE, USDC): 5})
+    reader, metrics = unit_reader(provider)
+    key = BalanceKey("eth", ALICE, USDC)
+    outcomes = await asyncio.gather(*(read_one(reader, key, force=True) for _ in range(5)))
+    assert provider.rounds == 1 and len({id(o) for o in outcomes}) == 1
+    assert metrics.cache_lookups.get(result="shared") == 4
+
+
+async def test_a_failed_lookup_is_asked_again_next_time() -> None:
+    broken = TokenRef("0x" + "3" * 40)
+    provider = service.FakeProvider("eth", failures={broken: TokenCallFailed("reverted")})
+    reader, _ = unit_reader(provider)
+    for rounds in (1, 2):
+        outcome = await read_one(reader, BalanceKey("eth", ALICE, broken))
+        assert isinstance(outcome, TokenCallFailed) and provider.rounds == rounds
+
+
+async def test_unlisted_metadata_rides_along_and_unknown_decimals_are_kept_a_minute() -> None:
+    provider = service.FakeProvider("eth", tokens={DAI: DAI_META})
+    cache = Recording()
+    reader, _ = unit_reader(provider, cache)
+    _, metas = await reader.balances(
+        [BalanceRequest(BalanceKey("eth", ALICE, DAI), Freshness(300))]
+    )
+    assert provider.reads == [([BalanceKey("eth", ALICE, DAI)], [DAI])]
+    assert metas == {DAI: DAI_META}
+    await asyncio.sleep(0)  # the store runs after the waiters are answered
+    ttls = {keys[0].split(":")[2]: ttl for keys, ttl in cache.ttls}
+    assert ttls == {"bal": CacheConfig().retention, "tok": 60}
+
+
+async def test_listed_tokens_are_never_read_from_the_chain() -> None:
+    provider = service.FakeProvider("eth")
+    reader, _ = unit_reader(provider)
+    (meta,) = await reader.tokens([USDC])
+    await read_one(reader, BalanceKey("eth", ALICE, USDC))
+    assert isinstance(meta, TokenMeta) and meta.symbol == "USDC"
+    assert provider.reads == [([BalanceKey("eth", ALICE, USDC)], [])]
+
+
+async def test_a_provider_bug_reaches_every_waiter_and_the_next_call_retries() -> None:
+    provider = service.FakeProvider("eth")
+    provider.crash = RuntimeError("provider bug")
+    reader, _ = unit_reader(provider)
+    key = BalanceKey("eth", ALICE, NATIVE_TOKEN)
+    outcomes = await asyncio.gather(
+        read_one(reader, key), read_one(reader, key), return_exceptions=True
+    )
+    assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError] and provider.rounds == 1
+    provider.crash = None
+    assert isinstance(await read_one(reader, key), BalanceReading) and provider.rounds == 2

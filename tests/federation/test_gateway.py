@@ -25,6 +25,8 @@ from eth_utils.address import to_checksum_address
 
 from tests.conftest import Devnet, dead_chain, devnet_settings, live_server
 
+pytestmark = pytest.mark.integration
+
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 DEAD_CHAIN = "down"

@@ -1,5 +1,6 @@
-"""One service, three families: EVM on anvil, Starknet and Bitcoin on spec-shaped fakes,
-DefiLlama prices on a fake coins API. Loopback traffic goes to the real network stack."""
+"""One service, three families: EVM on anvil, Starknet and Bitcoin on the spec-shaped fakes
+of `tests.fakes`, DefiLlama prices on its fake coins API. Loopback traffic goes to the real
+network stack."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import httpx
 import pytest
 
 from chains.starknet.provider import ETH_ADDRESS, STRK_ADDRESS
-from tests.chains import test_bitcoin as btc
-from tests.chains import test_starknet as stark
-from tests.chains.test_prices import Llama, entry
 from tests.conftest import Api, Devnet, devnet_settings, serve
+from tests.fakes import esplora as btc
+from tests.fakes import starknet as stark
+from tests.fakes.defillama import Llama, entry
 
 BTC_USD, STRK_USD = "91234.5", "0.41"
 

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import Devnet, devnet_settings, live_server, run_node_test
 
+pytestmark = pytest.mark.integration
+
 AUDIT = str(Path(__file__).with_name("audit.test.mjs"))
 
 

@@ -40,6 +40,7 @@ def test_a_redis_server_on_path_comes_before_the_bundled_one(
     assert find_redis_server() == str(fake)
 
 
+@pytest.mark.integration
 def test_without_a_system_redis_the_bundled_one_serves_what_the_cache_uses(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -63,6 +64,7 @@ def test_without_a_system_redis_the_bundled_one_serves_what_the_cache_uses(
         pass  # stopped
 
 
+@pytest.mark.integration
 def test_a_port_taken_meanwhile_is_retried_on_another(monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))

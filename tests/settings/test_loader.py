@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from chains.evm.addresses import normalize_evm_token
-from chains.models import ChainFamily, TokenRef, TokenStandard
+from chains.models import ChainFamily
 from chains.tokens.tokenlist import load_token_list
 from settings import (
     DEFAULT_CONFIG,
     MULTICALL3_ADDRESS,
     ConfigError,
-    Secret,
     load_settings,
 )
 
@@ -94,34 +91,6 @@ def test_shipped_config_covers_seven_chains_of_three_families() -> None:
     assert settings.chains["base"].chain_id == 8453
     assert settings.chains["starknet"].native.contract is not None
     assert settings.chains["bitcoin"].native.decimals == 8
-
-
-@pytest.mark.parametrize(("chain_id", "count"), [("ethereum", 8), ("base", 5)])
-def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
-    chain = load_settings(environ={}).chains[chain_id]
-    tokens = load_token_list(chain, normalize_evm_token)
-    assert chain.token_list is not None
-    document = json.loads(chain.token_list.read_text(encoding="utf-8"))
-    listed = {t["address"].lower(): t for t in document["tokens"]}
-
-    assert len(tokens) == count
-    assert {str(t).lower() for t in tokens} == set(listed)
-    for token, meta in tokens.items():
-        entry = listed[str(token).lower()]
-        assert meta.chain == chain_id
-        assert meta.token == token
-        assert meta.standard is TokenStandard.ERC20
-        assert (meta.symbol, meta.name, meta.decimals) == (
-            entry["symbol"],
-            entry["name"],
-            entry["decimals"],
-        )
-
-
-def test_shipped_ethereum_list_has_usdc_with_six_decimals() -> None:
-    tokens = load_token_list(load_settings(environ={}).chains["ethereum"], normalize_evm_token)
-    assert tokens[TokenRef(USDC)].symbol == "USDC"
-    assert tokens[TokenRef(USDC)].decimals == 6
 
 
 def test_minimal_chain_gets_defaults(tmp_path: Path) -> None:
@@ -306,70 +275,6 @@ def test_missing_file(tmp_path: Path) -> None:
     assert str(info.value) == f"cannot read config {path.resolve()}: {os.strerror(errno.ENOENT)}"
 
 
-# --- token lists ---------------------------------------------------------------------------
-
-
-def token_entry(**overrides: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "chainId": 5,
-        "address": USDC,
-        "name": "USD Coin",
-        "symbol": "USDC",
-        "decimals": 6,
-    }
-    entry.update(overrides)
-    return entry
-
-
-def token_list_error(tmp_path: Path, entries: list[Any]) -> tuple[str, Path]:
-    list_path = tmp_path / "list.json"
-    list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
-    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
-    assert chain.token_list == list_path.resolve()
-    with pytest.raises(ConfigError) as info:
-        load_token_list(chain, normalize_evm_token)
-    return str(info.value), list_path.resolve()
-
-
-@pytest.mark.parametrize("decimals", [256, -1, "6", 6.0, True, None])
-def test_token_list_entry_with_bad_decimals(tmp_path: Path, decimals: Any) -> None:
-    ok = token_entry(address="0x6B175474E89094C44Da98b954EedeAC495271d0F")
-    message, path = token_list_error(tmp_path, [ok, token_entry(decimals=decimals)])
-    assert message == f"{path} tokens[1]: decimals must be an integer 0..255"
-
-
-def test_token_list_entry_with_bad_checksum(tmp_path: Path) -> None:
-    message, path = token_list_error(tmp_path, [token_entry(address=USDC_BAD_CHECKSUM)])
-    assert message == (
-        f"{path} tokens[0]: {USDC_BAD_CHECKSUM!r} has an invalid EIP-55 checksum "
-        f"(did you mean {USDC}?)"
-    )
-
-
-def test_token_list_entry_that_is_not_an_address(tmp_path: Path) -> None:
-    message, path = token_list_error(tmp_path, [token_entry(address="USDC")])
-    assert message.startswith(f"{path} tokens[0]: 'USDC' is not an EVM address")
-
-
-def test_token_list_entries_of_other_chains_are_skipped(tmp_path: Path) -> None:
-    list_path = tmp_path / "list.json"
-    entries = [token_entry(chainId=1, decimals="broken"), token_entry()]
-    list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
-    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
-    tokens = load_token_list(chain, normalize_evm_token)
-    assert list(tokens) == [TokenRef(USDC)]
-    assert tokens[TokenRef(USDC)].decimals == 6
-
-
-def test_token_list_needs_a_tokens_array(tmp_path: Path) -> None:
-    list_path = tmp_path / "list.json"
-    list_path.write_text(json.dumps({"name": "x"}), encoding="utf-8")
-    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
-    with pytest.raises(ConfigError) as info:
-        load_token_list(chain, normalize_evm_token)
-    assert str(info.value) == f"{list_path.resolve()}: a token list needs a 'tokens' array"
-
-
 # --- environment overrides -----------------------------------------------------------------
 
 
@@ -448,38 +353,7 @@ def test_invalid_redis_url_in_file(tmp_path: Path) -> None:
     assert message == REDIS_SCHEME
 
 
-# --- secrets ---------------------------------------------------------------------------------
-
-KEY = "SECRETKEY123"
-KEYED_URL = f"https://eth-mainnet.example.com/v2/{KEY}?apikey={KEY}"
-
-
-def test_secret_never_shows_its_value() -> None:
-    secret = Secret(KEYED_URL)
-    shown = [repr(secret), str(secret), f"{secret}", f"{secret!r}", format(secret, ""), [secret]]
-    for text in map(str, shown):
-        assert KEY not in text, text
-    assert secret.value == KEYED_URL
-
-
-def test_secret_label_is_scheme_and_host_only() -> None:
-    assert Secret(KEYED_URL).label == "https://eth-mainnet.example.com/…"
-    with_credentials = Secret(f"http://user:{KEY}@node.example.com:8545/path?key={KEY}")
-    assert with_credentials.label == "http://node.example.com/…"
-    assert Secret("not a url").label == "…"
-
-
-def test_chain_config_repr_hides_rpc_keys(tmp_path: Path) -> None:
-    environ = {"BALANCE_GRAPH_RPC_URLS_TESTNET": f"{KEYED_URL},https://other.example/{KEY}"}
-    settings = load_settings(write(tmp_path, CHAIN), environ)
-    chain = settings.chains["testnet"]
-    assert [s.value for s in chain.rpc_urls] == [KEYED_URL, f"https://other.example/{KEY}"]
-    for text in (repr(chain), str(chain), f"{chain}", repr(settings), repr(chain.rpc_urls)):
-        assert KEY not in text
-    assert "eth-mainnet.example.com" in repr(chain)
-
-
-# --- bugs ----------------------------------------------------------------------------------
+# --- regressions ---------------------------------------------------------------------------
 
 
 def test_timeout_rejects_a_boolean_like_every_other_number(tmp_path: Path) -> None:

@@ -1,14 +1,12 @@
-"""Cache encoding of readings and token metadata; exact decimal amounts."""
+"""Cache encoding of readings and token metadata, and the keys they are stored under."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
-from chains.amounts import format_decimal, scale_amount
 from chains.cache.codec import (
     balance_key,
     decode_reading,
@@ -87,9 +85,9 @@ def test_bad_reading_decodes_to_none(data: bytes | None) -> None:
     assert decode_reading(KEY, data) is None
 
 
-# Bugs: `decode_reading` promises "anything unexpected decodes to None", but these crash
-# (chains/codec.py decode_reading: `raw.isdigit()` accepts Unicode digits that `int()` refuses;
-# `datetime.fromtimestamp` raises on NaN/huge times) or are accepted (`True` is an int).
+# Regressions: `decode_reading` promises "anything unexpected decodes to None", but these once
+# crashed (`raw.isdigit()` accepted Unicode digits that `int()` refuses; `fromtimestamp` raised
+# on NaN/huge times) or were accepted (`True` is an int).
 @pytest.mark.parametrize(
     "data",
     [
@@ -168,8 +166,8 @@ def test_bad_token_decodes_to_none(data: bytes | None) -> None:
 
 
 def test_corrupt_token_decimals_of_true_decodes_to_none() -> None:
-    # Bug: chains/codec.py decode_token checks `isinstance(decimals, int)`, which `True`
-    # passes, so a cached `"decimals": true` comes back as decimals=True (scaled as 1).
+    # Regression: decode_token once checked `isinstance(decimals, int)`, which `True` passes,
+    # so a cached `"decimals": true` came back as decimals=True (scaled as 1).
     assert decode_token("ethereum", USDC, token_json(decimals=True)) is None
 
 
@@ -211,65 +209,3 @@ def test_token_key_names_chain_and_address() -> None:
     assert token_key("ethereum", USDC) != token_key("base", USDC)
     assert str(USDC) in token_key("ethereum", USDC)
     assert balance_key(KEY) != token_key(KEY.chain, KEY.token)
-
-
-# --- amounts -------------------------------------------------------------------------------
-
-
-def test_scale_amount_is_exact_for_the_largest_uint256() -> None:
-    raw = 2**256 - 1
-    digits = str(raw)
-    expected = f"{digits[:-18]}.{digits[-18:]}"
-    amount = scale_amount(raw, 18)
-    assert amount == Decimal(expected)
-    assert format_decimal(amount) == expected
-
-
-def test_scale_amount_of_zero_formats_as_zero() -> None:
-    assert scale_amount(0, 18) == 0
-    assert format_decimal(scale_amount(0, 18)) == "0"
-    assert format_decimal(scale_amount(0, 0)) == "0"
-
-
-def test_scale_amount_drops_trailing_fractional_zeros() -> None:
-    assert format_decimal(scale_amount(1_234_500_000, 6)) == "1234.5"
-    assert format_decimal(scale_amount(1_000_000, 6)) == "1"
-    assert format_decimal(scale_amount(1000, 0)) == "1000"
-    assert format_decimal(scale_amount(1000, 1)) == "100"
-
-
-def test_scale_amount_of_the_smallest_unit() -> None:
-    assert format_decimal(scale_amount(1, 18)) == "0." + "0" * 17 + "1"
-    assert scale_amount(1, 18) == Decimal(1) / Decimal(10**18)
-
-
-def test_scale_amount_keeps_the_sign() -> None:
-    assert format_decimal(scale_amount(-15, 1)) == "-1.5"
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        Decimal("1E+30"),
-        Decimal("1E-30"),
-        Decimal("1.5E+40"),
-        Decimal("0E-18"),
-        Decimal("-0E+5"),
-        scale_amount(1, 255),
-        scale_amount(10**77, 0),
-        scale_amount(12 * 10**60, 2),
-    ],
-)
-def test_format_decimal_never_uses_exponent_notation(value: Decimal) -> None:
-    text = format_decimal(value)
-    assert "e" not in text.lower()
-    assert Decimal(text) == value
-    if "." in text:
-        assert not text.endswith("0")
-
-
-def test_format_decimal_spells_out_large_and_small_values() -> None:
-    assert format_decimal(Decimal("1E+30")) == "1" + "0" * 30
-    assert format_decimal(Decimal("1E-30")) == "0." + "0" * 29 + "1"
-    assert format_decimal(Decimal("12.3400")) == "12.34"
-    assert format_decimal(Decimal("-0.000")) == "0"

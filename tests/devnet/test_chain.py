@@ -1,79 +1,18 @@
-"""Tests for the devnet helpers: compile, anvil lifecycle, deploy/call, Multicall3."""
+"""devnet.chain: deploy, call and transact against anvil; the test contracts; Multicall3."""
 
 from __future__ import annotations
-
-import socket
-from typing import TYPE_CHECKING
 
 import pytest
 from eth_utils.address import to_checksum_address
 
-from devnet.abi import encode_call, function_selector, parse_signature
-from devnet.anvil import Anvil
+from devnet.abi import encode_call
 from devnet.chain import MULTICALL3_ADDRESS, DevChain, DevnetError, RpcError
-from devnet.compiler import compile_contracts
-from devnet.sample import deploy_sample_tokens
+from tests.devnet.conftest import CHAIN_ID
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+pytestmark = pytest.mark.integration
 
-CHAIN_ID = 31337
 AGGREGATE3 = "aggregate3((address,bool,bytes)[])"
 RESULTS = ["(bool,bytes)[]"]
-
-
-@pytest.fixture(scope="module")
-def node() -> Iterator[Anvil]:
-    with Anvil(chain_id=CHAIN_ID) as anvil:
-        yield anvil
-
-
-@pytest.fixture(scope="module")
-def chain(node: Anvil) -> Iterator[DevChain]:
-    with DevChain(node.url) as dev:
-        dev.install_multicall3()
-        yield dev
-
-
-@pytest.fixture(scope="module")
-def holder(chain: DevChain) -> str:
-    return chain.accounts()[1]
-
-
-def test_compile_contracts_produces_all_artifacts() -> None:
-    artifacts = compile_contracts()
-    expected = {
-        "Multicall3",
-        "TestToken",
-        "Bytes32Token",
-        "NoDecimalsToken",
-        "RevertingToken",
-        "TestNFT",
-        "TestMultiToken",
-    }
-    assert expected <= set(artifacts)
-    for artifact in artifacts.values():
-        assert artifact.bytecode
-        assert artifact.deployed_bytecode
-        assert artifact.abi
-    assert compile_contracts() == artifacts  # cached, stable
-
-
-def test_signature_helpers() -> None:
-    assert parse_signature("mint(address, uint256)") == ("mint", ["address", "uint256"])
-    assert parse_signature(AGGREGATE3) == ("aggregate3", ["(address,bool,bytes)[]"])
-    assert parse_signature("getBlockNumber()") == ("getBlockNumber", [])
-    assert function_selector("balanceOf(address)").hex() == "70a08231"
-    assert function_selector(AGGREGATE3).hex() == "82ad56cb"
-    with pytest.raises(DevnetError):
-        encode_call("mint(address,uint256)", "0x" + "11" * 20)
-
-
-def test_anvil_answers_chain_id(node: Anvil, chain: DevChain) -> None:
-    assert node.url == f"http://127.0.0.1:{node.port}"
-    assert node.chain_id == CHAIN_ID
-    assert chain.chain_id() == CHAIN_ID
-    assert len(chain.accounts()) >= 2
 
 
 def test_test_token_metadata_and_mint(chain: DevChain, holder: str) -> None:
@@ -182,48 +121,3 @@ def test_snapshot_and_revert(chain: DevChain, holder: str) -> None:
     assert chain.call(token, "balanceOf(address)", holder, returns=["uint256"]) == (9,)
     assert chain.revert(snapshot)
     assert chain.call(token, "balanceOf(address)", holder, returns=["uint256"]) == (0,)
-
-
-def test_deploy_sample_tokens(chain: DevChain) -> None:
-    holders = chain.accounts()[3:5]
-    deployment = deploy_sample_tokens(chain, holders)
-    assert deployment.multicall3 == MULTICALL3_ADDRESS
-    assert [t.symbol for t in deployment.tokens] == ["USDC", "WETH", "MKR"]
-    assert deployment.balance(holders[0], "USDC") == 1_234_500_000
-    assert deployment.balance(holders[1], "USDC") == 2_469_000_000
-    for (owner, token), amount in deployment.minted.items():
-        assert chain.call(token, "balanceOf(address)", owner, returns=["uint256"]) == (amount,)
-    mkr = deployment.token("MKR")
-    assert chain.call(mkr.address, "symbol()", returns=["bytes32"]) == (b"MKR".ljust(32, b"\0"),)
-
-    token_list = deployment.token_list(CHAIN_ID, timestamp="2024-01-01T00:00:00Z")
-    assert token_list["version"] == {"major": 1, "minor": 0, "patch": 0}
-    entries = {t["symbol"]: t for t in token_list["tokens"]}
-    assert entries["USDC"] == {
-        "chainId": CHAIN_ID,
-        "address": deployment.token("USDC").address,
-        "name": "USD Coin",
-        "symbol": "USDC",
-        "decimals": 6,
-    }
-
-
-def test_anvil_stop_kills_process_and_frees_port() -> None:
-    anvil = Anvil(chain_id=1).start()
-    port = anvil.port
-    proc = anvil._proc
-    assert proc is not None
-    assert anvil.running
-    anvil.stop()
-    assert proc.returncode is not None
-    assert not anvil.running
-    anvil.stop()  # idempotent
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", port))
-    with pytest.raises(DevnetError):
-        _ = anvil.url
-
-
-def test_anvil_reports_startup_failure() -> None:
-    with pytest.raises(DevnetError, match="anvil failed to start"):
-        Anvil(extra_args=["--definitely-not-a-flag"]).start()

@@ -1,0 +1,124 @@
+"""Token lists (tokenlists.org JSON): the shipped lists load; a bad entry stops start-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chains.evm.addresses import normalize_evm_token
+from chains.models import TokenRef, TokenStandard
+from chains.tokens.tokenlist import load_token_list
+from settings import ConfigError, load_settings
+
+USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # EIP-55 checksummed (etherscan)
+USDC_BAD_CHECKSUM = "0xa0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # one letter lower-cased
+
+
+def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def chain_with(**lines: str) -> str:
+    """The `testnet` chain (chain_id 5) with some keys added (value given as TOML source)."""
+    keys: dict[str, str] = {
+        "chain_id": "5",
+        "rpc_urls": '["https://rpc.example.com"]',
+        "native": '{ symbol = "ETH", name = "Ether", decimals = 18 }',
+    }
+    keys.update(lines)
+    body = "\n".join(f"{k} = {v}" for k, v in keys.items() if v)
+    return f"[chains.testnet]\n{body}\n"
+
+
+@pytest.mark.parametrize(("chain_id", "count"), [("ethereum", 8), ("base", 5)])
+def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
+    chain = load_settings(environ={}).chains[chain_id]
+    tokens = load_token_list(chain, normalize_evm_token)
+    assert chain.token_list is not None
+    document = json.loads(chain.token_list.read_text(encoding="utf-8"))
+    listed = {t["address"].lower(): t for t in document["tokens"]}
+
+    assert len(tokens) == count
+    assert {str(t).lower() for t in tokens} == set(listed)
+    for token, meta in tokens.items():
+        entry = listed[str(token).lower()]
+        assert meta.chain == chain_id
+        assert meta.token == token
+        assert meta.standard is TokenStandard.ERC20
+        assert (meta.symbol, meta.name, meta.decimals) == (
+            entry["symbol"],
+            entry["name"],
+            entry["decimals"],
+        )
+
+
+def test_shipped_ethereum_list_has_usdc_with_six_decimals() -> None:
+    tokens = load_token_list(load_settings(environ={}).chains["ethereum"], normalize_evm_token)
+    assert tokens[TokenRef(USDC)].symbol == "USDC"
+    assert tokens[TokenRef(USDC)].decimals == 6
+
+
+def token_entry(**overrides: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "chainId": 5,
+        "address": USDC,
+        "name": "USD Coin",
+        "symbol": "USDC",
+        "decimals": 6,
+    }
+    entry.update(overrides)
+    return entry
+
+
+def token_list_error(tmp_path: Path, entries: list[Any]) -> tuple[str, Path]:
+    list_path = tmp_path / "list.json"
+    list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
+    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
+    assert chain.token_list == list_path.resolve()
+    with pytest.raises(ConfigError) as info:
+        load_token_list(chain, normalize_evm_token)
+    return str(info.value), list_path.resolve()
+
+
+@pytest.mark.parametrize("decimals", [256, -1, "6", 6.0, True, None])
+def test_token_list_entry_with_bad_decimals(tmp_path: Path, decimals: Any) -> None:
+    ok = token_entry(address="0x6B175474E89094C44Da98b954EedeAC495271d0F")
+    message, path = token_list_error(tmp_path, [ok, token_entry(decimals=decimals)])
+    assert message == f"{path} tokens[1]: decimals must be an integer 0..255"
+
+
+def test_token_list_entry_with_bad_checksum(tmp_path: Path) -> None:
+    message, path = token_list_error(tmp_path, [token_entry(address=USDC_BAD_CHECKSUM)])
+    assert message == (
+        f"{path} tokens[0]: {USDC_BAD_CHECKSUM!r} has an invalid EIP-55 checksum "
+        f"(did you mean {USDC}?)"
+    )
+
+
+def test_token_list_entry_that_is_not_an_address(tmp_path: Path) -> None:
+    message, path = token_list_error(tmp_path, [token_entry(address="USDC")])
+    assert message.startswith(f"{path} tokens[0]: 'USDC' is not an EVM address")
+
+
+def test_token_list_entries_of_other_chains_are_skipped(tmp_path: Path) -> None:
+    list_path = tmp_path / "list.json"
+    entries = [token_entry(chainId=1, decimals="broken"), token_entry()]
+    list_path.write_text(json.dumps({"tokens": entries}), encoding="utf-8")
+    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
+    tokens = load_token_list(chain, normalize_evm_token)
+    assert list(tokens) == [TokenRef(USDC)]
+    assert tokens[TokenRef(USDC)].decimals == 6
+
+
+def test_token_list_needs_a_tokens_array(tmp_path: Path) -> None:
+    list_path = tmp_path / "list.json"
+    list_path.write_text(json.dumps({"name": "x"}), encoding="utf-8")
+    chain = load_settings(write(tmp_path, chain_with(tokens='"list.json"')), {}).chains["testnet"]
+    with pytest.raises(ConfigError) as info:
+        load_token_list(chain, normalize_evm_token)
+    assert str(info.value) == f"{list_path.resolve()}: a token list needs a 'tokens' array"

@@ -1,0 +1,130 @@
+"""The Starlette app: request ids, `/health`, `/metrics` and CORS around `/graphql`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from devnet.anvil import find_free_port
+from graph.app import create_app
+from tests.conftest import Api
+from tests.fakes import starknet as stark
+from tests.graph.conftest import Offline, offline_service, offline_settings
+
+
+def test_request_ids_are_generated_when_absent_or_unsafe(api: Api) -> None:
+    generated = api.client.get("/health").headers["x-request-id"]
+    assert len(generated) == 32
+    sane = api.client.get("/health", headers={"X-Request-ID": "trace-7.b_c"})
+    assert sane.headers["x-request-id"] == "trace-7.b_c"
+    for unsafe in ("has space", "x" * 65, "<script>"):
+        answer = api.client.get("/health", headers={"X-Request-ID": unsafe})
+        assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["x-request-id"]), unsafe
+
+
+def test_health_reports_chains_and_cache(api: Api) -> None:
+    assert api.client.get("/health").json() == {
+        "status": "ok",
+        "chains": ["devnet"],
+        "cache": {"healthy": True},
+    }
+
+
+def test_browsers_on_other_origins_may_call_the_api(api: Api) -> None:
+    preflight = api.client.options(
+        "/graphql",
+        headers={
+            "origin": "https://app.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type, apollographql-client-name",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    answer = api.client.post(
+        "/graphql", json={"query": "{ chains { id } }"}, headers={"origin": "https://app.example"}
+    )
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "x-request-id" in answer.headers["access-control-expose-headers"]
+
+
+# --- offline: the same app on the Starknet and Esplora fakes -------------------------------
+
+ALICE_BALANCE = '{ balance(account: "%s", chain: "starknet", token: "native") { rawAmount } }'
+
+
+def test_health_lists_the_configured_chains_in_order(offline: Offline) -> None:
+    health = offline.api.client.get("/health")
+    assert health.status_code == 200
+    assert health.json() == {
+        "status": "ok",
+        "chains": ["starknet", "bitcoin"],
+        "cache": {"healthy": True},
+    }
+
+
+@pytest.mark.parametrize("path", ["/health", "/metrics", "/graphql?query={chains{id}}", "/nope"])
+def test_every_response_echoes_a_sane_request_id(offline: Offline, path: str) -> None:
+    answer = offline.api.client.get(path, headers={"X-Request-ID": "abc-123.x_y"})
+    assert answer.headers["x-request-id"] == "abc-123.x_y"
+
+
+@pytest.mark.parametrize(
+    "incoming", [None, b"", b"x" * 65, b"has space", b"semi;colon", "ünï".encode(), b"a/b"]
+)
+def test_a_missing_or_unsafe_request_id_is_replaced(
+    offline: Offline, incoming: bytes | None
+) -> None:
+    headers = {} if incoming is None else {"X-Request-ID": incoming}
+    answer = offline.api.client.get("/health", headers=headers)
+    assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["x-request-id"])
+    other = offline.api.client.get("/health", headers=headers)
+    assert other.headers["x-request-id"] != answer.headers["x-request-id"]
+
+
+def test_metrics_count_what_queries_cost_upstream(offline: Offline) -> None:
+    body = offline.api.query(ALICE_BALANCE % stark.ALICE)
+    assert body["data"]["balance"]["rawAmount"] == str(7 * 10**18)
+    metrics = offline.api.client.get("/metrics")
+    assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert 'upstream_requests_total{chain="starknet",method="batch"} 1\n' in metrics.text
+    assert 'cache_lookups_total{result="miss"} 1\n' in metrics.text
+
+
+def test_the_app_reads_its_config_from_balance_graph_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[chains.btc]\nfamily = "bitcoin"\nrpc_urls = ["https://esplora.example/api"]\n'
+        'native = { symbol = "BTC", name = "Bitcoin", decimals = 8 }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BALANCE_GRAPH_CONFIG", str(config))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with TestClient(create_app()) as client:
+        assert client.get("/health").json()["chains"] == ["btc"]
+
+
+def test_a_dead_redis_is_reported_by_health_while_the_chain_still_answers(
+    tmp_path: Path,
+) -> None:
+    dead = f"redis://127.0.0.1:{find_free_port()}/0"
+    settings = offline_settings(tmp_path, cache={"redis_url": dead})
+    for service in offline_service(settings):
+        body = service.api.query(ALICE_BALANCE % stark.ALICE)
+        assert body["data"]["balance"]["rawAmount"] == str(7 * 10**18)
+        assert service.api.client.get("/health").json()["cache"] == {"healthy": False}
+
+
+def test_browsers_of_the_configured_origins_only(tmp_path: Path) -> None:
+    settings = offline_settings(tmp_path, server={"cors_origins": ["https://app.example"]})
+    for service in offline_service(settings):
+        client = service.api.client
+        allowed = client.get("/health", headers={"origin": "https://app.example"})
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        other = client.get("/health", headers={"origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers

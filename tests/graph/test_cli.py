@@ -1,0 +1,154 @@
+"""The `balance-graph` command in-process: arguments, config errors, what it hands uvicorn.
+
+Nothing here starts a server: uvicorn.run and the demo are replaced by recorders. The real
+processes are tested in test_serve.py and test_demo.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph import cli
+from settings import DEFAULT_CONFIG
+
+GOOD = """[chains.devnet]
+chain_id = 31337
+rpc_urls = ["http://127.0.0.1:8545"]
+native = { symbol = "ETH", name = "Ether", decimals = 18 }
+"""
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> int:
+        self.calls.append((args, kwargs))
+        return 0
+
+
+@pytest.fixture
+def uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    recorder = Recorder()
+    monkeypatch.setattr("graph.cli.uvicorn.run", recorder)
+    monkeypatch.delenv("BALANCE_GRAPH_CONFIG", raising=False)  # serve sets it: restore after
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    return recorder
+
+
+def config(tmp_path: Path, text: str = GOOD) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_serve_validates_the_config_then_hands_uvicorn_the_app_factory(
+    tmp_path: Path, uvicorn_run: Recorder
+) -> None:
+    path = config(tmp_path)
+    assert cli.main(["serve", "--config", str(path)]) == 0
+    ((args, kwargs),) = uvicorn_run.calls
+    assert args == ("graph.app:create_app",)
+    assert kwargs["factory"] is True
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("127.0.0.1", 8000, 1)
+    assert kwargs["log_level"] == "info" and kwargs["proxy_headers"] is False
+    assert kwargs["log_config"]["root"]["level"] == "INFO"
+    assert os.environ["BALANCE_GRAPH_CONFIG"] == str(path.resolve())  # what workers read
+
+
+def test_serve_passes_listen_address_workers_and_log_level(
+    tmp_path: Path, uvicorn_run: Recorder
+) -> None:
+    argv = ["--log-level", "warning", "serve", "--config", str(config(tmp_path))]
+    argv += ["--host", "0.0.0.0", "--port", "9100", "--workers", "3"]
+    assert cli.main(argv) == 0
+    ((_, kwargs),) = uvicorn_run.calls
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 9100, 3)
+    assert kwargs["log_level"] == "warning"
+
+
+def test_serve_reads_the_config_named_by_the_environment(
+    tmp_path: Path, uvicorn_run: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config(tmp_path)
+    monkeypatch.setenv("BALANCE_GRAPH_CONFIG", str(path))
+    assert cli.main(["serve"]) == 0
+    assert len(uvicorn_run.calls) == 1
+    assert os.environ["BALANCE_GRAPH_CONFIG"] == str(path.resolve())
+
+
+def test_without_a_config_serve_uses_the_shipped_one(uvicorn_run: Recorder) -> None:
+    assert cli.main(["serve"]) == 0
+    assert os.environ["BALANCE_GRAPH_CONFIG"] == str(DEFAULT_CONFIG.resolve())
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ('[chains.devnet]\nrpc_urls = ["ftp://x"]\n', "rpc_urls"),
+        ("[chains.devnet\n", "invalid TOML"),
+    ],
+)
+def test_a_config_error_exits_2_with_the_message_on_stderr_and_starts_nothing(
+    tmp_path: Path,
+    uvicorn_run: Recorder,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    detail: str,
+) -> None:
+    path = config(tmp_path, text)
+    assert cli.main(["serve", "--config", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"balance-graph: configuration error: {path.resolve()}: ")
+    assert detail in captured.err and captured.out == ""
+    assert uvicorn_run.calls == []
+
+
+def test_a_missing_config_file_exits_2(
+    tmp_path: Path, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["serve", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert "configuration error: cannot read config" in capsys.readouterr().err
+    assert uvicorn_run.calls == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["serve", "--port", "http"], ["--log-level", "loud", "serve"], ["deploy"]],
+)
+def test_bad_arguments_exit_2_with_usage(
+    argv: list[str], uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    assert "usage: balance-graph" in capsys.readouterr().err
+    assert uvicorn_run.calls == []
+
+
+def test_export_schema_prints_the_published_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["export-schema"]) == 0
+    assert capsys.readouterr().out == SCHEMA_FILE.read_text(encoding="utf-8")
+
+
+def test_demo_gets_its_listen_address_and_workdir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def run_demo(host: str, port: int, workdir: Path, log_level: str) -> int:
+        calls.append((host, port, workdir, log_level))
+        return 0
+
+    monkeypatch.setattr("graph.demo.run_demo", run_demo)
+    assert cli.main(["demo", "--port", "9200", "--workdir", str(tmp_path / "d")]) == 0
+    assert calls == [("127.0.0.1", 9200, tmp_path / "d", "info")]
+    assert cli.main(["demo"]) == 0
+    assert calls[1][2] == Path(".demo")

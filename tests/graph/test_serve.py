@@ -1,0 +1,94 @@
+"""`balance-graph serve` as a user runs it: real processes, real ports, real Redis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from devnet.anvil import Anvil, find_free_port
+from devnet.chain import DevChain
+from devnet.sample import deploy_sample_tokens
+from tests.conftest import CHAIN_ID, RedisServer, graphql_at, launch, stop, wait_healthy
+
+pytestmark = pytest.mark.integration
+
+SECRET = "SECRETKEY0123456789"
+BALANCES = '{ account(address: "%s") { balances { rawAmount token { symbol } } } }'
+
+
+def symbols(body: dict[str, Any]) -> dict[str, str]:
+    return {r["token"]["symbol"]: r["rawAmount"] for r in body["data"]["account"]["balances"]}
+
+
+@pytest.fixture
+def private_chain(tmp_path: Path) -> Iterator[tuple[Anvil, Path, str, dict[str, int]]]:
+    """An anvil of this test's own (it will be killed) and a config pointing at it."""
+    with Anvil(chain_id=CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
+        holder = chain.accounts()[1]
+        sample = deploy_sample_tokens(chain, [holder])
+        (tmp_path / "tokens.json").write_text(json.dumps(sample.token_list()), encoding="utf-8")
+        dead = f"http://127.0.0.1:{find_free_port()}/v3/{SECRET}?key={SECRET}"
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[chains.devnet]\nfamily = "evm"\nchain_id = 31337\n'
+            f'rpc_urls = ["{dead}", "{anvil.url}"]\n'
+            'native = { symbol = "ETH", name = "Ether", decimals = 18 }\ntokens = "tokens.json"\n',
+            encoding="utf-8",
+        )
+        expected = {t.symbol: sample.balance(holder, t.symbol) for t in sample.tokens}
+        expected["ETH"] = chain.get_balance(holder)
+        yield anvil, config, holder, expected
+
+
+def test_two_workers_share_redis_and_keep_answering_when_the_chain_dies(
+    tmp_path: Path, private_chain: tuple[Anvil, Path, str, dict[str, int]]
+) -> None:
+    anvil, config, holder, expected = private_chain
+    port, log = find_free_port(), tmp_path / "serve.log"
+    with RedisServer() as server:
+        proc = launch(
+            ["serve", "--config", str(config), "--port", str(port), "--workers", "2"],
+            {"REDIS_URL": server.url},
+            log,
+        )
+        try:
+            wait_healthy(port, proc, log)
+            first = graphql_at(port, BALANCES % holder)
+            assert symbols(first) == {k: str(v) for k, v in expected.items()}
+            stored = redis.Redis.from_url(server.url).keys("bg:v1:bal:*")
+            assert len(stored) == len(expected)
+            anvil.stop()  # from here on only the shared cache can answer
+            for _ in range(12):
+                assert graphql_at(port, BALANCES % holder) == first
+            refused = graphql_at(
+                port, BALANCES.replace("balances", "balances(forceRefresh: true)") % holder
+            )
+            assert refused["data"]["account"]["balances"] == []
+            assert refused["errors"][0]["extensions"]["chain"] == "devnet"
+        finally:
+            stop(proc)
+    output = log.read_text()
+    assert "failed" in output  # the dead first endpoint was reported...
+    assert SECRET not in output  # ...without its key
+    assert proc.returncode == 0
+
+
+def test_serve_refuses_a_broken_config_with_a_clear_message(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[chains.devnet]\nfamily = "evm"\nrpc_urls = ["ftp://x"]\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr and "rpc_urls" in result.stderr
