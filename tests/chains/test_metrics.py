@@ -1,12 +1,17 @@
-"""Counters and their Prometheus text exposition (format 0.0.4)."""
+"""The service's metrics: readable back, independent per app, one truth across workers."""
 
 from __future__ import annotations
 
-from chains.metrics import CounterFamily, Metrics
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from chains.metrics import Metrics
 
 
 def test_get_is_per_exact_label_set_and_total_sums_matching_series() -> None:
-    family = CounterFamily("upstream_requests_total", "help")
+    family = Metrics().upstream_requests
     family.inc(chain="base", method="eth_call")
     family.inc(2, method="eth_call", chain="base")  # label order does not matter
     family.inc(chain="base", method="batch")
@@ -19,39 +24,54 @@ def test_get_is_per_exact_label_set_and_total_sums_matching_series() -> None:
     assert family.total(chain="nowhere") == 0
 
 
-def test_render_has_help_type_and_one_sorted_line_per_series() -> None:
-    family = CounterFamily("cache_lookups_total", "Balance cache lookups.")
-    family.inc(3, result="miss")
-    family.inc(result="hit")
-    assert family.render().splitlines() == [
-        "# HELP cache_lookups_total Balance cache lookups.",
-        "# TYPE cache_lookups_total counter",
-        'cache_lookups_total{result="hit"} 1',
-        'cache_lookups_total{result="miss"} 3',
-    ]
+def test_each_app_counts_on_its_own() -> None:
+    first, second = Metrics(), Metrics()
+    first.cache_lookups.inc(3, result="hit")
+    assert first.cache_lookups.total() == 3
+    assert second.cache_lookups.total() == 0
 
 
-def test_label_values_are_escaped() -> None:
-    family = CounterFamily("x_total", "x")
-    family.inc(chain='we"ird\\chain\nname')
-    assert family.render().splitlines()[-1] == 'x_total{chain="we\\"ird\\\\chain\\nname"} 1'
-
-
-def test_labels_are_rendered_sorted_by_name() -> None:
-    family = CounterFamily("x_total", "x")
-    family.inc(method="m", chain="c")
-    assert family.render().splitlines()[-1] == 'x_total{chain="c",method="m"} 1'
-
-
-def test_the_service_exposes_three_families_ending_with_a_newline() -> None:
+def test_the_exposition_has_every_family_and_escapes_labels() -> None:
     metrics = Metrics()
-    metrics.upstream_errors.inc(chain="base", code="UPSTREAM_TIMEOUT")
-    text = metrics.render()
-    assert text.endswith("\n")
-    types = [line for line in text.splitlines() if line.startswith("# TYPE")]
-    assert types == [
-        "# TYPE upstream_requests_total counter",
-        "# TYPE upstream_errors_total counter",
-        "# TYPE cache_lookups_total counter",
-    ]
-    assert 'upstream_errors_total{chain="base",code="UPSTREAM_TIMEOUT"} 1\n' in text
+    metrics.upstream_errors.inc(chain='we"ird\nchain', code="UPSTREAM_TIMEOUT")
+    metrics.upstream_latency.labels(chain="base", method="eth_call").observe(0.02)
+    text = metrics.render().decode()
+    types = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
+    assert {
+        "upstream_requests_total",
+        "upstream_errors_total",
+        "upstream_request_duration_seconds",
+        "cache_lookups_total",
+        "endpoint_state",
+        "endpoint_transitions_total",
+        "cache_backend_state",
+        "graphql_requests_total",
+        "graphql_request_duration_seconds",
+    } <= types
+    assert 'upstream_errors_total{chain="we\\"ird\\nchain",code="UPSTREAM_TIMEOUT"} 1.0' in text
+    bucket = 'upstream_request_duration_seconds_bucket{chain="base",le="0.025",method="eth_call"}'
+    assert f"{bucket} 1.0" in text
+
+
+WORKER = """
+import sys
+from chains.metrics import Metrics
+metrics = Metrics()
+metrics.upstream_requests.inc(int(sys.argv[1]), chain="base", method="eth_call")
+if len(sys.argv) > 2:
+    sys.stdout.write(metrics.render().decode())
+"""
+
+
+def test_workers_sharing_a_metrics_directory_report_one_sum(tmp_path: Path) -> None:
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", WORKER, "3"], env=env, check=True, timeout=60)
+    rendered = subprocess.run(
+        [sys.executable, "-c", WORKER, "4", "render"],
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert 'upstream_requests_total{chain="base",method="eth_call"} 7.0' in rendered

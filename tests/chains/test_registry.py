@@ -18,6 +18,7 @@ from chains.metrics import Metrics
 from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef, TokenStandard
 from chains.registry import ChainRegistry, build_registry
 from chains.starknet.provider import ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
+from chains.transport.pools import Pools
 from settings import ConfigError, Settings, parse_settings
 from tests.fakes import starknet as stark
 from tests.fakes.service import FakeProvider, make_chain
@@ -62,15 +63,16 @@ def settings(tmp_path: Path, **chains: dict[str, Any]) -> Settings:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
+async def http() -> AsyncIterator[Pools]:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"building the registry must not call {request.url}")
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
-        yield client
+    pools = Pools(httpx.MockTransport(refuse))
+    yield pools
+    await pools.aclose()
 
 
-async def test_each_family_gets_its_provider(tmp_path: Path, http: httpx.AsyncClient) -> None:
+async def test_each_family_gets_its_provider(tmp_path: Path, http: Pools) -> None:
     config = settings(
         tmp_path,
         eth={"chain_id": 1, "rpc_urls": ["https://eth.example"], "native": NATIVE},
@@ -93,9 +95,7 @@ async def test_each_family_gets_its_provider(tmp_path: Path, http: httpx.AsyncCl
     assert bitcoin.listed == {NATIVE_TOKEN: bitcoin.native}
 
 
-async def test_the_native_asset_and_the_token_list_are_listed(
-    tmp_path: Path, http: httpx.AsyncClient
-) -> None:
+async def test_the_native_asset_and_the_token_list_are_listed(tmp_path: Path, http: Pools) -> None:
     entry = {"chainId": 1, "address": USDC.lower(), "name": "USD Coin", "symbol": "USDC"}
     (tmp_path / "list.json").write_text(
         json.dumps({"tokens": [{**entry, "decimals": 6}]}), encoding="utf-8"
@@ -121,20 +121,23 @@ async def test_starknet_reads_its_native_balance_from_strk_unless_configured(
     sn = {"family": "starknet", "rpc_urls": [stark.URL], "native": NATIVE}
     eth_native = {**sn, "native": {**NATIVE, "contract": ETH_ADDRESS}}
     node = stark.mainnet()
-    async with httpx.AsyncClient(transport=httpx.MockTransport(node.handler)) as client:
-        for table, expected in ((sn, 7 * 10**18), (eth_native, 3 * 10**17)):
+    for table, expected in ((sn, 7 * 10**18), (eth_native, 3 * 10**17)):
+        pools = Pools(httpx.MockTransport(node.handler))
+        try:
             registry = build_registry(
-                settings(tmp_path, sn=table), client, MemoryCache(10), Metrics()
+                settings(tmp_path, sn=table), pools, MemoryCache(10), Metrics()
             )
             key = BalanceKey("sn", stark.ALICE, NATIVE_TOKEN)
             (reading,) = (await registry.get("sn").provider.read([key], [])).balances
             assert isinstance(reading, BalanceReading) and reading.raw_amount == expected
+        finally:
+            await pools.aclose()
     called = {c["params"][0]["contract_address"] for b in node.batches for c in b[1:]}
     assert {int(a, 16) for a in called} == {int(STRK_ADDRESS, 16), int(ETH_ADDRESS, 16)}
 
 
 async def test_a_bad_starknet_native_contract_is_a_config_error(
-    tmp_path: Path, http: httpx.AsyncClient
+    tmp_path: Path, http: Pools
 ) -> None:
     bad = {
         "family": "starknet",

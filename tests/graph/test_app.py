@@ -90,8 +90,8 @@ def test_metrics_count_what_queries_cost_upstream(offline: Offline) -> None:
     assert body["data"]["balance"]["rawAmount"] == str(7 * 10**18)
     metrics = offline.api.client.get("/metrics")
     assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
-    assert 'upstream_requests_total{chain="starknet",method="batch"} 1\n' in metrics.text
-    assert 'cache_lookups_total{result="miss"} 1\n' in metrics.text
+    assert 'upstream_requests_total{chain="starknet",method="batch"} 1.0\n' in metrics.text
+    assert 'cache_lookups_total{result="miss"} 1.0\n' in metrics.text
 
 
 def test_the_app_reads_its_config_from_balance_graph_config(

@@ -15,6 +15,7 @@ from chains.errors import PriceUnavailable
 from chains.metrics import Metrics
 from chains.models import NATIVE_TOKEN, TokenRef
 from chains.registry import build_registry
+from chains.transport.pools import Pools
 from prices.base import PriceKey, Quote
 from prices.build import build_price_reader
 from prices.reader import PriceReader
@@ -49,7 +50,7 @@ class Built:
 
 
 @pytest.fixture
-async def http_and_llama() -> AsyncIterator[tuple[httpx.AsyncClient, Llama]]:
+async def http_and_llama() -> AsyncIterator[tuple[Pools, Llama]]:
     llama = Llama(
         {
             "coingecko:ethereum": entry("3000"),
@@ -57,11 +58,12 @@ async def http_and_llama() -> AsyncIterator[tuple[httpx.AsyncClient, Llama]]:
             f"optimism:{DAI.lower()}": entry("0.9999"),
         }
     )
-    async with httpx.AsyncClient(transport=httpx.MockTransport(llama.handler)) as http:
-        yield http, llama
+    pools = Pools(httpx.MockTransport(llama.handler))
+    yield pools, llama
+    await pools.aclose()
 
 
-def build(tmp_path: Path, http: httpx.AsyncClient, llama: Llama, prices: dict[str, Any]) -> Built:
+def build(tmp_path: Path, http: Pools, llama: Llama, prices: dict[str, Any]) -> Built:
     settings = parse_settings(
         {"chains": CHAINS, "prices": {"defillama_url": "https://coins.example", **prices}},
         base_dir=tmp_path,
@@ -78,7 +80,7 @@ def usd(outcome: Quote | PriceUnavailable | None) -> Decimal | None:
 
 
 async def test_coin_ids_follow_the_chain_config(
-    tmp_path: Path, http_and_llama: tuple[httpx.AsyncClient, Llama]
+    tmp_path: Path, http_and_llama: tuple[Pools, Llama]
 ) -> None:
     built = build(tmp_path, *http_and_llama, {"sources": ["defillama"]})
     keys = [
@@ -102,7 +104,7 @@ async def test_coin_ids_follow_the_chain_config(
 
 
 async def test_static_prices_are_keyed_by_the_canonical_token_and_tried_first(
-    tmp_path: Path, http_and_llama: tuple[httpx.AsyncClient, Llama]
+    tmp_path: Path, http_and_llama: tuple[Pools, Llama]
 ) -> None:
     built = build(
         tmp_path,
@@ -126,7 +128,7 @@ async def test_static_prices_are_keyed_by_the_canonical_token_and_tried_first(
 
 
 async def test_no_sources_means_no_prices(
-    tmp_path: Path, http_and_llama: tuple[httpx.AsyncClient, Llama]
+    tmp_path: Path, http_and_llama: tuple[Pools, Llama]
 ) -> None:
     built = build(tmp_path, *http_and_llama, {})
     assert not built.reader.enabled
@@ -143,7 +145,7 @@ async def test_no_sources_means_no_prices(
 )
 async def test_a_static_price_for_something_unknown_is_a_config_error(
     tmp_path: Path,
-    http_and_llama: tuple[httpx.AsyncClient, Llama],
+    http_and_llama: tuple[Pools, Llama],
     entry_key: str,
     message: str,
 ) -> None:

@@ -142,6 +142,6 @@ async def test_failures_are_logged_by_label_never_by_url(caplog: pytest.LogCaptu
     await endpoints().first_answer(script.attempt)
     (record,) = caplog.records
     assert (
-        record.getMessage() == "base: endpoint https://a.example/… failed: node answered HTTP 503"
+        record.getMessage() == "base: endpoint 0:https://a.example/… failed: node answered HTTP 503"
     )
     assert KEY not in caplog.text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
@@ -14,7 +12,7 @@ from chains.errors import (
     UpstreamRefused,
     UpstreamTimeout,
 )
-from chains.transport.http import upstream_errors
+from chains.transport.http import parse_json, upstream_errors
 
 REQUEST = httpx.Request("POST", "https://node.example/v2/KEY")
 
@@ -79,17 +77,20 @@ def test_other_http_statuses_are_upstream_errors_with_the_status(status: int) ->
 
 
 @pytest.mark.parametrize(
-    "failure",
+    "body",
     [
-        json.JSONDecodeError("Expecting value", "<html>", 0),
-        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
-        RecursionError("maximum recursion depth exceeded"),
+        b"<html>502 Bad Gateway</html>",
+        b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,  # nested deeper than any parser recursion allows
+        b"1" * 5_000,  # an integer over Python's 4,300-digit conversion limit
+        b"",
     ],
 )
-def test_bodies_that_are_not_json_are_upstream_errors(failure: Exception) -> None:
-    error = mapped(failure)
-    assert type(error) is UpstreamError
-    assert error.message == "base node sent a body that is not JSON"
+def test_bodies_that_are_not_json_are_upstream_errors(body: bytes) -> None:
+    with pytest.raises(UpstreamError) as info:
+        parse_json("base", body)
+    assert type(info.value) is UpstreamError and info.value.retryable
+    assert info.value.message == "base node sent a body that is not JSON"
 
 
 def test_our_own_errors_and_bugs_pass_through_untouched() -> None:
