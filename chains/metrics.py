@@ -31,17 +31,17 @@ class CounterFamily:
 
     metric: Counter
 
-    def inc(self, amount: float = 1, **labels: str) -> None:
+    def inc(self, amount: int = 1, **labels: str) -> None:
         self.metric.labels(**labels).inc(amount)
 
-    def get(self, **labels: str) -> float:
-        """The value for an exact label set (0 when never incremented)."""
-        return sum(value for series, value in self._series() if series == labels)
+    def get(self, **labels: str) -> int:
+        """The count for an exact label set (0 when never incremented)."""
+        return round(sum(value for series, value in self._series() if series == labels))
 
-    def total(self, **labels: str) -> float:
+    def total(self, **labels: str) -> int:
         """The sum over every series whose labels include `labels`."""
         wanted = labels.items()
-        return sum(value for series, value in self._series() if wanted <= series.items())
+        return round(sum(value for series, value in self._series() if wanted <= series.items()))
 
     def _series(self) -> list[tuple[dict[str, str], float]]:
         return [

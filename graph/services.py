@@ -97,7 +97,7 @@ def open_services(
         if redis
         else LocalOnly()
     )
-    contexts = Contexts(settings, registry, prices, SpamPolicy(settings.spam))
+    contexts = Contexts(settings, registry, prices, SpamPolicy.configured(settings.spam, registry))
     pipeline = Pipeline(
         schema=schema,
         limits=settings.limits,

@@ -104,11 +104,16 @@ class ChainConfig(Section):
             raise ValueError("must be a non-empty list of http(s) URLs")
         return urls
 
+    @field_validator("token_list", mode="before")
+    @classmethod
+    def _no_list(cls, value: Any) -> Any:
+        return None if value == "" else value  # `tokens = ""`: no token list
+
     @field_validator("token_list")
     @classmethod
     def _relative_to_the_config(cls, path: Path | None, info: ValidationInfo) -> Path | None:
         base = (info.context or {}).get("base_dir")
-        if path is None or str(path) == "":
+        if path is None:
             return None
         return (Path(base) / path).resolve() if base else path.resolve()
 

@@ -9,9 +9,14 @@ the operator's token list are trusted unless the list itself tags them `spam`.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from chains.models import TokenMeta
-from settings import SpamConfig
+from chains.errors import ServiceError
+from chains.models import TokenMeta, TokenRef
+from settings import ConfigError, SpamConfig
+
+if TYPE_CHECKING:
+    from chains.registry import ChainRegistry
 
 _BAIT = re.compile(
     r"https?://|www\.|t\.me/|\.(?:com|io|org|net|xyz|site|app|finance|gift|top|vip|cc)\b"
@@ -21,16 +26,32 @@ _BAIT = re.compile(
 
 
 class SpamPolicy:
-    def __init__(self, config: SpamConfig) -> None:
-        self._deny = config.deny
-        self._heuristic = config.heuristic
+    """Decides `Token.isSpam`. Deny entries are canonical (chain id, token) pairs: an entry
+    also covers every id of an ERC-1155 contract it names."""
+
+    def __init__(self, deny: frozenset[tuple[str, TokenRef]], heuristic: bool) -> None:
+        self._deny = deny
+        self._heuristic = heuristic
+
+    @classmethod
+    def configured(cls, config: SpamConfig, registry: ChainRegistry) -> SpamPolicy:
+        """The operator's policy, each `[spam] deny` entry parsed by its chain's family (so
+        any spelling of an address matches); an entry that names nothing is a config error."""
+        deny: set[tuple[str, TokenRef]] = set()
+        for chain_id, text in sorted(config.deny):
+            try:
+                chain = registry.get(chain_id)
+                deny.add((chain.id, chain.provider.normalize_token(text)))
+            except ServiceError as exc:
+                raise ConfigError(f"[spam] deny {chain_id}:{text}: {exc.message}") from exc
+        return cls(frozenset(deny), config.heuristic)
 
     def is_spam(self, meta: TokenMeta, *, listed: bool) -> bool:
         if meta.token.is_native:
             return False
-        if meta.spam or (meta.chain, str(meta.token)) in self._deny:
+        if meta.spam or (meta.chain, meta.token) in self._deny:
             return True
-        if (meta.chain, meta.contract) in self._deny:
+        if (meta.chain, TokenRef(meta.contract)) in self._deny:
             return True
         texts = [t for t in (meta.symbol, meta.name) if t]
         return self._heuristic and not listed and any(_BAIT.search(t) for t in texts)

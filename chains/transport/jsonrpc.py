@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import httpx
 
@@ -79,9 +79,15 @@ class JsonRpcClient:
         self._definite = _DEFINITE_CODES | definite_codes
         self._ids = itertools.count(1)
 
+    @overload
+    async def call(self, method: str, params: list[Any]) -> Any: ...
+
+    @overload
+    async def call(self, method: str, params: list[Any], *, parse: Callable[[Any], _T]) -> _T: ...
+
     async def call(
-        self, method: str, params: list[Any], *, parse: Callable[[Any], _T] = _same
-    ) -> _T:
+        self, method: str, params: list[Any], *, parse: Callable[[Any], Any] = _same
+    ) -> Any:
         """One request's `parse`d result; raises `ChainError` on failure.
 
         `parse` runs inside the attempt: an `UpstreamError` it raises fails over.
@@ -89,19 +95,24 @@ class JsonRpcClient:
         request_id = next(self._ids)
         content = _encode({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
 
-        async def attempt(endpoint: Secret, last: bool) -> _T:
+        async def attempt(endpoint: Secret, last: bool) -> Any:
             payload = await self._exchange(endpoint, content, method)
             item = _as_object(self._chain, payload)
             return parse(_unwrap(self._chain, item, request_id, self._definite))
 
         return await self.endpoints.first_answer(attempt)
 
+    @overload
+    async def batch(self, calls: Sequence[RpcCall]) -> BatchResults: ...
+
+    @overload
     async def batch(
-        self,
-        calls: Sequence[RpcCall],
-        *,
-        parse: Callable[[BatchResults], _T] = _same,
-    ) -> _T:
+        self, calls: Sequence[RpcCall], *, parse: Callable[[BatchResults], _T]
+    ) -> _T: ...
+
+    async def batch(
+        self, calls: Sequence[RpcCall], *, parse: Callable[[BatchResults], Any] = _same
+    ) -> Any:
         """One HTTP request carrying many calls; `parse` gets the results in call order,
         errors as values.
 
@@ -117,7 +128,7 @@ class JsonRpcClient:
             ]
         )
 
-        async def attempt(endpoint: Secret, last: bool) -> _T:
+        async def attempt(endpoint: Secret, last: bool) -> Any:
             payload = await self._exchange(endpoint, content, "batch")
             return parse(self._match(payload, ids, strict=not last))
 

@@ -10,6 +10,7 @@ import pytest
 import redis
 
 import devnet.redis as devnet_redis
+from devnet.anvil import find_free_port
 from devnet.errors import ToolNotFoundError
 from devnet.redis import RedisServer, bundled_redis_server, find_redis_server
 
@@ -71,7 +72,7 @@ def test_a_port_taken_meanwhile_is_retried_on_another(monkeypatch: pytest.Monkey
         squatter.listen()
         taken = squatter.getsockname()[1]
         ports = iter([taken])
-        real = devnet_redis.find_free_port
+        real = find_free_port
         monkeypatch.setattr(devnet_redis, "find_free_port", lambda: next(ports, None) or real())
         with RedisServer() as server, redis.Redis.from_url(server.url) as client:
             assert server.port != taken

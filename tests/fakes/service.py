@@ -200,6 +200,6 @@ def make_scope(
         loaders=build_loaders(registry, reader),
         limits=limits or LimitsConfig(),
         default_max_age=default_max_age,
-        spam=SpamPolicy(spam or SpamConfig()),
+        spam=SpamPolicy.configured(spam or SpamConfig(), registry),
         hints=CacheHints(default_max_age, price_ttl),
     )

@@ -130,7 +130,7 @@ def test_the_shared_persisted_query_store_is_bounded(
             assert response.json()["data"] == {"chains": [{"id": "devnet"}]}
         huge = "query Big { chains { id } }" + " " * 70_000  # over persisted_max_bytes
         api.client.post("/graphql", json={"query": huge, "extensions": persisted(huge)})
-    stored = client.hgetall("bg:v1:{apq}:docs")
+    stored: dict[bytes, bytes] = client.hgetall("bg:v1:{apq}:docs")  # type: ignore[assignment]
     assert len(stored) == 5
     assert {v.decode() for v in stored.values()} == {
         "query Q%d { chains { id } }" % i for i in range(7, 12)

@@ -50,15 +50,6 @@ def test_the_token_list_path_is_relative_to_the_config_file(tmp_path: Path) -> N
     assert settings(eth=chain()).chains["eth"].token_list is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        'bug: settings/model.py ChainConfig._relative_to_the_config means `tokens = ""` as '
-        "no token list (`str(path) == \"\"`), but pydantic has already made it Path('.'), so "
-        "it becomes the config's directory and start-up fails with 'cannot read token list "
-        "<dir>: Is a directory'"
-    ),
-)
 def test_an_empty_tokens_path_means_no_token_list(tmp_path: Path) -> None:
     config = settings({"base_dir": tmp_path}, eth=chain(tokens=""))
     assert config.chains["eth"].token_list is None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chains.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
+from chains.registry import ChainRegistry
 from chains.tokens.spam import SpamPolicy
-from settings import SpamConfig
+from settings import ConfigError, SpamConfig
+from tests.fakes.service import FakeProvider, make_chain
 
 CONTRACT = "0x5Af0D9827E0c53E4799BB226655A1de152A425a5"
 TOKEN = TokenRef(CONTRACT)
@@ -24,7 +26,8 @@ def meta(
 
 
 def policy(*deny: str, heuristic: bool = True) -> SpamPolicy:
-    return SpamPolicy(SpamConfig.model_validate({"deny": list(deny), "heuristic": heuristic}))
+    config = SpamConfig.model_validate({"deny": list(deny), "heuristic": heuristic})
+    return SpamPolicy.configured(config, ChainRegistry({"eth": make_chain(FakeProvider("eth"))}))
 
 
 @pytest.mark.parametrize(
@@ -97,13 +100,18 @@ def test_the_native_asset_is_never_spam() -> None:
     assert not policy("eth:native").is_spam(native, listed=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: SpamPolicy compares deny-list addresses as written, but tokens are canonical "
-        "(EIP-55), so a lower-case deny entry never matches; [prices.static] normalizes the "
-        "same kind of key (prices/build.py) and matches"
-    ),
-)
 def test_a_deny_entry_matches_whatever_the_case_of_its_address() -> None:
     assert policy(f"eth:{CONTRACT.lower()}").is_spam(meta(), listed=True)
+    assert policy(f"eth:{CONTRACT.upper().replace('0X', '0x')}").is_spam(meta(), listed=True)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("solana:0x1", "unknown chain 'solana'"),
+        ("eth:USDC", "'USDC' is not an EVM address"),
+    ],
+)
+def test_a_deny_entry_that_names_nothing_is_a_config_error(entry: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^\[spam\] deny {entry}: .*{problem}"):
+        policy(entry)
