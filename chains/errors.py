@@ -31,7 +31,7 @@ raised themselves, so every error a client sees has a specific code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Self
 
 from chains.models import TokenRef
@@ -49,6 +49,8 @@ class ServiceError(Exception):
     chain: str | None = None
     account: str | None = None
     token: str | None = None
+    transient: bool | None = field(default=None, init=False, repr=False)
+    """Overrides the class's `retryable` when this instance knows better (`retry_if`)."""
 
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
     retryable: ClassVar[bool] = False
@@ -79,7 +81,7 @@ class ServiceError(Exception):
             value = getattr(self, name)
             if value is not None:
                 ext[name] = value
-        ext["retryable"] = self.retryable
+        ext["retryable"] = self.retryable if self.transient is None else self.transient
         return ext
 
     def about(
@@ -90,12 +92,19 @@ class ServiceError(Exception):
         token: str | TokenRef | None = None,
     ) -> Self:
         """The same error, naming the chain, account and token it concerns."""
-        return replace(
+        named = replace(
             self,
             chain=chain or self.chain,
             account=account or self.account,
             token=str(token) if token is not None else self.token,
         )
+        return named.retry_if(self.transient) if self.transient is not None else named
+
+    def retry_if(self, transient: bool) -> Self:
+        """The same error, retryable or not as this instance's circumstances say."""
+        copy = replace(self)
+        object.__setattr__(copy, "transient", transient)
+        return copy
 
 
 class BadUserInput(ServiceError):

@@ -73,6 +73,9 @@ class TokenMeta:
     logo: str | None = None
     spam: bool = False
     """Flagged as spam by the token list (`tags: ["spam"]`)."""
+    garbled: bool = False
+    """`decimals` is unknown because the answer was malformed, not because the contract has
+    no `decimals()`: never kept as a fact, and retryable when reported."""
 
     @property
     def contract(self) -> str:

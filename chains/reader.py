@@ -1,10 +1,16 @@
-"""One chain's read path: cache -> single flight -> provider, honouring each caller's freshness.
+"""One chain's read path: store -> single flight -> provider, honouring each caller's freshness.
 
-A value is served from the cache only if it was read from the chain at most `max_age`
-seconds ago (`force_refresh` never uses the cache). Everything else of one call to
-`balances` goes to the provider as one `read`, together with the metadata of tokens that are
-neither listed nor cached, so a cold round costs one upstream round. Identical lookups that
-are already being read by a concurrent request join that read instead of starting another.
+A value is served from the store only if it was read from the chain at most `max_age`
+seconds ago (`force_refresh` never uses a stored balance, nor stored metadata of the tokens
+it reads). The process's own values are checked first, the shared cache (Redis) only for
+what they cannot serve. Everything else of one call to `balances` goes to the provider as
+one `read`, together with the metadata of tokens that are neither listed nor stored, so a
+cold round costs one upstream round. Identical lookups already being read by a concurrent
+request join that read instead of starting another.
+
+Callers wait until their request's `deadline` at most: a lookup not answered by then is an
+`UpstreamTimeout` for that key alone, while the read itself goes on in its own task and
+stores its answer for the next request.
 """
 
 from __future__ import annotations
@@ -16,20 +22,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chains.base import ChainProvider, Reading
-from chains.cache import codec
-from chains.cache.base import Cache
+from chains.cache.store import ReadingStore
 from chains.clock import Clock, utcnow
-from chains.errors import ChainError
+from chains.errors import ChainError, UpstreamTimeout
 from chains.metrics import Metrics
 from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
-from settings import CacheConfig
 
 log = logging.getLogger(__name__)
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
-_UNKNOWN_DECIMALS_TTL = 60
 BalanceOutcome = BalanceReading | ChainError
 TokenOutcome = TokenMeta | ChainError
 
@@ -49,108 +52,145 @@ class BalanceRequest:
 
 
 class ChainReader:
-    """Reads balances and token metadata of one chain through the shared cache."""
+    """Reads balances and token metadata of one chain through the shared store."""
 
     def __init__(
         self,
         chain: str,
         provider: ChainProvider,
         listed: Mapping[TokenRef, TokenMeta],
-        cache: Cache,
-        cache_config: CacheConfig,
+        store: ReadingStore,
         metrics: Metrics,
         clock: Clock = utcnow,
     ) -> None:
         self.chain = chain
         self._provider = provider
         self._listed = listed
-        self._cache = cache
-        self._config = cache_config
+        self._store = store
         self._metrics = metrics
         self._clock = clock
         self._balances_in_flight: dict[BalanceKey, asyncio.Future[BalanceOutcome]] = {}
         self._tokens_in_flight: dict[TokenRef, asyncio.Future[TokenOutcome]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
+    async def aclose(self) -> None:
+        """Cancel the reads still in flight (at shutdown, before the HTTP clients close)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def listed_token(self, token: TokenRef) -> TokenMeta | None:
         """Metadata from config or the token list, if the token is there."""
         return self._listed.get(token)
 
     async def balances(
-        self, requests: Sequence[BalanceRequest]
+        self, requests: Sequence[BalanceRequest], deadline: float | None = None
     ) -> tuple[list[BalanceOutcome], dict[TokenRef, TokenMeta]]:
-        """Each request's balance (or error), plus metadata learned for unlisted tokens."""
-        keys = [r.key for r in requests]
-        unlisted = list(
-            dict.fromkeys(
-                k.token for k in keys if k.token not in self._listed and not k.token.is_native
-            )
-        )
-        cached = [i for i, r in enumerate(requests) if not r.freshness.force_refresh]
-        lookups = [codec.balance_key(keys[i]) for i in cached]
-        lookups += [codec.token_key(self.chain, t) for t in unlisted]
-        # No await when nothing is looked up, so concurrent forced reads claim in one tick.
-        stored = await self._cache.get_many(lookups) if lookups else []
-        now = self._clock()
-        results: dict[int, BalanceOutcome] = {}
-        for i, data in zip(cached, stored, strict=False):
-            reading = codec.decode_reading(keys[i], data)
-            age = (now - reading.read_at).total_seconds() if reading else None
-            if reading is not None and age is not None and age <= requests[i].freshness.max_age:
-                results[i] = reading
-        self._metrics.cache_lookups.inc(len(results), result="hit")
-        metas: dict[TokenRef, TokenMeta] = {}
-        for token, data in zip(unlisted, stored[len(cached) :], strict=True):
-            meta = codec.decode_token(self.chain, token, data)
-            if meta is not None:
-                metas[token] = meta
+        """Each request's balance (or error), plus metadata learned for unlisted tokens.
 
+        `deadline` is on the event loop's clock; `None` waits as long as the read takes.
+        """
+        keys = [r.key for r in requests]
+        results = await self._stored(requests)
+        self._metrics.cache_lookups.inc(len(results), result="hit")
         pending = [i for i in range(len(keys)) if i not in results]
+        metas = await self._stored_tokens(requests, pending)
+        wanted = list(dict.fromkeys(keys[i].token for i in pending))
+        unlisted = [t for t in wanted if t not in self._listed and not t.is_native]
         balance_waits, my_balances = _claim(self._balances_in_flight, [keys[i] for i in pending])
-        pending_tokens = {keys[i].token for i in pending}
         token_waits, my_tokens = _claim(
-            self._tokens_in_flight,
-            [t for t in unlisted if t not in metas and t in pending_tokens],
+            self._tokens_in_flight, [t for t in unlisted if t not in metas]
         )
         self._metrics.cache_lookups.inc(len(my_balances), result="miss")
         self._metrics.cache_lookups.inc(len(balance_waits) - len(my_balances), result="shared")
         if my_balances or my_tokens:
             self._start(my_balances, my_tokens)
+        late = self._late()
+        balances = await _wait_for(balance_waits, deadline, late)
         for i in pending:
-            results[i] = await asyncio.shield(balance_waits[keys[i]])
-        for token, token_waiter in token_waits.items():
-            outcome = await asyncio.shield(token_waiter)
+            results[i] = balances[keys[i]]
+        for token, outcome in (await _wait_for(token_waits, deadline, late)).items():
             if isinstance(outcome, TokenMeta):
                 metas[token] = outcome
         return [results[i] for i in range(len(keys))], metas
 
-    async def tokens(self, addresses: Sequence[TokenRef]) -> list[TokenOutcome]:
-        """Metadata of each token: listed, cached (long TTL) or read from the chain."""
-        found: dict[TokenRef, TokenOutcome] = {
-            a: m for a in addresses if (m := self._listed.get(a))
-        }
-        unknown = list(dict.fromkeys(a for a in addresses if a not in found))
-        for address, data in zip(
-            unknown,
-            await self._cache.get_many([codec.token_key(self.chain, a) for a in unknown]),
-            strict=True,
-        ):
-            meta = codec.decode_token(self.chain, address, data)
+    async def tokens(
+        self, tokens: Sequence[TokenRef], deadline: float | None = None
+    ) -> list[TokenOutcome]:
+        """Metadata of each token: listed, stored or read from the chain."""
+        found: dict[TokenRef, TokenOutcome] = {}
+        unknown: list[TokenRef] = []
+        for token in dict.fromkeys(tokens):
+            meta = self._listed.get(token) or self._store.token(self.chain, token)
             if meta is not None:
-                found[address] = meta
-        waits, mine = _claim(self._tokens_in_flight, [a for a in unknown if a not in found])
+                found[token] = meta
+            else:
+                unknown.append(token)
+        found.update(await self._store.shared_tokens(self.chain, unknown))
+        waits, mine = _claim(self._tokens_in_flight, [t for t in unknown if t not in found])
         if mine:
             self._start({}, mine)
-        for address, waiter in waits.items():
-            found[address] = await asyncio.shield(waiter)
-        return [found[a] for a in addresses]
+        found.update(await _wait_for(waits, deadline, self._late()))
+        return [found[t] for t in tokens]
+
+    async def _stored(self, requests: Sequence[BalanceRequest]) -> dict[int, BalanceOutcome]:
+        """Values fresh enough for their caller: the process's first, then the shared cache's."""
+        now = self._clock()
+
+        def fresh(request: BalanceRequest, reading: BalanceReading) -> bool:
+            if request.freshness.force_refresh:
+                return False
+            return (now - reading.read_at).total_seconds() <= request.freshness.max_age
+
+        results: dict[int, BalanceOutcome] = {}
+        missing: dict[BalanceKey, list[int]] = {}
+        for index, request in enumerate(requests):
+            local = self._store.reading(request.key)
+            if local is not None and fresh(request, local):
+                results[index] = local
+            elif not request.freshness.force_refresh:
+                missing.setdefault(request.key, []).append(index)
+        shared = await self._store.shared_readings(list(missing))
+        for key, indexes in missing.items():
+            value = shared.get(key)
+            for index in indexes:
+                if value is not None and fresh(requests[index], value):
+                    results[index] = value
+        return results
+
+    async def _stored_tokens(
+        self, requests: Sequence[BalanceRequest], pending: list[int]
+    ) -> dict[TokenRef, TokenMeta]:
+        """Stored metadata of the unlisted tokens still to read; a forced read re-reads it."""
+        forced = {requests[i].key.token for i in pending if requests[i].freshness.force_refresh}
+        found: dict[TokenRef, TokenMeta] = {}
+        unknown: list[TokenRef] = []
+        for i in pending:
+            token = requests[i].key.token
+            if token in found or token in forced or token in self._listed or token.is_native:
+                continue
+            meta = self._store.token(self.chain, token)
+            if meta is not None:
+                found[token] = meta
+            elif token not in unknown:
+                unknown.append(token)
+        found.update(await self._store.shared_tokens(self.chain, unknown))
+        return found
+
+    def _late(self) -> ChainError:
+        return UpstreamTimeout(
+            f"{self.chain} did not answer within the request's deadline; the read goes on "
+            "and its answer will be cached",
+            chain=self.chain,
+        )
 
     def _start(
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
     ) -> None:
-        # A task of its own, so a client that disconnects cannot cancel a read others joined.
+        # A task of its own, so a client that disconnects (or a deadline) cannot cancel a
+        # read that other requests joined, and its answer is stored whoever waited for it.
         task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -163,7 +203,10 @@ class ChainReader:
         try:
             reading = await self._provider.read(list(balances), list(tokens))
         except BaseException as exc:
-            log.exception("%s: reading %d balances failed unexpectedly", self.chain, len(balances))
+            if isinstance(exc, Exception):
+                log.exception(
+                    "%s: reading %d balances failed unexpectedly", self.chain, len(balances)
+                )
             failure = exc if isinstance(exc, Exception) else RuntimeError("read aborted")
             self._settle(balances, tokens, failure)
             if not isinstance(exc, Exception):
@@ -172,7 +215,10 @@ class ChainReader:
         # Settled reads leave the in-flight table at once: a later forceRefresh must not join
         # a read that has already finished.
         self._settle(balances, tokens, reading)
-        await self._store(reading.balances, reading.tokens)
+        await self._store.remember(
+            (r for r in reading.balances if isinstance(r, BalanceReading)),
+            (m for m in reading.tokens if isinstance(m, TokenMeta)),
+        )
 
     def _settle(
         self,
@@ -191,26 +237,19 @@ class ChainReader:
             _resolve(balances, outcome.balances)
             _resolve(tokens, outcome.tokens)
 
-    async def _store(
-        self, balances: Sequence[BalanceOutcome], tokens: Sequence[TokenOutcome]
-    ) -> None:
-        # Errors are never cached: the next caller asks the chain again. Metadata without
-        # decimals is kept briefly only, in case the contract is deployed or upgraded.
-        readings = {
-            codec.balance_key(r.key): codec.encode_reading(r)
-            for r in balances
-            if isinstance(r, BalanceReading)
-        }
-        metas = [m for m in tokens if isinstance(m, TokenMeta)]
-        complete = {_token_key(m): codec.encode_token(m) for m in metas if m.decimals is not None}
-        partial = {_token_key(m): codec.encode_token(m) for m in metas if m.decimals is None}
-        await self._cache.set_many(readings, self._config.retention)
-        await self._cache.set_many(complete, self._config.metadata_ttl)
-        await self._cache.set_many(partial, _UNKNOWN_DECIMALS_TTL)
 
-
-def _token_key(meta: TokenMeta) -> str:
-    return codec.token_key(meta.chain, meta.token)
+async def _wait_for(
+    waits: Mapping[_K, asyncio.Future[_V]], deadline: float | None, late: ChainError
+) -> dict[_K, _V | ChainError]:
+    """Each future's value, or `late` for those not done by `deadline` (never cancelled:
+    other requests may share them). Exceptions the futures hold are raised, as before."""
+    if not waits:
+        return {}
+    timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+    pending = set(waits.values())
+    if any(not f.done() for f in pending):
+        await asyncio.wait([asyncio.shield(f) for f in pending], timeout=timeout)
+    return {key: (f.result() if f.done() else late) for key, f in waits.items()}
 
 
 def _claim(

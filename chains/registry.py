@@ -9,7 +9,7 @@ import httpx
 
 from chains.base import ChainProvider
 from chains.bitcoin.provider import BitcoinProvider
-from chains.cache.base import Cache
+from chains.cache.store import ReadingStore
 from chains.errors import InvalidAddress, UnsupportedChain
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
@@ -51,6 +51,11 @@ class ChainRegistry:
     def __len__(self) -> int:
         return len(self._chains)
 
+    async def aclose(self) -> None:
+        """Stop every chain's reads in flight."""
+        for chain in self._chains.values():
+            await chain.reader.aclose()
+
     def get(self, chain_id: str) -> Chain:
         chain = self._chains.get(chain_id.strip().lower())
         if chain is None:
@@ -62,7 +67,7 @@ class ChainRegistry:
 
 
 def build_registry(
-    settings: Settings, pools: Pools, cache: Cache, metrics: Metrics
+    settings: Settings, pools: Pools, store: ReadingStore, metrics: Metrics
 ) -> ChainRegistry:
     chains: dict[str, Chain] = {}
     for config in settings.chains.values():
@@ -70,7 +75,7 @@ def build_registry(
         provider = _provider(config, http, metrics)
         native = native_token(config)
         listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
-        reader = ChainReader(config.id, provider, listed, cache, settings.cache, metrics)
+        reader = ChainReader(config.id, provider, listed, store, metrics)
         chains[config.id] = Chain(config, provider, reader, native, listed)
     return ChainRegistry(chains)
 
@@ -105,5 +110,6 @@ def _rpc(
         cooldown=config.cooldown,
         threshold=config.failure_threshold,
         max_response_bytes=config.max_response_bytes,
+        max_concurrency=config.max_connections,
         definite_codes=definite_codes,
     )

@@ -15,7 +15,7 @@ async def health(request: Request) -> Response:
         {
             "status": "ok",
             "chains": [c.id for c in services.registry],
-            "cache": {"healthy": services.cache.healthy},
+            "cache": {"healthy": services.redis_breaker.healthy},
         }
     )
 

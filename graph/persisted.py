@@ -10,12 +10,11 @@ limit. The store can never hold more than `max_entries` documents of at most
 
 from __future__ import annotations
 
-import logging
 from typing import Protocol
 
 from redis.asyncio import Redis
 
-log = logging.getLogger(__name__)
+from chains.cache.breaker import Breaker
 
 _DOCS = "bg:v1:{apq}:docs"
 _INDEX = "bg:v1:{apq}:index"
@@ -64,25 +63,22 @@ class LocalOnly:
 class RedisPersistedQueries:
     """Persisted queries in Redis, at most `max_entries`, each kept at most `ttl` seconds."""
 
-    def __init__(self, client: Redis, *, max_entries: int, ttl: int) -> None:
+    def __init__(self, client: Redis, breaker: Breaker, *, max_entries: int, ttl: int) -> None:
         self._client = client
+        self._breaker = breaker
         self._max_entries = max_entries
         self._ttl = ttl
         self._put = client.register_script(_PUT)
 
     async def get(self, digest: str) -> str | None:
-        try:
-            found = await self._client.hget(_DOCS, digest)
-        except Exception as exc:  # an unreachable store is a miss, never a failed request
-            log.warning("persisted query lookup failed: %s", type(exc).__name__)
-            return None
+        """An unreachable store is a miss: the client sends the full query, which works."""
+        found = await self._breaker.run(lambda: self._client.hget(_DOCS, digest), None)
         return found.decode() if isinstance(found, bytes) else None
 
     async def put(self, digest: str, text: str) -> None:
-        try:
-            await self._put(
-                keys=[_DOCS, _INDEX],
-                args=[digest, text, self._ttl, self._max_entries],
-            )
-        except Exception as exc:
-            log.warning("persisting a query failed: %s", type(exc).__name__)
+        await self._breaker.run(
+            lambda: self._put(
+                keys=[_DOCS, _INDEX], args=[digest, text, self._ttl, self._max_entries]
+            ),
+            None,
+        )

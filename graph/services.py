@@ -7,6 +7,7 @@ by `open_services`, closed by `Services.close`; nothing here exists at import ti
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -15,9 +16,11 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 
 from chains.cache.base import Cache
+from chains.cache.breaker import Breaker
 from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
+from chains.cache.store import ReadingStore
 from chains.metrics import Metrics
 from chains.registry import ChainRegistry, build_registry
 from chains.tokens.spam import SpamPolicy
@@ -48,9 +51,10 @@ class Contexts:
 
     def __call__(self, request: Request) -> Context:
         settings = self.settings
+        deadline = asyncio.get_running_loop().time() + settings.server.request_deadline
         scope = RequestScope(
             registry=self.registry,
-            loaders=build_loaders(self.registry, self.prices),
+            loaders=build_loaders(self.registry, self.prices, deadline),
             limits=settings.limits,
             default_max_age=settings.cache.default_max_age,
             spam=self.spam,
@@ -66,14 +70,14 @@ class Services:
     settings: Settings
     registry: ChainRegistry
     metrics: Metrics
-    cache: ResilientCache
+    redis_breaker: Breaker
     pipeline: Pipeline
     pools: Pools
     redis: Redis | None
 
     async def close(self) -> None:
+        await self.registry.aclose()
         await self.pools.aclose()
-        await self.cache.close()
         if self.redis is not None:
             await self.redis.aclose()
 
@@ -84,15 +88,27 @@ def open_services(
     metrics = Metrics()
     pools = Pools(transport)
     redis = _redis(settings)
-    backend: Cache = RedisCache(redis) if redis else MemoryCache(settings.cache.memory_max_entries)
-    cache = ResilientCache(backend, "redis" if redis else "memory")
-    registry = build_registry(settings, pools, cache, metrics)
-    prices = build_price_reader(settings, registry, pools, cache, metrics)
+    breaker = Breaker(
+        "redis", cooldown=settings.cache.redis_retry_after, gauge=metrics.cache_backend_state
+    )
+    shared = ResilientCache(RedisCache(redis), breaker) if redis else None
+    store = ReadingStore(
+        max_entries=settings.cache.memory_max_entries,
+        retention=settings.cache.retention,
+        metadata_ttl=settings.cache.metadata_ttl,
+        shared=shared,
+    )
+    registry = build_registry(settings, pools, store, metrics)
+    price_cache: Cache = shared or MemoryCache(10_000)
+    prices = build_price_reader(settings, registry, pools, price_cache, metrics)
     schema = build_schema()._schema
     documents = settings.documents
     persisted: PersistedQueries = (
         RedisPersistedQueries(
-            redis, max_entries=documents.persisted_max_entries, ttl=documents.persisted_ttl
+            redis,
+            breaker,
+            max_entries=documents.persisted_max_entries,
+            ttl=documents.persisted_ttl,
         )
         if redis
         else LocalOnly()
@@ -114,13 +130,13 @@ def open_services(
         ", ".join(c.id for c in registry),
         "redis" if redis else "in-process",
     )
-    return Services(settings, registry, metrics, cache, pipeline, pools, redis)
+    return Services(settings, registry, metrics, breaker, pipeline, pools, redis)
 
 
 def _redis(settings: Settings) -> Redis | None:
-    url = settings.cache.redis_url
+    url, timeout = settings.cache.redis_url, settings.cache.redis_timeout
     if url is None:
         return None
     return Redis.from_url(
-        url.value, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=30
+        url.value, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
     )

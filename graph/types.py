@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from chains.errors import ServiceError
+from chains.errors import ChainError, ServiceError
 from chains.models import TokenMeta, TokenRef
 from chains.registry import Chain as DomainChain
 from graph.arguments import ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
@@ -48,9 +48,7 @@ class Token:
     standard: TokenStandard = strawberry.field(description="The token standard.")
     symbol: str | None = strawberry.field(description="Ticker, e.g. `USDC`; null when unknown.")
     name: str | None = strawberry.field(description="Human-readable name; null when unknown.")
-    decimals: int | None = strawberry.field(
-        description="Decimals turning `rawAmount` into `amount`; null when unknown (never guessed)."
-    )
+    raw_decimals: strawberry.Private[int | None]
     logo: str | None = strawberry.field(description="Logo URL from the token list, when known.")
     is_spam: bool = strawberry.field(
         description=(
@@ -59,9 +57,25 @@ class Token:
         )
     )
     key: strawberry.Private[TokenRef]
+    unknown: strawberry.Private[ServiceError | None] = None
+    """Why `decimals` is null, reported with it."""
+
+    @strawberry.field(
+        description=(
+            "Decimals turning `rawAmount` into `amount`. Null, never guessed, when unknown, "
+            "with a TOKEN_METADATA_UNAVAILABLE error saying why (retryable when the chain's "
+            "answer was garbled rather than missing)."
+        )
+    )
+    def decimals(self, info: Info) -> int | None:
+        if self.raw_decimals is None and self.unknown is not None:
+            info.context.report(info, self.unknown)
+        return self.raw_decimals
 
     @classmethod
-    def from_meta(cls, meta: TokenMeta, *, spam: bool = False) -> Token:
+    def from_meta(
+        cls, meta: TokenMeta, *, spam: bool = False, read_error: ChainError | None = None
+    ) -> Token:
         token_id = meta.token_id
         return cls(
             chain=meta.chain,
@@ -70,7 +84,8 @@ class Token:
             standard=meta.standard,
             symbol=meta.symbol,
             name=meta.name,
-            decimals=meta.decimals,
+            raw_decimals=meta.decimals,
+            unknown=balance_resolvers.unknown_decimals(meta, read_error),
             logo=meta.logo,
             is_spam=spam,
             key=meta.token,
@@ -167,7 +182,7 @@ class Balance:
             unconfirmed_raw_delta=(
                 None if reading.unconfirmed_delta is None else BigInt(reading.unconfirmed_delta)
             ),
-            token=Token.from_meta(row.token, spam=row.spam),
+            token=Token.from_meta(row.token, spam=row.spam, read_error=row.token_error),
             row=row,
         )
 

@@ -22,8 +22,11 @@ from loaders.tokens import TokenLoader
 class BalanceLoader:
     """Loads `BalanceReading`s; a failed lookup raises its `ChainError`."""
 
-    def __init__(self, registry: ChainRegistry, tokens: TokenLoader) -> None:
+    def __init__(
+        self, registry: ChainRegistry, tokens: TokenLoader, deadline: float | None = None
+    ) -> None:
         self._registry = registry
+        self._deadline = deadline
         self._tokens = tokens
         self._loader: DataLoader[BalanceRequest, BalanceReading] = DataLoader(self._batch)
 
@@ -45,7 +48,8 @@ class BalanceLoader:
     async def _read(
         self, chain: str, requests: list[BalanceRequest]
     ) -> list[BalanceReading | ChainError]:
-        readings, metas = await self._registry.get(chain).reader.balances(requests)
+        reader = self._registry.get(chain).reader
+        readings, metas = await reader.balances(requests, self._deadline)
         for meta in metas.values():
             self._tokens.prime(meta)
         return readings

@@ -18,8 +18,13 @@ class Loaders:
     prices: PriceLoader
 
 
-def build_loaders(registry: ChainRegistry, prices: PriceReader) -> Loaders:
-    tokens = TokenLoader(registry)
+def build_loaders(
+    registry: ChainRegistry, prices: PriceReader, deadline: float | None = None
+) -> Loaders:
+    """A request's loaders; `deadline` (event loop clock) bounds every upstream wait."""
+    tokens = TokenLoader(registry, deadline)
     return Loaders(
-        balances=BalanceLoader(registry, tokens), tokens=tokens, prices=PriceLoader(prices)
+        balances=BalanceLoader(registry, tokens, deadline),
+        tokens=tokens,
+        prices=PriceLoader(prices, deadline),
     )

@@ -12,8 +12,9 @@ class PriceLoader:
     """Loads a token's USD quote; `None` when no source prices it, a `PriceUnavailable` value
     (PRICE_UNAVAILABLE) when a source failed. Never raises for those."""
 
-    def __init__(self, reader: PriceReader) -> None:
+    def __init__(self, reader: PriceReader, deadline: float | None = None) -> None:
         self._reader = reader
+        self._deadline = deadline
         self._loader: DataLoader[PriceKey, _Boxed] = DataLoader(self._batch)
 
     @property
@@ -27,7 +28,7 @@ class PriceLoader:
         return [boxed.outcome for boxed in await self._loader.load_many(keys)]
 
     async def _batch(self, keys: list[PriceKey]) -> list[_Boxed]:
-        return [_Boxed(o) for o in await self._reader.prices(keys)]
+        return [_Boxed(o) for o in await self._reader.prices(keys, self._deadline)]
 
 
 class _Boxed:

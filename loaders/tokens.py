@@ -19,8 +19,9 @@ TokenKey = tuple[str, TokenRef]
 class TokenLoader:
     """Loads `TokenMeta` by (chain, address); a failure raises its `ChainError`."""
 
-    def __init__(self, registry: ChainRegistry) -> None:
+    def __init__(self, registry: ChainRegistry, deadline: float | None = None) -> None:
         self._registry = registry
+        self._deadline = deadline
         self._loader: DataLoader[TokenKey, TokenMeta] = DataLoader(self._batch)
 
     async def load(self, chain: str, token: TokenRef) -> TokenMeta:
@@ -55,4 +56,5 @@ class TokenLoader:
         return cast(list[TokenMeta], outcomes)
 
     async def _read(self, chain: str, keys: list[TokenKey]) -> list[TokenMeta | ChainError]:
-        return await self._registry.get(chain).reader.tokens([token for _, token in keys])
+        reader = self._registry.get(chain).reader
+        return await reader.tokens([token for _, token in keys], self._deadline)

@@ -6,6 +6,7 @@ failed source is not cached, so the next request asks again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -34,8 +35,13 @@ class PriceReader:
     def enabled(self) -> bool:
         return bool(self._sources.sources)
 
-    async def prices(self, keys: Sequence[PriceKey]) -> list[PriceOutcome]:
-        """Each key's quote, error or `None`; a cached answer is at most `ttl` seconds old."""
+    async def prices(
+        self, keys: Sequence[PriceKey], deadline: float | None = None
+    ) -> list[PriceOutcome]:
+        """Each key's quote, error or `None`; a cached answer is at most `ttl` seconds old.
+
+        Sources still asking at `deadline` (event loop clock) leave their keys unavailable.
+        """
         if not self.enabled or not keys:
             return [None] * len(keys)
         unique = list(dict.fromkeys(keys))
@@ -47,7 +53,7 @@ class PriceReader:
                 known[key] = cached
         missing = [k for k in unique if k not in known]
         if missing:
-            answer = await self._sources.quotes(missing)
+            answer = await self._quotes(missing, deadline)
             fresh = {k: answer.get(k) for k in missing}
             known.update(fresh)
             # Quotes and "unpriced" are answers worth keeping; a failed source is not.
@@ -60,6 +66,16 @@ class PriceReader:
                 self._ttl,
             )
         return [known[k] for k in keys]
+
+    async def _quotes(
+        self, keys: list[PriceKey], deadline: float | None
+    ) -> dict[PriceKey, Quote | PriceUnavailable]:
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._sources.quotes(keys)
+        except TimeoutError:
+            late = PriceUnavailable("the price sources did not answer within the request deadline")
+            return dict.fromkeys(keys, late)
 
 
 def _cache_key(key: PriceKey) -> str:

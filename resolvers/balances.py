@@ -97,17 +97,31 @@ async def balance_pairs(
 
 
 def amount(row: BalanceRow) -> Decimal:
-    """The exact decimal amount; raises `TokenMetadataUnavailable` when decimals are unknown."""
-    key = row.reading.key
-    if row.token.decimals is None and row.token_error is not None:
-        raise row.token_error.about(**key.labels)
-    if row.token.decimals is None:
-        raise TokenMetadataUnavailable(
-            f"decimals of {key.token} on {key.chain} are unknown, so the amount cannot be "
-            "computed; rawAmount is exact",
-            **key.labels,
-        )
+    """The exact decimal amount; raises why not when the decimals are unknown."""
+    why = unknown_decimals(row.token, row.token_error)
+    if row.token.decimals is None or why is not None:
+        raise (why or _undecided(row.token)).about(**row.reading.key.labels)
     return scale_amount(row.reading.raw_amount, row.token.decimals)
+
+
+def unknown_decimals(meta: TokenMeta, read_error: ChainError | None = None) -> ServiceError | None:
+    """Why `meta.decimals` is unknown (`None` when it is known): the failed metadata read,
+    or the chain's answer, retryable only when that answer was garbled."""
+    if meta.decimals is not None:
+        return None
+    if read_error is not None:
+        return read_error
+    return _undecided(meta)
+
+
+def _undecided(meta: TokenMeta) -> TokenMetadataUnavailable:
+    answer = "answered garbled data" if meta.garbled else "has no decimals()"
+    return TokenMetadataUnavailable(
+        f"decimals of {meta.token} on {meta.chain} are unknown (the contract {answer}), so "
+        "the amount cannot be computed; rawAmount is exact",
+        chain=meta.chain,
+        token=str(meta.token),
+    ).retry_if(meta.garbled)
 
 
 async def with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> list[BalanceRow]:

@@ -65,8 +65,8 @@ class ChainConfig(Section):
     multicall3: str | None = MULTICALL3_ADDRESS
     batch_size: int = Field(default=500, ge=2, le=5_000)
     """Sub-calls per upstream request (one of them reads the block number)."""
-    timeout: float = Field(default=10.0, gt=0, le=120)
-    """Seconds per upstream attempt."""
+    timeout: float = Field(default=5.0, gt=0, le=120)
+    """Seconds per upstream attempt (two attempts fit in the default request deadline)."""
     cooldown: float = Field(default=30.0, ge=0, le=3_600)
     """Seconds an endpoint that failed goes to the back of the line (or, open, is skipped)."""
     failure_threshold: int = Field(default=3, ge=1, le=100)
@@ -145,6 +145,11 @@ class CacheConfig(Section):
     """How long read values are kept at all."""
     metadata_ttl: int = Field(default=7 * 86_400, ge=1)
     memory_max_entries: int = Field(default=200_000, ge=1)
+    """Balances and token metadata kept decoded in each process (in front of Redis, if any)."""
+    redis_timeout: float = Field(default=0.25, gt=0, le=10)
+    """Seconds a Redis command may take before Redis counts as failing."""
+    redis_retry_after: float = Field(default=5.0, gt=0, le=300)
+    """Seconds Redis is left alone after a failure, before one call probes it."""
 
     @field_validator("redis_url")
     @classmethod
@@ -240,6 +245,9 @@ class ServerConfig(Section):
     """Browser origins allowed to call the API (balances are public chain data)."""
     max_cache_age: int = Field(default=300, ge=0)
     """The most a GET response's `Cache-Control: max-age` promises, whatever `maxAge` asks."""
+    request_deadline: float = Field(default=12.0, gt=0, le=300)
+    """Seconds a request waits for upstream answers; what is not ready by then is an
+    UPSTREAM_TIMEOUT error beside the rest (the reads go on, and fill the cache)."""
 
 
 class DocumentsConfig(Section):

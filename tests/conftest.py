@@ -139,6 +139,7 @@ def devnet_settings(
     prices: dict[str, Any] | None = None,
     spam: dict[str, Any] | None = None,
     documents: dict[str, Any] | None = None,
+    server: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     **chain_overrides: Any,
 ) -> Settings:
@@ -162,6 +163,7 @@ def devnet_settings(
         "prices": prices or {},
         "spam": spam or {},
         "documents": documents or {},
+        "server": server or {},
     }
     return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
 

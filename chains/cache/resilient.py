@@ -1,7 +1,8 @@
-"""Keeps the service answering from the chain when the cache backend fails.
+"""Keeps the service answering from the chain when the shared cache fails or stalls.
 
-`ResilientCache` turns backend failures into misses and dropped writes, and says so once in
-the log rather than once per request.
+`ResilientCache` runs every backend call through a `Breaker`: failures and stalls become
+misses and dropped writes, and after one, the backend is skipped (instantly) until a probe
+finds it back. A lost write only costs a later upstream read.
 """
 
 from __future__ import annotations
@@ -10,59 +11,34 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from chains.cache.base import Cache
+from chains.cache.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
 
 class ResilientCache:
-    """Turns backend failures into misses and dropped writes, logging each outage once."""
+    """A `Cache` that never raises and never makes a caller wait on a sick backend."""
 
-    def __init__(self, backend: Cache, name: str) -> None:
+    def __init__(self, backend: Cache, breaker: Breaker) -> None:
         self._backend = backend
-        self._name = name
-        self._down = False
+        self._breaker = breaker
 
     @property
     def healthy(self) -> bool:
-        return not self._down
+        return self._breaker.healthy
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        try:
-            found = await self._backend.get_many(keys)
-        except Exception as exc:  # any backend failure means "no cached value"
-            self._failed(exc)
-            return [None] * len(keys)
-        self._recovered()
-        return found
+        missed: list[bytes | None] = [None] * len(keys)
+        return await self._breaker.run(lambda: self._backend.get_many(keys), missed)
 
     async def set_many(self, items: Mapping[str, bytes], ttl: int) -> None:
-        if not items:
-            return
-        try:
-            await self._backend.set_many(items, ttl)
-        except Exception as exc:  # a lost write only costs a later upstream read
-            self._failed(exc)
-            return
-        self._recovered()
+        if items:
+            await self._breaker.run(lambda: self._backend.set_many(items, ttl), None)
 
     async def close(self) -> None:
         try:
             await self._backend.close()
         except Exception as exc:
-            log.warning("closing %s cache failed: %s", self._name, type(exc).__name__)
-
-    def _failed(self, exc: Exception) -> None:
-        if not self._down:
-            self._down = True
-            log.error(
-                "%s cache unavailable (%s); serving straight from the chain until it returns",
-                self._name,
-                type(exc).__name__,
-            )
-
-    def _recovered(self) -> None:
-        if self._down:
-            self._down = False
-            log.warning("%s cache is back", self._name)
+            log.warning("closing the cache failed: %s", type(exc).__name__)

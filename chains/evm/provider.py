@@ -124,6 +124,7 @@ class EvmProvider:
             )
         dec, sym, nam, nft = (results[n] for n in ("decimals", "symbol", "name", "erc721"))
         decimals = multicall.decode_decimals(dec.data) if dec.success else None
+        garbled = dec.success and decimals is None  # answered, but not with a uint8
         if token.token_id is not None:
             standard = TokenStandard.ERC1155
         elif nft.success and multicall.decode_bool(nft.data):
@@ -131,7 +132,7 @@ class EvmProvider:
         else:
             standard = TokenStandard.ERC20
         if standard is not TokenStandard.ERC20 and decimals is None:
-            decimals = 0  # NFT balances are counts
+            decimals, garbled = 0, False  # NFT balances are counts
         return TokenMeta(
             chain=self._chain,
             token=token,
@@ -139,6 +140,7 @@ class EvmProvider:
             decimals=decimals,
             symbol=multicall.decode_text(sym.data) if sym.success else None,
             name=multicall.decode_text(nam.data) if nam.success else None,
+            garbled=garbled,
         )
 
     async def _run(self, calls: list[_SubCall]) -> Chunk[CallResult]:

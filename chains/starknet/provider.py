@@ -157,13 +157,15 @@ class StarknetProvider:
             else:
                 views[name] = result
         dec, sym, nam = views["decimals"], views["symbol"], views["name"]
+        decimals = felts.decode_decimals(dec) if dec is not None else None
         return TokenMeta(
             chain=self._chain,
             token=token,
             standard=TokenStandard.NATIVE if token.is_native else TokenStandard.ERC20,
-            decimals=felts.decode_decimals(dec) if dec is not None else None,
+            decimals=decimals,
             symbol=felts.decode_text(sym) if sym is not None else None,
             name=felts.decode_text(nam) if nam is not None else None,
+            garbled=dec is not None and decimals is None,  # answered, but not with a u8
         )
 
     async def _run(self, calls: list[_Call]) -> Chunk[_Felts]:

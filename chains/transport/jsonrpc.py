@@ -65,6 +65,7 @@ class JsonRpcClient:
         cooldown: float,
         threshold: int = 3,
         max_response_bytes: int = 32 * 1024 * 1024,
+        max_concurrency: int = 32,
         definite_codes: frozenset[int] = frozenset(),
     ) -> None:
         self._chain = chain
@@ -75,6 +76,9 @@ class JsonRpcClient:
         self._metrics = metrics
         self._timeout = timeout
         self._limit = max_response_bytes
+        # Requests beyond the pool's size wait here, in order: httpcore's own queue costs
+        # CPU quadratic in its length (200 waiters on a hung node slowed every chain).
+        self._slots = asyncio.Semaphore(max_concurrency)
         # Codes a chain family defines as the chain's answer (e.g. Starknet's CONTRACT_ERROR).
         self._definite = _DEFINITE_CODES | definite_codes
         self._ids = itertools.count(1)
@@ -172,7 +176,7 @@ class JsonRpcClient:
             # httpx times each read; the deadline bounds the whole attempt (a node that
             # trickles one byte every few seconds must not hold every request that joined).
             with upstream_errors(self._chain):
-                async with asyncio.timeout(self._timeout):
+                async with asyncio.timeout(self._timeout), self._slots:
                     answer = await read_capped(
                         self._http,
                         "POST",

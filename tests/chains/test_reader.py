@@ -1,31 +1,35 @@
-"""ChainReader: cache, then single flight, then provider, honouring each caller's freshness.
+"""ChainReader: store, then single flight, then provider, honouring each caller's freshness.
 
-The first tests run the cache contract against the in-process cache and a real redis-server
-over anvil; the rest run the reader on an in-memory provider.
+The first tests run the contract on a process-only store and on one backed by a real
+redis-server, over anvil; the rest run the reader on an in-memory provider.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from chains.base import Reading
 from chains.cache.base import Cache
+from chains.cache.breaker import Breaker
 from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
-from chains.errors import TokenCallFailed
+from chains.cache.store import ReadingStore
+from chains.errors import TokenCallFailed, UpstreamTimeout
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
 from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
 from chains.reader import BalanceRequest, ChainReader, Freshness
 from chains.transport.jsonrpc import JsonRpcClient
-from settings import CacheConfig, Secret
+from settings import CacheConfig
 from tests.conftest import Devnet, RedisServer, devnet_settings
 from tests.fakes import service
 
@@ -43,16 +47,33 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    if request.param == "memory":
-        backend: Cache = MemoryCache(1000)
-    else:
-        redis = RedisCache.from_url(Secret(request.getfixturevalue("redis_url")))
-        await redis._client.flushdb()
-        backend = redis
-    yield backend
-    await backend.close()
+def make_store(shared: Cache | None = None) -> ReadingStore:
+    config = CacheConfig()
+    return ReadingStore(
+        max_entries=1000,
+        retention=config.retention,
+        metadata_ttl=config.metadata_ttl,
+        shared=shared,
+    )
+
+
+def redis_cache(url: str, timeout: float = 1.0) -> ResilientCache:
+    backend = RedisCache(Redis.from_url(url, socket_timeout=timeout))
+    return ResilientCache(backend, Breaker("redis", cooldown=60))
+
+
+@pytest.fixture(params=["process", pytest.param("redis", marks=pytest.mark.integration)])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[ReadingStore]:
+    if request.param == "process":
+        yield make_store()
+        return
+    url = request.getfixturevalue("redis_url")
+    client = Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+    shared = redis_cache(url)
+    yield make_store(shared)
+    await shared.close()
 
 
 class Harness:
@@ -72,24 +93,26 @@ class Harness:
 
 
 @pytest.fixture
-async def make_harness(devnet: Devnet, tmp_path: Path) -> AsyncIterator[Callable[[Cache], Harness]]:
+async def make_harness(
+    devnet: Devnet, tmp_path: Path
+) -> AsyncIterator[Callable[[ReadingStore], Harness]]:
     settings = devnet_settings(tmp_path, devnet)
     config = settings.chains["devnet"]
     async with httpx.AsyncClient() as http:
 
-        def build(cache: Cache) -> Harness:
+        def build(store: ReadingStore) -> Harness:
             metrics, clock = Metrics(), Clock()
             rpc = JsonRpcClient("devnet", config.rpc_urls, http, metrics, timeout=10, cooldown=30)
             provider = EvmProvider(config, rpc, clock=clock)
             listed: dict[TokenRef, TokenMeta] = {}  # nothing listed: metadata is read on-chain
-            reader = ChainReader("devnet", provider, listed, cache, CacheConfig(), metrics, clock)
+            reader = ChainReader("devnet", provider, listed, store, metrics, clock)
             return Harness(reader, metrics, clock)
 
         yield build
 
 
 async def test_fresh_values_come_from_cache_and_stale_ones_from_chain(
-    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+    cache: ReadingStore, make_harness: Callable[[ReadingStore], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
     key = BalanceKey("devnet", devnet.holder, TokenRef(devnet.sample.token("USDC").address))
@@ -107,7 +130,7 @@ async def test_fresh_values_come_from_cache_and_stale_ones_from_chain(
 
 
 async def test_concurrent_identical_reads_share_one_upstream_call(
-    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+    cache: ReadingStore, make_harness: Callable[[ReadingStore], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
     keys = [BalanceKey("devnet", holder, NATIVE_TOKEN) for holder in devnet.sample.holders]
@@ -122,7 +145,7 @@ async def test_concurrent_identical_reads_share_one_upstream_call(
 
 
 async def test_errors_are_never_cached(
-    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+    cache: ReadingStore, make_harness: Callable[[ReadingStore], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
     key = BalanceKey("devnet", devnet.holder, TokenRef(devnet.reverting))
@@ -133,7 +156,7 @@ async def test_errors_are_never_cached(
 
 
 async def test_token_metadata_is_read_once_then_cached(
-    cache: Cache, make_harness: Callable[[Cache], Harness], devnet: Devnet
+    cache: ReadingStore, make_harness: Callable[[ReadingStore], Harness], devnet: Devnet
 ) -> None:
     h = make_harness(cache)
     mkr = TokenRef(devnet.sample.token("MKR").address)
@@ -146,25 +169,30 @@ async def test_token_metadata_is_read_once_then_cached(
 
 
 async def test_redis_going_away_mid_run_keeps_answering_and_logs_once(
-    make_harness: Callable[[Cache], Harness], devnet: Devnet, caplog: pytest.LogCaptureFixture
+    make_harness: Callable[[ReadingStore], Harness],
+    devnet: Devnet,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with RedisServer() as server:
-        cache = ResilientCache(RedisCache.from_url(Secret(server.url), timeout=0.5), "redis")
-        h = make_harness(cache)
+        shared = redis_cache(server.url, timeout=0.5)
+        h = make_harness(make_store(shared))
         key = BalanceKey("devnet", devnet.holder, NATIVE_TOKEN)
         await h.read(key)
         await h.read(key)
-        assert h.upstream == 1 and cache.healthy
+        assert h.upstream == 1 and shared.healthy
         server.stop()
         with caplog.at_level(logging.WARNING, logger="chains.cache"):
-            for expected in range(2, 6):
+            for _ in range(4):  # what this process holds is still served, from memory
                 reading = await h.read(key)
                 assert reading.raw_amount == devnet.chain.get_balance(devnet.holder)
-                assert h.upstream == expected  # straight from the chain
-        unavailable = [r for r in caplog.records if "cache unavailable" in r.getMessage()]
-        assert len(unavailable) == 1 and not cache.healthy
+            assert h.upstream == 1
+            for expected in range(2, 6):  # and what it must read comes straight from the chain
+                await h.read(key, force=True)
+                assert h.upstream == expected
+        unavailable = [r for r in caplog.records if "unavailable" in r.getMessage()]
+        assert len(unavailable) == 1 and not shared.healthy
         assert server.url not in caplog.text
-        await cache.close()
+        await shared.close()
 
 
 # --- the reader on an in-memory provider ---------------------------------------------------
@@ -187,13 +215,11 @@ class Recording(MemoryCache):
 
 
 def unit_reader(
-    provider: service.FakeProvider, cache: Cache | None = None
+    provider: service.FakeProvider, shared: Cache | None = None
 ) -> tuple[ChainReader, Metrics]:
     metrics = Metrics()
     listed = {m.token: m for m in [service.erc20("eth", USDC, "USDC", 6)]}
-    reader = ChainReader(
-        "eth", provider, listed, cache or MemoryCache(1000), CacheConfig(), metrics, provider.clock
-    )
+    reader = ChainReader("eth", provider, listed, make_store(shared), metrics, provider.clock)
     return reader, metrics
 
 
@@ -280,3 +306,66 @@ async def test_a_provider_bug_reaches_every_waiter_and_the_next_call_retries() -
     assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError] and provider.rounds == 1
     provider.crash = None
     assert isinstance(await read_one(reader, key), BalanceReading) and provider.rounds == 2
+
+
+async def test_garbled_decimals_are_never_kept_but_a_definite_absence_is() -> None:
+    garbled = TokenRef("0x" + "4" * 40)
+    meta = TokenMeta("eth", garbled, DAI_META.standard, "GRB", "Garbled", None, garbled=True)
+    provider = service.FakeProvider("eth", tokens={DAI: DAI_META, garbled: meta})
+    cache = Recording()
+    reader, _ = unit_reader(provider, cache)
+    for _ in range(2):
+        await reader.balances(
+            [
+                BalanceRequest(BalanceKey("eth", ALICE, DAI), Freshness(0)),
+                BalanceRequest(BalanceKey("eth", ALICE, garbled), Freshness(0)),
+            ]
+        )
+        await asyncio.sleep(0)
+        provider.clock.advance(1)  # maxAge 0: both balances are read again
+    # The definite "no decimals()" was kept, so the second round asked for garbled only.
+    assert [tokens for _, tokens in provider.reads] == [[DAI, garbled], [garbled]]
+    stored = {key for keys, _ in cache.ttls for key in keys if ":tok:" in key}
+    assert stored == {f"bg:v1:tok:eth:{DAI}"}
+
+
+async def test_force_refresh_reads_the_metadata_of_its_tokens_again() -> None:
+    provider = service.FakeProvider("eth", tokens={DAI: DAI_META})
+    reader, _ = unit_reader(provider)
+    key = BalanceKey("eth", ALICE, DAI)
+    await read_one(reader, key)
+    await asyncio.sleep(0)
+    await read_one(reader, key, force=True)
+    assert [tokens for _, tokens in provider.reads] == [[DAI], [DAI]]
+
+
+async def test_a_lookup_late_for_the_deadline_times_out_alone_and_is_cached_for_next_time() -> None:
+    slow, quick = TokenRef("0x" + "5" * 40), USDC
+    release = asyncio.Event()
+    provider = service.FakeProvider("eth", balances={(ALICE, slow): 9, (ALICE, quick): 4})
+    reader, _ = unit_reader(provider)
+    await read_one(reader, BalanceKey("eth", ALICE, quick))  # cached
+    original = provider.read
+
+    async def hanging(balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading:
+        await release.wait()
+        return await original(balances, tokens)
+
+    provider.read = hanging  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    requests = [
+        BalanceRequest(BalanceKey("eth", ALICE, quick), Freshness(300)),
+        BalanceRequest(BalanceKey("eth", ALICE, slow), Freshness(300)),
+    ]
+    started = loop.time()
+    (ready, late), _ = await reader.balances(requests, deadline=started + 0.2)
+    assert loop.time() - started < 1
+    assert isinstance(ready, BalanceReading) and ready.raw_amount == 4
+    assert isinstance(late, UpstreamTimeout) and late.chain == "eth" and late.retryable
+    release.set()
+    for _ in range(10):  # the read went on in its own task, and stored its answer
+        await asyncio.sleep(0)
+    rounds = provider.rounds
+    outcome = await read_one(reader, BalanceKey("eth", ALICE, slow))
+    assert isinstance(outcome, BalanceReading) and outcome.raw_amount == 9
+    assert provider.rounds == rounds

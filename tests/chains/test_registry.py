@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from chains.bitcoin.provider import BitcoinProvider
-from chains.cache.memory import MemoryCache
 from chains.errors import UnsupportedChain
 from chains.evm.provider import EvmProvider
 from chains.metrics import Metrics
@@ -21,7 +20,7 @@ from chains.starknet.provider import ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
 from chains.transport.pools import Pools
 from settings import ConfigError, Settings, parse_settings
 from tests.fakes import starknet as stark
-from tests.fakes.service import FakeProvider, make_chain
+from tests.fakes.service import FakeProvider, make_chain, new_store
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 NATIVE = {"symbol": "ETH", "name": "Ether", "decimals": 18}
@@ -83,7 +82,7 @@ async def test_each_family_gets_its_provider(tmp_path: Path, http: Pools) -> Non
             "native": {"symbol": "BTC", "name": "Bitcoin", "decimals": 8},
         },
     )
-    registry = build_registry(config, http, MemoryCache(10), Metrics())
+    registry = build_registry(config, http, new_store(), Metrics())
     providers = {c.id: type(c.provider) for c in registry}
     assert providers == {
         "eth": EvmProvider,
@@ -109,7 +108,7 @@ async def test_the_native_asset_and_the_token_list_are_listed(tmp_path: Path, ht
             "tokens": "list.json",
         },
     )
-    chain = build_registry(config, http, MemoryCache(10), Metrics()).get("eth")
+    chain = build_registry(config, http, new_store(), Metrics()).get("eth")
     assert list(chain.listed) == [NATIVE_TOKEN, TokenRef(USDC)]  # canonical (checksummed)
     assert chain.native.standard is TokenStandard.NATIVE
     assert chain.reader.listed_token(TokenRef(USDC)) == chain.listed[TokenRef(USDC)]
@@ -124,9 +123,7 @@ async def test_starknet_reads_its_native_balance_from_strk_unless_configured(
     for table, expected in ((sn, 7 * 10**18), (eth_native, 3 * 10**17)):
         pools = Pools(httpx.MockTransport(node.handler))
         try:
-            registry = build_registry(
-                settings(tmp_path, sn=table), pools, MemoryCache(10), Metrics()
-            )
+            registry = build_registry(settings(tmp_path, sn=table), pools, new_store(), Metrics())
             key = BalanceKey("sn", stark.ALICE, NATIVE_TOKEN)
             (reading,) = (await registry.get("sn").provider.read([key], [])).balances
             assert isinstance(reading, BalanceReading) and reading.raw_amount == expected
@@ -145,4 +142,4 @@ async def test_a_bad_starknet_native_contract_is_a_config_error(
         "native": {**NATIVE, "contract": "0xnothex"},
     }
     with pytest.raises(ConfigError, match=r"^\[chains.sn\] native.contract: '0xnothex' is not"):
-        build_registry(settings(tmp_path, sn=bad), http, MemoryCache(10), Metrics())
+        build_registry(settings(tmp_path, sn=bad), http, new_store(), Metrics())

@@ -16,6 +16,7 @@ from chains.base import Reading
 from chains.bitcoin.addresses import normalize_bitcoin_address
 from chains.cache.base import Cache
 from chains.cache.memory import MemoryCache
+from chains.cache.store import ReadingStore
 from chains.errors import ChainError, TokenCallFailed, UnsupportedToken
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
 from chains.metrics import Metrics
@@ -161,7 +162,7 @@ def make_chain(
     provider: FakeProvider,
     *,
     listed: Sequence[TokenMeta] = (),
-    cache: Cache | None = None,
+    store: ReadingStore | None = None,
     price_id: str | None = None,
 ) -> Chain:
     """The chain as `build_registry` makes it: native first, then the listed tokens."""
@@ -169,15 +170,20 @@ def make_chain(
     native = native_token(config)
     table = {native.token: native, **{m.token: m for m in listed}}
     reader = ChainReader(
-        config.id,
-        provider,
-        table,
-        cache or MemoryCache(10_000),
-        CacheConfig(),
-        Metrics(),
-        provider.clock,
+        config.id, provider, table, store or new_store(), Metrics(), provider.clock
     )
     return Chain(config, provider, reader, native, table)
+
+
+def new_store(shared: Cache | None = None) -> ReadingStore:
+    """A reading store as the app builds it, on `shared` (none: this process only)."""
+    config = CacheConfig()
+    return ReadingStore(
+        max_entries=10_000,
+        retention=config.retention,
+        metadata_ttl=config.metadata_ttl,
+        shared=shared,
+    )
 
 
 def price_reader(*sources: PriceSource, ttl: int = 60) -> PriceReader:

@@ -22,8 +22,11 @@ def test_an_address_without_code_is_a_definite_error_and_is_not_cached(
     artifact = devnet.chain.artifacts["NoDecimalsToken"]
     devnet.chain.set_code(empty, artifact.deployed_bytecode)  # the token is deployed later
     later = api.query(query)
-    assert "errors" not in later  # nothing negative was cached
     assert later["data"]["token"] == {"symbol": None, "decimals": None}
+    (why,) = later["errors"]  # nothing negative was cached: the contract is read anew ...
+    assert why["path"] == ["token", "decimals"]  # ... and has no decimals(), which is said
+    assert why["extensions"]["code"] == "TOKEN_METADATA_UNAVAILABLE"
+    assert why["extensions"]["retryable"] is False  # a definite answer, not garbage
 
 
 def test_a_chain_without_multicall3_is_one_error_naming_the_chain_not_a_token(

@@ -21,6 +21,7 @@ from prices.build import build_price_reader
 from prices.reader import PriceReader
 from settings import ConfigError, parse_settings
 from tests.fakes.defillama import Llama, entry
+from tests.fakes.service import new_store
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 DAI = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
@@ -71,7 +72,7 @@ def build(tmp_path: Path, http: Pools, llama: Llama, prices: dict[str, Any]) -> 
     )
     metrics = Metrics()
     cache = MemoryCache(1000)
-    registry = build_registry(settings, http, cache, metrics)
+    registry = build_registry(settings, http, new_store(), metrics)
     return Built(build_price_reader(settings, registry, http, cache, metrics), llama, metrics)
 
 

@@ -151,3 +151,15 @@ def test_unknown_decimals_after_a_failed_read_raise_that_failure_naming_the_key(
         amount(row)
     assert info.value.code == "UPSTREAM_TIMEOUT" and info.value.retryable
     assert (info.value.chain, info.value.account, info.value.token) == ("eth", ALICE, str(DAI))
+
+
+@pytest.mark.parametrize(("garbled", "retryable"), [(True, True), (False, False)])
+def test_unknown_decimals_say_whether_asking_again_can_help(garbled: bool, retryable: bool) -> None:
+    token = TokenRef("0x" + "6" * 40)
+    meta = TokenMeta("eth", token, TokenStandard.ERC20, "ODD", "Odd", None, garbled=garbled)
+    row = BalanceRow(BalanceReading(BalanceKey("eth", "0x" + "7" * 40, token), 5, 1, AT), meta)
+    with pytest.raises(TokenMetadataUnavailable) as info:
+        amount(row)
+    assert info.value.extensions["retryable"] is retryable
+    assert info.value.extensions["account"] == "0x" + "7" * 40  # about the row it failed
+    assert ("garbled" in info.value.message) is garbled

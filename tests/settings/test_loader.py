@@ -102,7 +102,7 @@ def test_minimal_chain_gets_defaults(tmp_path: Path) -> None:
     assert chain.token_list is None
     assert chain.multicall3 == MULTICALL3_ADDRESS
     assert chain.batch_size == 500
-    assert chain.timeout == 10.0
+    assert chain.timeout == 5.0
     assert load_token_list(chain, normalize_evm_token) == {}
 
 

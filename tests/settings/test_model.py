@@ -38,7 +38,7 @@ def test_a_chain_takes_its_id_from_the_table_name_and_a_name_from_the_id() -> No
     config = settings(**{"base-sepolia": chain()}).chains["base-sepolia"]
     assert (config.id, config.name) == ("base-sepolia", "Base-Sepolia")
     assert config.family is ChainFamily.EVM and config.multicall3 == MULTICALL3_ADDRESS
-    assert (config.batch_size, config.timeout, config.cooldown) == (500, 10.0, 30.0)
+    assert (config.batch_size, config.timeout, config.cooldown) == (500, 5.0, 30.0)
     assert config.network == "mainnet" and config.price_chain is None
 
 

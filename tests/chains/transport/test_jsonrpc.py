@@ -7,11 +7,8 @@ import json
 import logging
 import logging.config
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -28,135 +25,20 @@ from chains.metrics import Metrics
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from graph.logs import log_config
 from settings import Secret
+from tests.fakes.http_server import (
+    SECRET,
+    Reply,
+    Script,
+    ScriptedServer,
+    as_json,
+    error_for,
+    result_for,
+)
 
 CHAIN = "testchain"
-SECRET = "SECRETKEY123"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted HTTP answer."""
-
-    status: int = 200
-    body: bytes = b""
-    delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Script = Reply | Callable[[Any], Reply]
-"""A fixed reply, or a function of the decoded JSON request (to echo ids)."""
-
-
-def as_json(value: Any, status: int = 200) -> Reply:
-    return Reply(status=status, body=json.dumps(value).encode())
-
-
-def result_for(make: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Reply]:
-    """A single-call reply echoing the request id, with `result = make(request)`."""
-
-    def reply(request: Any) -> Reply:
-        return as_json({"jsonrpc": "2.0", "id": request["id"], "result": make(request)})
-
-    return reply
-
-
-def error_for(code: int, message: str = "boom") -> Callable[[Any], Reply]:
-    def reply(request: Any) -> Reply:
-        return as_json(
-            {"jsonrpc": "2.0", "id": request["id"], "error": {"code": code, "message": message}}
-        )
-
-    return reply
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-
-class ScriptedServer:
-    """An HTTP server whose replies are consumed in order (the last one repeats)."""
-
-    def __init__(self, script: list[Script]) -> None:
-        self.script = script
-        self.requests: list[Any] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    def url(self, path: str = f"/v2/{SECRET}?apikey={SECRET}") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def _next(self, request: Any) -> Reply:
-        with self._lock:
-            self.requests.append(request)
-            index = min(len(self.requests), len(self.script)) - 1
-            item = self.script[index]
-        return item if isinstance(item, Reply) else item(request)
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                raw = self.rfile.read(length)
-                try:
-                    request: Any = json.loads(raw)
-                except ValueError:
-                    request = raw
-                reply = server._next(request)
-                if reply.delay and server._stopping.wait(reply.delay):
-                    return
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
 
 
 MakeServer = Callable[..., ScriptedServer]
-
-
-@pytest.fixture
-def make_server() -> Iterator[MakeServer]:
-    started: list[ScriptedServer] = []
-
-    def make(*script: Script) -> ScriptedServer:
-        server = ScriptedServer(list(script))
-        server.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 def dead_url() -> str:
