@@ -29,7 +29,8 @@ RUN --mount=type=bind,from=build,source=/dist,target=/dist \
 USER 10001:10001
 WORKDIR /tmp
 EXPOSE 8000
-# Liveness: /health answers 200 while the process serves (a Redis outage only degrades it).
+# Liveness: /health/live answers 200 while the process serves. Dead chains or a Redis outage
+# must not restart containers: they show on /health/ready, which the proxy routes by.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+    CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"]
 CMD ["balance-graph", "serve", "--host", "0.0.0.0", "--port", "8000"]

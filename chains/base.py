@@ -42,6 +42,7 @@ class ChainProvider(Protocol):
       the family (raising `InvalidAddress`); keys given to `read` are already canonical.
     - `read` must not raise for a failure of the node or of one key: it returns a
       `ChainError` in that key's place. Values of one upstream call share one block.
+    - `endpoint_states` reports what the provider learned of its endpoints (no I/O).
     """
 
     family: ChainFamily
@@ -51,6 +52,10 @@ class ChainProvider(Protocol):
     def normalize_token(self, text: str) -> TokenRef: ...
 
     async def read(self, balances: Sequence[BalanceKey], tokens: Sequence[TokenRef]) -> Reading: ...
+
+    def endpoint_states(self) -> dict[str, str]:
+        """Each endpoint's circuit state by label: closed, half-open or open."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from graph import health
 from graph.graphiql import GraphiQL
 from graph.http import GraphQLEndpoint, Pipeline
 from graph.limits import BodySizeLimit
-from graph.middleware import RequestIdMiddleware
+from graph.middleware import NoSniffMiddleware, RequestIdMiddleware
 from graph.services import Services, open_services
 from settings import Settings, load_settings
 
@@ -59,7 +59,9 @@ def create_app(
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         *explorer.routes(),
-        Route("/health", health.health, methods=["GET"]),
+        Route("/health", health.ready, methods=["GET"]),
+        Route("/health/live", health.live, methods=["GET"]),
+        Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -82,6 +84,7 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(NoSniffMiddleware)
     return app
 
 

@@ -18,8 +18,12 @@ from dataclasses import dataclass
 
 from graphql import (
     DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     StringValueNode,
@@ -42,6 +46,29 @@ class Document:
     digest: str
     node: DocumentNode
     shape: Shape
+
+    def root_fields(self, operation_name: str | None) -> list[str]:
+        """The root field names `operation_name` selects (through fragments on Query too)."""
+        operation = self.operation(operation_name)
+        if operation is None:
+            return []
+        fragments = {
+            d.name.value: d for d in self.node.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        names: list[str] = []
+        pending = list(operation.selection_set.selections)
+        seen: set[str] = set()
+        while pending:
+            selection = pending.pop(0)
+            if isinstance(selection, FieldNode):
+                names.append(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending += selection.selection_set.selections
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                pending += fragment.selection_set.selections if fragment else ()
+        return list(dict.fromkeys(names))
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named `name`, or the only one when `name` is None."""

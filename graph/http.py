@@ -20,6 +20,7 @@ The order of a request, every step bounded before the next one starts:
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from chains.metrics import Metrics
 from graph.context import Context
 from graph.cost import CostModel
 from graph.documents import Document, DocumentCache, Invalid
@@ -56,6 +58,7 @@ class Pipeline:
     context: Callable[[Request], Context]
     max_cache_age: int
     persisted_max_bytes: int
+    metrics: Metrics
 
 
 class GraphQLEndpoint:
@@ -80,22 +83,29 @@ class GraphQLEndpoint:
             )
             return _request_error(error, JSON)
         pipeline = self._pipeline(request)
+        started = time.perf_counter()
         try:
             params = await read_params(request, pipeline.limits)
             document = await _document(pipeline, params)
             if isinstance(document, Invalid):
                 if request.method == "GET" and _has_non_query(document.operations):
                     raise _post_only()
+                _count(pipeline.metrics, ["-"], "refused")
                 return _graphql_request_errors(document.errors, media)
             refused = _prepare(pipeline, document, params, request.method)
             if refused:
+                _count(pipeline.metrics, ["-"], "refused")
                 return _graphql_request_errors(refused, media)
         except RequestError as exc:
+            _count(pipeline.metrics, ["-"], "refused")
             return _request_error(exc, media)
         context = pipeline.context(request)
         body = await run(
             pipeline.schema, document, params.operation_name, params.variables, context
         )
+        fields = document.root_fields(params.operation_name)
+        outcome = "ok" if "errors" not in body else "partial" if body.get("data") else "failed"
+        _count(pipeline.metrics, fields, outcome, time.perf_counter() - started)
         response = _json(body, 200, media)
         response.headers["cache-control"] = _cache_control(
             request, context, "errors" in body, pipeline.max_cache_age
@@ -165,6 +175,16 @@ def _prepare(
         )
         return [_coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
     return []
+
+
+def _count(
+    metrics: Metrics, fields: Iterable[str], outcome: str, seconds: float | None = None
+) -> None:
+    """One request, under each root field it asked for."""
+    for field in fields:
+        metrics.requests.inc(root_field=field, outcome=outcome)
+        if seconds is not None:
+            metrics.request_latency.labels(root_field=field).observe(seconds)
 
 
 def _has_non_query(kinds: Iterable[OperationType]) -> bool:

@@ -123,6 +123,7 @@ def open_services(
         context=contexts,
         max_cache_age=settings.server.max_cache_age,
         persisted_max_bytes=documents.persisted_max_bytes,
+        metrics=metrics,
     )
     log.info(
         "serving %d chains (%s) with the %s cache",

@@ -38,7 +38,7 @@ def test_the_image_is_multi_stage_non_root_and_serves_on_its_exposed_port() -> N
     assert cmd[:2] == ["balance-graph", "serve"]
     assert cmd[cmd.index("--port") + 1] == str(service_port())
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
-    assert f"127.0.0.1:{service_port()}/health" in " ".join(healthcheck_command())
+    assert f"127.0.0.1:{service_port()}/health/live" in " ".join(healthcheck_command())
 
 
 def test_compose_runs_two_replicas_sharing_the_compose_redis() -> None:

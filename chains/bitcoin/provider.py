@@ -95,6 +95,9 @@ class BitcoinProvider:
         self._semaphore = asyncio.Semaphore(concurrency or config.max_connections)
         self._clock = clock
 
+    def endpoint_states(self) -> dict[str, str]:
+        return self._endpoints.states()
+
     def normalize_account(self, text: str) -> str:
         return normalize_bitcoin_address(text, self._network)
 

@@ -56,6 +56,9 @@ class EvmProvider:
         self._rpc = rpc
         self._clock = clock
 
+    def endpoint_states(self) -> dict[str, str]:
+        return self._rpc.endpoints.states()
+
     def normalize_account(self, text: str) -> str:
         return checksum_evm_address(text)
 

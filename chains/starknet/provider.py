@@ -90,6 +90,9 @@ class StarknetProvider:
         self._clock = clock
         self._native = normalize_address(native_contract)
 
+    def endpoint_states(self) -> dict[str, str]:
+        return self._rpc.endpoints.states()
+
     def normalize_account(self, text: str) -> str:
         return normalize_address(text)
 

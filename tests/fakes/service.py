@@ -100,6 +100,9 @@ class FakeProvider:
             return normalize_bitcoin_address(text, "mainnet")
         return checksum_evm_address(text)
 
+    def endpoint_states(self) -> dict[str, str]:
+        return {"0:https://node.example/…": "open" if self.down is not None else "closed"}
+
     def normalize_token(self, text: str) -> TokenRef:
         if self.family is ChainFamily.EVM:
             return normalize_evm_token(text)

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from devnet.anvil import find_free_port
 from graph.app import create_app
-from tests.conftest import Api
+from tests.conftest import Api, Devnet, dead_chain, dead_url, devnet_settings, serve
 from tests.fakes import starknet as stark
 from tests.graph.conftest import Offline, offline_service, offline_settings
 
@@ -26,11 +26,13 @@ def test_request_ids_are_generated_when_absent_or_unsafe(api: Api) -> None:
 
 
 def test_health_reports_chains_and_cache(api: Api) -> None:
-    assert api.client.get("/health").json() == {
-        "status": "ok",
-        "chains": ["devnet"],
-        "cache": {"healthy": True},
-    }
+    ready = api.client.get("/health/ready").json()
+    assert ready == api.client.get("/health").json()
+    assert ready["status"] == "ready" and ready["cache"] == {"healthy": True}
+    (endpoint,) = ready["chains"]["devnet"]["endpoints"]
+    assert ready["chains"]["devnet"] == {"state": "up", "endpoints": {endpoint: "closed"}}
+    assert endpoint.startswith("0:http://127.0.0.1/")  # scheme and host only, never a path
+    assert api.client.get("/health/live").json() == {"status": "ok"}
 
 
 def test_browsers_on_other_origins_may_call_the_api(api: Api) -> None:
@@ -59,11 +61,8 @@ ALICE_BALANCE = '{ balance(account: "%s", chain: "starknet", token: "native") { 
 def test_health_lists_the_configured_chains_in_order(offline: Offline) -> None:
     health = offline.api.client.get("/health")
     assert health.status_code == 200
-    assert health.json() == {
-        "status": "ok",
-        "chains": ["starknet", "bitcoin"],
-        "cache": {"healthy": True},
-    }
+    assert health.json()["status"] == "ready"
+    assert list(health.json()["chains"]) == ["starknet", "bitcoin"]
 
 
 @pytest.mark.parametrize("path", ["/health", "/metrics", "/graphql?query={chains{id}}", "/nope"])
@@ -106,7 +105,7 @@ def test_the_app_reads_its_config_from_balance_graph_config(
     monkeypatch.setenv("BALANCE_GRAPH_CONFIG", str(config))
     monkeypatch.delenv("REDIS_URL", raising=False)
     with TestClient(create_app()) as client:
-        assert client.get("/health").json()["chains"] == ["btc"]
+        assert list(client.get("/health").json()["chains"]) == ["btc"]
 
 
 def test_a_dead_redis_is_reported_by_health_while_the_chain_still_answers(
@@ -128,3 +127,53 @@ def test_browsers_of_the_configured_origins_only(tmp_path: Path) -> None:
         assert allowed.headers["access-control-allow-origin"] == "https://app.example"
         other = client.get("/health", headers={"origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_readiness_tells_a_dead_chain_from_a_dead_service(tmp_path: Path, devnet: Devnet) -> None:
+    down = {**dead_chain(), "failure_threshold": 1}
+    for api in serve(devnet_settings(tmp_path, devnet, extra_chains={"down": down})):
+        before = api.client.get("/health/ready")
+        assert before.json()["status"] == "ready"  # nothing learned yet, so nothing claimed
+        api.query(
+            '{ balance(account: "%s", chain: "down", token: "native") { rawAmount } }'
+            % devnet.holder
+        )
+        after = api.client.get("/health/ready")
+        assert after.status_code == 200  # the healthy chain still serves
+        assert after.json()["status"] == "degraded"
+        assert after.json()["chains"]["down"]["state"] == "down"
+        assert after.json()["chains"]["devnet"]["state"] == "up"
+        assert api.client.get("/health/live").status_code == 200
+
+
+def test_readiness_is_503_when_no_chain_can_be_read(tmp_path: Path, devnet: Devnet) -> None:
+    settings = devnet_settings(tmp_path, devnet, rpc_urls=[dead_url()], failure_threshold=1)
+    for api in serve(settings):
+        api.query(
+            '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount } }'
+            % devnet.holder
+        )
+        ready = api.client.get("/health/ready")
+        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert api.client.get("/health/live").status_code == 200
+
+
+def test_requests_are_counted_and_timed_per_root_field(offline: Offline) -> None:
+    client = offline.api.client
+    client.post(
+        "/graphql",
+        json={"query": '{ chains { id } token(chain: "bitcoin", address: "native") { symbol } }'},
+    )
+    client.post("/graphql", json={"query": "{ chains { nope } }"})  # refused
+    text = client.get("/metrics").text
+    for field in ("chains", "token"):
+        assert f'graphql_requests_total{{outcome="ok",root_field="{field}"}} 1.0' in text
+        assert f'graphql_request_duration_seconds_count{{root_field="{field}"}} 1.0' in text
+    assert 'graphql_requests_total{outcome="refused",root_field="-"} 1.0' in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/health", "/health/live", "/metrics", "/nope", "/graphql?query={chains{id}}"]
+)
+def test_no_response_lets_a_browser_sniff_its_type(offline: Offline, path: str) -> None:
+    assert offline.api.client.get(path).headers["x-content-type-options"] == "nosniff"
