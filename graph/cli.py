@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import logging.config
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
 
 from graph.logs import log_config
+from graph.server import HEADER_BYTES_ENV, READ_TIMEOUT_ENV, GuardedHttpToolsProtocol
 from settings import DEFAULT_CONFIG, ConfigError, load_settings
 
 DEMO_NEEDS_CHECKOUT = (
@@ -47,21 +51,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(config: Path, host: str, port: int, workers: int, log_level: str = "info") -> int:
-    """Validate the config, then run uvicorn (workers share nothing but Redis, if configured)."""
+    """Validate the config, then run uvicorn (workers share nothing but Redis, if configured).
+
+    Every worker reads the config itself (`BALANCE_GRAPH_CONFIG`); the connection guards reach
+    its protocol through the environment, and so does the metrics directory all workers
+    write, so `/metrics` on any of them reports the sum.
+    """
     config = config.resolve()
-    load_settings(config, os.environ)  # fail here, with a clear message, not in each worker
+    server = load_settings(config, os.environ).server  # fail here, clearly, not in each worker
     os.environ["BALANCE_GRAPH_CONFIG"] = str(config)
-    uvicorn.run(
-        "graph.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        log_config=log_config(log_level),
-        proxy_headers=False,
-    )
+    os.environ[READ_TIMEOUT_ENV] = str(server.read_timeout)
+    os.environ[HEADER_BYTES_ENV] = str(server.max_header_bytes)
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "graph.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            http=GuardedHttpToolsProtocol,
+            limit_concurrency=server.max_connections,
+            timeout_keep_alive=int(server.keep_alive),
+            log_level=log_level,
+            log_config=log_config(log_level),
+            proxy_headers=False,
+        )
     return 0
+
+
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """A fresh directory for the workers' metric files (spawned processes read it when they
+    import prometheus_client), unless the operator chose one. One process needs none."""
+    if workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="balance-graph-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +109,12 @@ def _parser() -> argparse.ArgumentParser:
         help="TOML config (default: $BALANCE_GRAPH_CONFIG or the shipped mainnet config)",
     )
     _add_listen_args(serve_cmd)
-    serve_cmd.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn worker processes (default: one per core)",
+    )
     demo_cmd = commands.add_parser("demo", help="local anvil devnet with sample tokens, then serve")
     _add_listen_args(demo_cmd)
     demo_cmd.add_argument("--workdir", default=".demo", help="where the devnet config is written")

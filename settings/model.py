@@ -248,6 +248,14 @@ class ServerConfig(Section):
     request_deadline: float = Field(default=12.0, gt=0, le=300)
     """Seconds a request waits for upstream answers; what is not ready by then is an
     UPSTREAM_TIMEOUT error beside the rest (the reads go on, and fill the cache)."""
+    read_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds a client has to send a whole request, from connecting or from its first byte."""
+    max_header_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
+    """Request header bytes; more is refused with 431."""
+    max_connections: int = Field(default=2_048, ge=1)
+    """Connections and requests in flight per worker; beyond, new ones get 503."""
+    keep_alive: float = Field(default=5.0, ge=0, le=300)
+    """Seconds an idle keep-alive connection stays open."""
 
 
 class DocumentsConfig(Section):

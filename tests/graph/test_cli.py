@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from graph import cli
+from graph.server import GuardedHttpToolsProtocol
 from settings import DEFAULT_CONFIG
 
 GOOD = """[chains.devnet]
@@ -28,9 +29,11 @@ pytestmark = pytest.mark.usefixtures("restore_logging")
 class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self.metrics_dirs: list[str] = []
 
     def __call__(self, *args: Any, **kwargs: Any) -> int:
         self.calls.append((args, kwargs))
+        self.metrics_dirs.append(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
         return 0
 
 
@@ -57,7 +60,10 @@ def test_serve_validates_the_config_then_hands_uvicorn_the_app_factory(
     ((args, kwargs),) = uvicorn_run.calls
     assert args == ("graph.app:create_app",)
     assert kwargs["factory"] is True
-    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("127.0.0.1", 8000, 1)
+    assert (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 8000)
+    assert kwargs["workers"] == (os.cpu_count() or 1)  # one per core by default
+    assert kwargs["http"] is GuardedHttpToolsProtocol
+    assert kwargs["limit_concurrency"] == 2048 and kwargs["timeout_keep_alive"] == 5
     assert kwargs["log_level"] == "info" and kwargs["proxy_headers"] is False
     assert kwargs["log_config"]["root"]["level"] == "INFO"
     assert os.environ["BALANCE_GRAPH_CONFIG"] == str(path.resolve())  # what workers read
@@ -72,6 +78,9 @@ def test_serve_passes_listen_address_workers_and_log_level(
     ((_, kwargs),) = uvicorn_run.calls
     assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 9100, 3)
     assert kwargs["log_level"] == "warning"
+    assert uvicorn_run.metrics_dirs[0]  # several workers: one shared metrics directory ...
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ  # ... removed afterwards
+    assert not os.path.exists(uvicorn_run.metrics_dirs[0])
 
 
 def test_serve_reads_the_config_named_by_the_environment(

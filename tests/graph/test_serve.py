@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
@@ -72,6 +73,15 @@ def test_two_workers_share_redis_and_keep_answering_when_the_chain_dies(
             )
             assert refused["data"]["account"]["balances"] == []
             assert refused["errors"][0]["extensions"]["chain"] == "devnet"
+            # 14 requests spread over both workers: any worker's /metrics counts all of them.
+            for _ in range(3):
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+                counted = [
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("graphql_requests_total{") and 'root_field="account"' in line
+                ]
+                assert sum(counted) == 14, text
         finally:
             stop(proc)
     output = log.read_text()
