@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONFIG ?=
 
-.PHONY: serve test demo lint typecheck pytest schema bench wheel image clean
+.PHONY: serve test demo lint typecheck pytest schema bench abuse wheel image clean
 
 $(PY_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -55,6 +55,10 @@ schema: $(PY_STAMP)
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.balances
 	$(VENV)/bin/python -m bench.accounts
+
+# Issue 8's attacks replayed against a real server: fan-out, CPU bomb, a hung chain.
+abuse: $(PY_STAMP) $(NODE_STAMP)
+	$(VENV)/bin/python -m bench.abuse
 
 # The product: an sdist and a wheel in dist/ (GraphiQL's files inside, from package-lock.json).
 wheel: $(PY_STAMP)

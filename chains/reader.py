@@ -241,14 +241,15 @@ class ChainReader:
 async def _wait_for(
     waits: Mapping[_K, asyncio.Future[_V]], deadline: float | None, late: ChainError
 ) -> dict[_K, _V | ChainError]:
-    """Each future's value, or `late` for those not done by `deadline` (never cancelled:
-    other requests may share them). Exceptions the futures hold are raised, as before."""
+    """Each future's value, or `late` for those not done by `deadline`. `asyncio.wait` never
+    cancels what it waits on (other requests may share these futures), whether it times out
+    or its own task is cancelled. Exceptions the futures hold are raised, as before."""
     if not waits:
         return {}
     timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
     pending = set(waits.values())
     if any(not f.done() for f in pending):
-        await asyncio.wait([asyncio.shield(f) for f in pending], timeout=timeout)
+        await asyncio.wait(pending, timeout=timeout)
     return {key: (f.result() if f.done() else late) for key, f in waits.items()}
 
 

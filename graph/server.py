@@ -42,6 +42,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_headers = True  # the next bytes belong to a request's headers
         self._header_bytes = 0
         self._refused = False
+        self._finished_one = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -50,8 +51,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        self._finished_one = False
         super().data_received(data)
-        if self._in_headers and not self._refused:  # headers still incomplete after this chunk
+        # Headers still incomplete after this chunk: count it (unless a request ended in it;
+        # then it held that request's body, and the next head is checked when complete).
+        if self._in_headers and not self._finished_one and not self._refused:
             self._header_bytes += len(data)
             if self._header_bytes > self._max_header_bytes:
                 self._refuse_headers()
@@ -74,7 +78,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._disarm()  # read whole: from here on the request's own deadline applies
-        self._in_headers = True
+        self._in_headers, self._finished_one = True, True
         if not self._refused:
             super().on_message_complete()
 

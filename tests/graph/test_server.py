@@ -127,3 +127,12 @@ def test_headers_growing_past_the_limit_over_many_packets_are_refused(port: int)
             pass
         answer = conn.recv(4096)
     assert answer.startswith(b"HTTP/1.1 431 ") and sent < 100_000
+
+
+def test_a_large_body_is_not_mistaken_for_large_headers(port: int) -> None:
+    body = b"x" * 300_000
+    with connect(port) as conn:
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+        conn.sendall(body)
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"got 300000" in answer

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from devnet.blackhole import BlackHole
 from tests.conftest import Devnet, devnet_settings, live_server
 from tests.fakes import esplora
 from tests.fakes import starknet as stark
-from tests.fakes.blackhole import BlackHole
 from tests.graph.conftest import offline_service, offline_settings
 
 BALANCE = """query($a: String!, $c: String!) {
