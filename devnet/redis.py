@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -127,9 +128,20 @@ class RedisServer:
             time.sleep(0.02)
         return False
 
+    def freeze(self) -> None:
+        """Stall the server (SIGSTOP): connections stay open and nothing answers."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Resume a frozen server (SIGCONT)."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Terminate the server (kill it after 5 s) and remove its directory."""
         if self._proc is not None and self._proc.poll() is None:
+            self.thaw()  # a frozen process would not act on SIGTERM
             self._proc.terminate()
             try:
                 self._proc.wait(5)

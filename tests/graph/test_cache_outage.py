@@ -1,0 +1,43 @@
+"""A Redis that stalls (SIGSTOP) rather than dies (issue 8, item 12), through the whole app.
+
+Before, every request waited out a one-second socket timeout for the whole stall (p99 824 ms,
+max 3.1 s), and with no in-process tier a hot query went to the chain on every request.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.conftest import Devnet, RedisServer, devnet_settings, serve
+
+QUERY = '{ account(address: "%s") { balances(maxAge: %d) { rawAmount } } }'
+
+
+def test_a_stalled_redis_costs_at_most_one_timeout_and_hot_values_stay_in_process(
+    tmp_path: Path, devnet: Devnet
+) -> None:
+    with RedisServer() as server:
+        cache = {"redis_url": server.url, "redis_timeout": 0.25, "redis_retry_after": 60}
+        for api in serve(devnet_settings(tmp_path, devnet, cache=cache)):
+            first = api.query(QUERY % (devnet.holder, 300))
+            upstream = api.upstream()
+            server.freeze()
+            try:
+                started = time.monotonic()
+                for _ in range(10):  # hot: answered from this process, Redis never asked
+                    assert api.query(QUERY % (devnet.holder, 300)) == first
+                hot = time.monotonic() - started
+                assert api.upstream() == upstream
+                started = time.monotonic()
+                for _ in range(10):  # maxAge 0 consults Redis: one timeout opens the breaker
+                    body = api.query(QUERY % (devnet.holder, 0))
+                    assert body["data"] == first["data"]
+                cold = time.monotonic() - started
+            finally:
+                server.thaw()
+            assert hot < 0.25  # not a single Redis timeout
+            assert cold < 10 * 0.25  # at most one timeout, not one per request
+            assert not api.services.redis_breaker.healthy
+            ready = api.client.get("/health/ready").json()
+            assert ready["cache"] == {"healthy": False}
