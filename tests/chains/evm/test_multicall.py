@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from eth_abi.abi import decode, encode
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chains.evm.multicall import (
     Call,
@@ -168,3 +170,53 @@ def test_decode_text_truncated_or_with_bad_offsets_is_none() -> None:
     assert decode_text(word(64) + data[32:]) is None  # offset pointing at the last word only
     assert decode_text(data[:32] + word(1000) + data[64:]) is None  # length past the end
     assert decode_text(data[:32] + word(2**256 - 1) + data[64:]) is None
+
+
+# --- property-based: the direct codec agrees with eth_abi on anything -------------------------
+
+ADDRESSES = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+PAYLOADS = st.binary(max_size=200)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(ADDRESSES, PAYLOADS), max_size=40))
+def test_encoding_matches_eth_abi_for_any_calls(calls: list[tuple[str, bytes]]) -> None:
+    ours = encode_aggregate3([Call(target, data) for target, data in calls])
+    reference = encode(["(address,bool,bytes)[]"], [[(t, True, d) for t, d in calls]])
+    assert ours == selector("aggregate3((address,bool,bytes)[])") + reference
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.booleans(), PAYLOADS), max_size=40))
+def test_decoding_matches_eth_abi_for_any_answer(results: list[tuple[bool, bytes]]) -> None:
+    answer = encode(["(bool,bytes)[]"], [results])
+    assert decode_aggregate3(answer, len(results)) == [CallResult(ok, d) for ok, d in results]
+    assert decode_aggregate3(answer, len(results) + 1) is None  # a short answer is refused
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(st.tuples(st.booleans(), PAYLOADS), min_size=1, max_size=10),
+    st.data(),
+)
+def test_a_corrupted_answer_never_raises_and_never_misreads(
+    results: list[tuple[bool, bytes]], data: st.DataObject
+) -> None:
+    answer = bytearray(encode(["(bool,bytes)[]"], [results]))
+    position = data.draw(st.integers(0, len(answer) - 1))
+    answer[position] ^= data.draw(st.integers(1, 255))
+    cut = data.draw(st.integers(0, len(answer)))
+    corrupted = bytes(answer[:cut])
+    decoded = decode_aggregate3(corrupted, len(results))  # must not raise
+    if decoded is not None:  # then eth_abi must read the very same thing
+        (reference,) = decode(["(bool,bytes)[]"], corrupted, strict=True)
+        assert decoded == [CallResult(bool(ok), bytes(d)) for ok, d in reference]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(max_size=80))
+def test_text_results_match_eth_abi(text: str) -> None:
+    answer = encode(["string"], [text])
+    expected = text.strip("\0").strip() or None
+    decoded = decode_text(answer)
+    assert decoded is None or decoded == expected
