@@ -1,12 +1,20 @@
 """Configuration: one TOML file plus environment overrides, read once into frozen values.
 
 model.py    every section, key and default (pydantic, strict, unknown keys refused)
+metering.py `[auth]` and `[rate_limits]`: who may call, and how often
 loader.py   TOML + environment -> Settings; messages name the file, table and key
 secret.py   Secret: URLs that may hold keys never print themselves
 default.toml, tokenlists/   the shipped configuration (public mainnet endpoints)
 """
 
 from settings.loader import DEFAULT_CONFIG, ConfigError, load_settings, parse_settings, rpc_urls_env
+from settings.metering import (
+    RATE_CLASSES,
+    AuthConfig,
+    Rate,
+    RateClass,
+    RateLimitsConfig,
+)
 from settings.model import (
     DEFILLAMA_URL,
     MULTICALL3_ADDRESS,
@@ -26,6 +34,8 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DEFILLAMA_URL",
     "MULTICALL3_ADDRESS",
+    "RATE_CLASSES",
+    "AuthConfig",
     "CacheConfig",
     "ChainConfig",
     "ConfigError",
@@ -33,6 +43,9 @@ __all__ = [
     "LimitsConfig",
     "NativeAsset",
     "PricesConfig",
+    "Rate",
+    "RateClass",
+    "RateLimitsConfig",
     "Secret",
     "ServerConfig",
     "Settings",

@@ -5,6 +5,8 @@ Environment variables override secrets so keys need not live in files:
 - `REDIS_URL` switches the cache to Redis (it wins over `[cache] redis_url`).
 - `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`;
   `<CHAIN>` is the chain id upper-cased with non-alphanumerics as `_`.
+- `BALANCE_GRAPH_DATA_DIR` replaces `[auth] data_dir`, and `BALANCE_GRAPH_TRUSTED_PROXIES`
+  (comma separated) `[server] trusted_proxies`: facts of the deployment, not of the config.
 
 Error messages name the file, the table and the key, and never echo a value (it may be a
 URL with a key in it).
@@ -21,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from settings.metering import DATA_DIR_ENV
 from settings.model import Settings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default.toml"
@@ -79,6 +82,11 @@ def _with_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str
         raw["cache"] = (
             {**cache, "redis_url": environ["REDIS_URL"]} if isinstance(cache, dict) else cache
         )
+    for variable, table, key in _TABLE_OVERRIDES:
+        value = environ.get(variable)
+        section = raw.get(table, {})
+        if value and isinstance(section, dict):
+            raw[table] = {**section, key: _split(value) if key == "trusted_proxies" else value}
     chains = raw.get("chains")
     if isinstance(chains, dict):
         raw["chains"] = {
@@ -92,7 +100,18 @@ def _chain_overrides(chain_id: str, table: Any, environ: Mapping[str, str]) -> A
     urls = environ.get(rpc_urls_env(chain_id))
     if not urls or not isinstance(table, dict):
         return table
-    return {**table, "rpc_urls": [u.strip() for u in urls.split(",") if u.strip()]}
+    return {**table, "rpc_urls": _split(urls)}
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_TABLE_OVERRIDES = (
+    (DATA_DIR_ENV, "auth", "data_dir"),
+    ("BALANCE_GRAPH_TRUSTED_PROXIES", "server", "trusted_proxies"),
+)
+"""Deployment facts that belong to the environment: (variable, table, key)."""
 
 
 _TYPE_NAMES: dict[type[Any], str] = {dict: "table", list: "array"}

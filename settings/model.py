@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PositiveInt,
@@ -26,19 +26,14 @@ from chains.amounts import PRICE_DIGITS
 from chains.errors import InvalidAddress
 from chains.evm.addresses import checksum_evm_address
 from chains.models import ChainFamily
+from settings.metering import AuthConfig, RateLimitsConfig
 from settings.secret import Secret
+from settings.section import Lax, Section
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 DEFILLAMA_URL = "https://coins.llama.fi"
 CHAIN_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 NETWORKS = ("mainnet", "testnet", "signet", "regtest")
-
-Lax = Field(strict=False)
-"""For TOML arrays (lists) into tuples, and strings into enums and paths."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
 
 
 class NativeAsset(Section):
@@ -256,6 +251,19 @@ class ServerConfig(Section):
     """Connections and requests in flight per worker; beyond, new ones get 503."""
     keep_alive: float = Field(default=5.0, ge=0, le=300)
     """Seconds an idle keep-alive connection stays open."""
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], Lax] = ()
+    """Networks of the proxies in front of the service. Only a peer in one of them is believed
+    about `X-Forwarded-For`; without any, the client is the TCP peer, whatever it claims."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, values: Any) -> Any:
+        if not isinstance(values, list | tuple):
+            return values
+        try:
+            return tuple(ip_network(str(v), strict=False) for v in values)
+        except ValueError as exc:
+            raise ValueError(f"must be IP addresses or CIDR networks ({exc})") from None
 
 
 class DocumentsConfig(Section):
@@ -280,6 +288,8 @@ class Settings(Section):
     spam: SpamConfig = SpamConfig()
     server: ServerConfig = ServerConfig()
     documents: DocumentsConfig = DocumentsConfig()
+    auth: AuthConfig = AuthConfig()
+    rate_limits: RateLimitsConfig = RateLimitsConfig()
     source: Annotated[Path | None, Lax] = None
     """The file this was read from (`None` when built in code)."""
 
