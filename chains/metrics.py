@@ -118,6 +118,14 @@ class Metrics:
             "root_field",
             "outcome",
         )
+        self.key_requests = _counter(
+            r,
+            "key_requests",
+            "Metered requests by API key name (`anonymous`, `invalid`) and outcome.",
+            "key",
+            "outcome",
+        )
+        self.key_credits = _counter(r, "key_credits", "Credits charged, by API key name.", "key")
         self.request_latency = Histogram(
             "graphql_request_duration_seconds",
             "Duration of GraphQL requests, counted once under each root field they ask for.",

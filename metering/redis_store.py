@@ -1,0 +1,255 @@
+"""Keys, counters and credits in Redis: one script per request, shared by every replica.
+
+Layout (every key of one subject shares its hash tag, so one cluster slot, so one script):
+
+    bg:v1:{key:<digest>}:record            hash: name plan credits revoked created ...
+    bg:v1:{<subject>}:rl:<class>:<period>  hash: w c p (windows.State), expires after 2 periods
+    bg:v1:keys                             hash: name -> digest (the CLI's index)
+
+`_CHARGE` is `windows.evaluate` in Lua plus the key and credit checks, run atomically with
+the Redis server's clock (one clock for every replica). Nothing is written unless everything
+fits. Calls go through the shared Redis `Breaker`: a stalled Redis costs one timeout, then
+`StoreUnavailable` at once until it answers again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+
+from chains.cache.breaker import Breaker
+from metering.keys import KeyRecord
+from metering.store import AdminError, Charge, StoreUnavailable, Verdict
+from metering.windows import Quota
+from settings import RateClass
+
+_T = TypeVar("_T")
+_INDEX = "bg:v1:keys"
+_FIELDS = ("name", "plan", "credits", "revoked", "created", "last_used", "requests", "spent")
+
+_CHARGE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local keyed, cost = ARGV[1] == '1', tonumber(ARGV[2])
+local credits = nil
+if keyed then
+  local record = redis.call('HMGET', KEYS[1], 'revoked', 'credits')
+  if record[1] ~= '0' then return {'invalid_key', now} end
+  if record[2] then
+    credits = tonumber(record[2])
+    if credits < cost then return {'insufficient_credits', now, credits} end
+  end
+end
+local reply = {'admitted', now, credits or -1}
+local writes = {}
+for i = 2, #KEYS do
+  local a = 3 * (i - 1)
+  local units, limit, period = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local window = math.floor(now / period)
+  local saved = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
+  local w, c, p = tonumber(saved[1]), tonumber(saved[2]) or 0, tonumber(saved[3]) or 0
+  if w == nil or w < window - 1 then
+    w, c, p = window, 0, 0
+  elseif w == window - 1 then
+    w, c, p = window, 0, c
+  end
+  local start = w * period
+  local elapsed = math.min(math.max(now - start, 0), period)
+  local weighted = p * (period - elapsed) + c * period
+  local after, left, retry = c, -1, -1
+  if weighted + units * period <= limit * period then
+    after = c + units
+    left = math.floor((limit * period - weighted - units * period) / period)
+    table.insert(writes, {KEYS[i], w, after, p, period})
+  else
+    reply[1] = 'rate_limited'
+    if c + units <= limit then
+      retry = start + period - math.floor((limit - c - units) * period / p)
+    elseif units > limit then
+      retry = -2
+    else
+      retry = start + 2 * period - math.floor((limit - units) * period / c)
+    end
+  end
+  local reset = now
+  if after > 0 then reset = start + 2 * period elseif p > 0 then reset = start + period end
+  for _, v in ipairs({limit, left, reset, retry}) do table.insert(reply, v) end
+end
+if reply[1] ~= 'admitted' then return reply end
+for _, s in ipairs(writes) do
+  redis.call('HSET', s[1], 'w', s[2], 'c', s[3], 'p', s[4])
+  redis.call('PEXPIRE', s[1], 2 * s[5] + 1000)
+end
+if keyed then
+  if credits then
+    credits = credits - cost
+    redis.call('HSET', KEYS[1], 'credits', credits)
+    reply[3] = credits
+  end
+  redis.call('HINCRBY', KEYS[1], 'requests', 1)
+  redis.call('HINCRBY', KEYS[1], 'spent', cost)
+  redis.call('HSET', KEYS[1], 'last_used', now / 1000)
+end
+return reply
+"""
+
+_CREDIT = """
+local record = redis.call('HMGET', KEYS[1], 'credits', 'revoked')
+if not record[2] then return {'missing'} end
+if not record[1] then return {'unlimited'} end
+local balance = tonumber(record[1]) + tonumber(ARGV[1])
+if balance < 0 then return {'negative', tonumber(record[1])} end
+redis.call('HSET', KEYS[1], 'credits', balance)
+return {'ok', balance}
+"""
+
+
+def _record_key(digest: str) -> str:
+    return f"bg:v1:{{key:{digest}}}:record"
+
+
+def _window_key(subject: str, rate_class: RateClass, period: int) -> str:
+    return f"bg:v1:{{{subject}}}:rl:{rate_class}:{period}"
+
+
+class RedisStore:
+    """`MeterStore` and `KeyAdmin` on Redis; `breaker` is None for the CLI (errors surface)."""
+
+    def __init__(self, client: Redis, breaker: Breaker | None = None) -> None:
+        self._client = client
+        self._breaker = breaker
+        self._charge = client.register_script(_CHARGE)
+        self._credit = client.register_script(_CREDIT)
+
+    async def lookup(self, digest: str) -> KeyRecord | None:
+        values = await self._guarded(lambda: self._client.hmget(_record_key(digest), _FIELDS))
+        return _record(digest, values)
+
+    async def charge(self, charge: Charge) -> Verdict:
+        keys = [f"bg:v1:{{{charge.subject}}}:record"]  # a keyed subject's record; else unused
+        args: list[str | int] = ["1" if charge.digest else "0", charge.cost]
+        for usage in charge.usage:
+            keys.append(_window_key(charge.subject, usage.rate_class, usage.period))
+            args += [usage.units, usage.limit, usage.period]
+        reply = await self._guarded(lambda: self._charge(keys=keys, args=args))
+        return _verdict(reply, charge)
+
+    async def aclose(self) -> None:
+        """The client belongs to the caller (the process's one Redis client)."""
+
+    async def create(self, record: KeyRecord) -> None:
+        if not await self._client.hsetnx(_INDEX, record.name, record.digest):
+            raise AdminError(f"a key named {record.name!r} exists (names are never reused)")
+        fields: dict[str, str | int | float] = {
+            "name": record.name,
+            "plan": record.plan or "",
+            "revoked": 0,
+            "created": record.created,
+            "requests": 0,
+            "spent": 0,
+        }
+        if record.credits is not None:
+            fields["credits"] = record.credits
+        await self._client.hset(_record_key(record.digest), mapping=fields)  # type: ignore[arg-type]
+
+    async def records(self) -> list[KeyRecord]:
+        index = await self._client.hgetall(_INDEX)
+        found = []
+        for digest in sorted(_text(d) for d in index.values()):
+            record = _record(digest, await self._client.hmget(_record_key(digest), _FIELDS))
+            if record is not None:
+                found.append(record)
+        return sorted(found, key=lambda r: r.created)
+
+    async def revoke(self, name: str) -> KeyRecord:
+        digest = await self._digest(name)
+        await self._client.hset(_record_key(digest), "revoked", 1)
+        return await self._existing(digest, name)
+
+    async def credit(self, name: str, amount: int) -> KeyRecord:
+        digest = await self._digest(name)
+        reply = await self._credit(keys=[_record_key(digest)], args=[amount])
+        status = reply[0].decode()
+        if status == "unlimited":
+            raise AdminError(
+                f"key {name!r} has no credit balance (it is never refused for credits)"
+            )
+        if status == "negative":
+            raise AdminError(f"key {name!r} has {reply[1]} credits: cannot take {-amount}")
+        if status == "missing":
+            raise AdminError(f"no key named {name!r}")
+        return await self._existing(digest, name)
+
+    async def _digest(self, name: str) -> str:
+        digest = await self._client.hget(_INDEX, name)
+        if digest is None:
+            raise AdminError(f"no key named {name!r}")
+        return _text(digest)
+
+    async def _existing(self, digest: str, name: str) -> KeyRecord:
+        record = _record(digest, await self._client.hmget(_record_key(digest), _FIELDS))
+        if record is None:
+            raise AdminError(f"no key named {name!r}")
+        return record
+
+    async def _guarded(self, operation: Callable[[], Awaitable[_T]]) -> _T:
+        if self._breaker is None:
+            return await operation()
+        missing = object()
+        result = await self._breaker.run(operation, missing)
+        if result is missing:
+            raise StoreUnavailable("redis")
+        return result  # type: ignore[return-value]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _record(digest: str, values: list[Any]) -> KeyRecord | None:
+    name, plan, credits, revoked, created, last_used, requests, spent = (
+        v.decode() if isinstance(v, bytes) else None for v in values
+    )
+    if name is None or revoked is None:
+        return None
+    return KeyRecord(
+        digest=digest,
+        name=name,
+        plan=plan or None,
+        credits=int(credits) if credits is not None else None,
+        revoked=revoked != "0",
+        created=float(created or 0),
+        last_used=float(last_used) if last_used else None,
+        requests=int(requests or 0),
+        spent=int(spent or 0),
+    )
+
+
+def _verdict(reply: list[Any], charge: Charge) -> Verdict:
+    outcome = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+    now = int(reply[1])
+    if outcome == "invalid_key":
+        return Verdict("invalid_key", now=now)
+    if outcome == "insufficient_credits":
+        return Verdict("insufficient_credits", credits=int(reply[2]), now=now)
+    numbers = [int(v) for v in reply[3:]]
+    quotas = tuple(
+        (usage.rate_class, _quota(numbers[4 * i : 4 * i + 4]))
+        for i, usage in enumerate(charge.usage)
+    )
+    credits = int(reply[2])
+    return Verdict(
+        "admitted" if outcome == "admitted" else "rate_limited",
+        quotas,
+        credits if charge.digest and credits >= 0 else None,
+        now,
+    )
+
+
+def _quota(values: list[int]) -> Quota:
+    limit, left, reset, retry = values
+    if left >= 0:
+        return Quota(limit, left, reset, None)
+    return Quota(limit, -1, reset, None if retry == -2 else retry)

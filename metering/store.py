@@ -1,0 +1,113 @@
+"""Where keys, counters and credits live, as two narrow protocols and their vocabulary.
+
+`MeterStore` is what a request needs: find a key by digest, then check and charge in one
+atomic step. `KeyAdmin` is what the CLI needs. Both stores implement both:
+
+    redis_store.RedisStore     one Lua script per charge; shared by every worker and replica
+    sqlite_store.SqliteStore   one IMMEDIATE transaction per charge; every worker of a machine
+
+A store that cannot answer raises `StoreUnavailable`; it never guesses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from metering.keys import KeyRecord
+from metering.windows import Quota, State, evaluate
+from settings import RateClass
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer (down, stalled, locked): nothing was decided or written."""
+
+
+class AdminError(ValueError):
+    """An admin operation that cannot be done: the message says why."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a request asks of one rate class."""
+
+    rate_class: RateClass
+    units: int
+    limit: int
+    period: int
+    """Milliseconds."""
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One request's atomic check-and-charge."""
+
+    subject: str
+    """Whose counters: `key:<digest>` or `ip:<address or /64>`."""
+    digest: str | None
+    """The key's digest (its credits and revocation are checked too); `None`: anonymous."""
+    usage: tuple[Usage, ...]
+    cost: int
+    """Credits: the request's balance lookups."""
+
+
+Quotas = tuple[tuple[RateClass, Quota], ...]
+
+
+def decide(
+    usage: Sequence[Usage], states: Sequence[State | None], now: int
+) -> tuple[Quotas, list[State] | None]:
+    """Every class's quota, and the states to save: `None` when any class refuses (then
+    nothing may be saved). For the stores that decide in Python."""
+    decided = [
+        evaluate(state, u.units, u.limit, u.period, now)
+        for u, state in zip(usage, states, strict=True)
+    ]
+    quotas = tuple((u.rate_class, quota) for u, (_, quota) in zip(usage, decided, strict=True))
+    admitted = all(quota.admitted for _, quota in quotas)
+    return quotas, [state for state, _ in decided] if admitted else None
+
+
+Outcome = Literal["admitted", "rate_limited", "insufficient_credits", "invalid_key"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision, with what the response headers report."""
+
+    outcome: Outcome
+    quotas: Quotas = ()
+    credits: int | None = None
+    """The key's balance after the charge (or as it stands, when refused); `None`: no
+    balance to report (anonymous, or a key without one)."""
+    now: int = 0
+    """The store's clock at the decision (unix ms): quotas' times are on it."""
+
+
+class MeterStore(Protocol):
+    """Atomic per-request metering.
+
+    `charge` checks, in one step that no concurrent request can interleave with, that the
+    key (if any) exists and is not revoked, that its balance covers `cost`, and that every
+    usage fits its window; only then does it count the usage and subtract the cost. A refused
+    charge writes nothing.
+    """
+
+    async def lookup(self, digest: str) -> KeyRecord | None: ...
+
+    async def charge(self, charge: Charge) -> Verdict: ...
+
+    async def aclose(self) -> None: ...
+
+
+class KeyAdmin(Protocol):
+    """Key management for the CLI. Names are unique for ever (a revoked name stays taken)."""
+
+    async def create(self, record: KeyRecord) -> None: ...
+
+    async def records(self) -> list[KeyRecord]: ...
+
+    async def revoke(self, name: str) -> KeyRecord: ...
+
+    async def credit(self, name: str, amount: int) -> KeyRecord: ...
