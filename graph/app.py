@@ -23,6 +23,7 @@ from graph.http import GraphQLEndpoint, Pipeline
 from graph.limits import BodySizeLimit
 from graph.middleware import NoSniffMiddleware, RequestIdMiddleware
 from graph.services import Services, open_services
+from metering.meter import RESPONSE_HEADERS
 from settings import Settings, load_settings
 
 __all__ = ["Services", "create_app"]
@@ -80,7 +81,7 @@ def create_app(
             "apollographql-client-version",
             "apollo-require-preflight",
         ],
-        expose_headers=["x-request-id"],
+        expose_headers=["x-request-id", *RESPONSE_HEADERS],
         max_age=600,
     )
     app.add_middleware(RequestIdMiddleware)

@@ -1,4 +1,5 @@
-"""`balance-graph`: serve the API, run the offline devnet demo, or print the schema."""
+"""`balance-graph`: serve the API, manage its API keys, run the offline devnet demo, or print
+the schema."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import uvicorn
 
 from graph.logs import log_config
 from graph.server import HEADER_BYTES_ENV, READ_TIMEOUT_ENV, GuardedHttpToolsProtocol
+from metering import admin
 from settings import DEFAULT_CONFIG, ConfigError, load_settings
 
 DEMO_NEEDS_CHECKOUT = (
@@ -39,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(DEMO_NEEDS_CHECKOUT, file=sys.stderr)
                 return 2
             return run_demo(args.host, args.port, Path(args.workdir), args.log_level)
+        if args.command == "keys":
+            return admin.run(args, load_settings(args.config.resolve(), os.environ))
         if args.command == "export-schema":
             from graph.schema import build_schema
 
@@ -102,12 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="serve the GraphQL API")
-    serve_cmd.add_argument(
-        "--config",
-        type=Path,
-        default=Path(os.environ.get("BALANCE_GRAPH_CONFIG", DEFAULT_CONFIG)),
-        help="TOML config (default: $BALANCE_GRAPH_CONFIG or the shipped mainnet config)",
-    )
+    _add_config_arg(serve_cmd)
     _add_listen_args(serve_cmd)
     serve_cmd.add_argument(
         "--workers",
@@ -119,7 +118,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_listen_args(demo_cmd)
     demo_cmd.add_argument("--workdir", default=".demo", help="where the devnet config is written")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    admin.add_commands(commands, _add_config_arg)
     return parser
+
+
+def _add_config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("BALANCE_GRAPH_CONFIG", DEFAULT_CONFIG)),
+        help="TOML config (default: $BALANCE_GRAPH_CONFIG or the shipped mainnet config)",
+    )
 
 
 def _add_listen_args(parser: argparse.ArgumentParser) -> None:

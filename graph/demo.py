@@ -29,6 +29,8 @@ def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployme
         "# Written by `balance-graph demo`: local anvil chains, static prices.",
         "[prices]",
         'sources = ["static"]',
+        "[auth]",
+        f"data_dir = {json.dumps(str(workdir / 'data'))}  # keys, limits and credits",
         "[prices.static]",
     ]
     tables: list[str] = []

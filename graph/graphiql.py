@@ -70,6 +70,8 @@ def account_query(address: str) -> str:
     """The first tab: one account's balances on every chain its address fits."""
     return (
         "# What one address holds, on every chain its address format fits.\n"
+        "# Without a key, calls are rate-limited per IP. With one, put it in Headers below:\n"
+        '#   {"x-api-key": "bgk_..."}   (or api-key, or Authorization: Bearer bgk_...)\n'
         "query AccountBalances {\n"
         f"  account(address: {json.dumps(address)}) {{\n"
         "    address\n"

@@ -2,9 +2,10 @@
 
 The order of a request, every step bounded before the next one starts:
 
-    read and bound the parameters (params.py) -> the document, parsed and validated once
-    (documents.py, APQ through persisted.py) -> the operation -> variables coerced ->
-    static cost in lookups (cost.py), refused over the budget -> execute (execution.py)
+    identify the caller (metering: a key, or the client address) -> read and bound the
+    parameters (params.py) -> plan: the document, the operation, variables, static cost and
+    rate-class usage (planning.py) -> admit: rate limits and credits checked and charged in
+    one atomic step -> execute (execution.py)
 
 - POST `application/json` and GET (queries only: a mutation over GET is 405 with `Allow`).
 - `Accept` negotiates `application/graphql-response+json` or `application/json` (also for
@@ -12,6 +13,7 @@ The order of a request, every step bounded before the next one starts:
 - Request errors (bad JSON or parameters, parse, validation, variable coercion, cost) never
   execute and carry no `data` key: 400 under `application/graphql-response+json`, 200 under
   `application/json` (what older clients expect), 400 for malformed HTTP requests in both.
+  Metering refusals are 401, 402, 429 or 503 under both. Refused requests charge nothing.
 - GET responses get a `Cache-Control` derived from the smallest `maxAge` the query used,
   capped by `[server] max_cache_age`; `no-store` when the response has errors, `private`
   when the request carries credentials or an API key.
@@ -19,24 +21,22 @@ The order of a request, every step bounded before the next one starts:
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, OperationType
-from graphql.execution.values import get_variable_values
+from graphql import GraphQLError, GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chains.metrics import Metrics
 from graph.context import Context
-from graph.cost import CostModel
-from graph.documents import Document, DocumentCache, Invalid
+from graph.documents import Invalid
 from graph.execution import run
-from graph.params import JSON, Params, RequestError, read_params
-from graph.persisted import PersistedQueries
+from graph.params import JSON, RequestError, read_params
+from graph.planning import Planner, has_non_query, post_only
+from metering.meter import Meter, Refusal
 from settings import LimitsConfig
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -52,12 +52,10 @@ class Pipeline:
 
     schema: GraphQLSchema
     limits: LimitsConfig
-    documents: DocumentCache
-    persisted: PersistedQueries
-    cost: CostModel
+    planner: Planner
+    meter: Meter
     context: Callable[[Request], Context]
     max_cache_age: int
-    persisted_max_bytes: int
     metrics: Metrics
 
 
@@ -84,21 +82,32 @@ class GraphQLEndpoint:
             return _request_error(error, JSON)
         pipeline = self._pipeline(request)
         started = time.perf_counter()
+        metered: dict[str, str] = {}
         try:
+            caller = await pipeline.meter.identify(
+                request.headers.items(),
+                request.client.host if request.client else None,
+                request.headers.getlist("x-forwarded-for"),
+            )
+            metered = {"x-credits-charged": "0"}
             params = await read_params(request, pipeline.limits)
-            document = await _document(pipeline, params)
+            document = await pipeline.planner.document(params)
             if isinstance(document, Invalid):
-                if request.method == "GET" and _has_non_query(document.operations):
-                    raise _post_only()
+                if request.method == "GET" and has_non_query(document.operations):
+                    raise post_only()
                 _count(pipeline.metrics, ["-"], "refused")
-                return _graphql_request_errors(document.errors, media)
-            refused = _prepare(pipeline, document, params, request.method)
-            if refused:
+                return _with(_graphql_request_errors(document.errors, media), metered)
+            plan = pipeline.planner.plan(document, params, request.method)
+            if isinstance(plan, list):
                 _count(pipeline.metrics, ["-"], "refused")
-                return _graphql_request_errors(refused, media)
+                return _with(_graphql_request_errors(plan, media), metered)
+            metered = await pipeline.meter.admit(caller, plan.usage, plan.lookups)
         except RequestError as exc:
             _count(pipeline.metrics, ["-"], "refused")
-            return _request_error(exc, media)
+            return _with(_request_error(exc, media), metered)
+        except Refusal as exc:
+            _count(pipeline.metrics, ["-"], "refused")
+            return _refusal(exc, media)
         context = pipeline.context(request)
         body = await run(
             pipeline.schema, document, params.operation_name, params.variables, context
@@ -106,75 +115,11 @@ class GraphQLEndpoint:
         fields = document.root_fields(params.operation_name)
         outcome = "ok" if "errors" not in body else "partial" if body.get("data") else "failed"
         _count(pipeline.metrics, fields, outcome, time.perf_counter() - started)
-        response = _json(body, 200, media)
+        response = _with(_json(body, 200, media), metered)
         response.headers["cache-control"] = _cache_control(
             request, context, "errors" in body, pipeline.max_cache_age
         )
         return response
-
-
-async def _document(pipeline: Pipeline, params: Params) -> Document | Invalid:
-    """The document to run: the query text, or Apollo's automatic persisted query."""
-    persisted = (params.extensions or {}).get("persistedQuery")
-    if persisted is None:
-        if params.query is None:
-            raise RequestError("a {query} string is required", "BAD_REQUEST")
-        return pipeline.documents.load(params.query)
-    digest = _digest(persisted)
-    if params.query is not None:  # registration: store only what parses, validates and fits
-        if hashlib.sha256(params.query.encode()).hexdigest() != digest:
-            raise RequestError("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
-        outcome = pipeline.documents.load(params.query, digest)
-        if (
-            isinstance(outcome, Document)
-            and len(params.query.encode()) <= pipeline.persisted_max_bytes
-        ):
-            await pipeline.persisted.put(digest, params.query)
-        return outcome
-    known = pipeline.documents.get(digest)
-    if known is not None:
-        return known
-    text = await pipeline.persisted.get(digest)
-    if text is None or hashlib.sha256(text.encode()).hexdigest() != digest:
-        raise RequestError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
-    return pipeline.documents.load(text, digest)
-
-
-def _digest(persisted: Any) -> str:
-    if not isinstance(persisted, dict) or persisted.get("version") != 1:
-        raise RequestError("persistedQuery must be {version: 1, sha256Hash}", "BAD_REQUEST")
-    digest = persisted.get("sha256Hash")
-    if not isinstance(digest, str) or len(digest) != 64:
-        raise RequestError("persistedQuery.sha256Hash must be 64 hex digits", "BAD_REQUEST")
-    return digest.lower()
-
-
-def _prepare(
-    pipeline: Pipeline, document: Document, params: Params, method: str
-) -> list[GraphQLError]:
-    """The errors that stop this operation before execution (none: it may run)."""
-    operation = document.operation(params.operation_name)
-    if operation is None:
-        which = f"named {params.operation_name!r}" if params.operation_name else "to run"
-        return [
-            _coded(GraphQLError(f"the document has no single operation {which}"), "BAD_REQUEST")
-        ]
-    if method == "GET" and _has_non_query([operation.operation]):
-        raise _post_only()
-    coerced = get_variable_values(
-        pipeline.schema, operation.variable_definitions or (), params.variables or {}, max_errors=10
-    )
-    if isinstance(coerced, list):
-        return [_coded(e, "BAD_USER_INPUT") for e in coerced]
-    lookups = pipeline.cost.lookups(document.node, operation, coerced)
-    budget = pipeline.limits.max_lookups
-    if lookups > budget:
-        message = (
-            f"this request asks for {lookups} balance lookups; at most {budget} per request: "
-            "split it into several requests"
-        )
-        return [_coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
-    return []
 
 
 def _count(
@@ -185,19 +130,6 @@ def _count(
         metrics.requests.inc(root_field=field, outcome=outcome)
         if seconds is not None:
             metrics.request_latency.labels(root_field=field).observe(seconds)
-
-
-def _has_non_query(kinds: Iterable[OperationType]) -> bool:
-    return any(kind is not OperationType.QUERY for kind in kinds)
-
-
-def _post_only() -> RequestError:
-    return RequestError(
-        "mutations and subscriptions are only accepted over POST",
-        "METHOD_NOT_ALLOWED",
-        405,
-        allow="POST",
-    )
 
 
 def _negotiate(accept: str | None) -> str | None:
@@ -224,11 +156,6 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "query" not in request.query_params
 
 
-def _coded(error: GraphQLError, code: str) -> GraphQLError:
-    error.extensions = {**(error.extensions or {}), "code": code}
-    return error
-
-
 def _graphql_request_errors(errors: list[GraphQLError], media: str) -> Response:
     status = 400 if media == GRAPHQL_RESPONSE else 200
     return _json({"errors": [e.formatted for e in errors]}, status, media, cache="no-store")
@@ -241,6 +168,17 @@ def _request_error(error: RequestError, media: str) -> Response:
     response = _json(body, status, media, cache="no-store")
     for name, value in error.headers.items():
         response.headers[name] = value
+    return response
+
+
+def _refusal(refusal: Refusal, media: str) -> Response:
+    extensions = {"code": refusal.code, "retryable": refusal.retryable, **refusal.extensions}
+    body = {"errors": [{"message": refusal.message, "extensions": extensions}]}
+    return _with(_json(body, refusal.status, media, cache="no-store"), refusal.headers)
+
+
+def _with(response: Response, headers: dict[str, str]) -> Response:
+    response.headers.update(headers)
     return response
 
 

@@ -1,8 +1,9 @@
 """What one process opens in the app lifespan and every request shares.
 
-One HTTP client for upstreams, one Redis client when configured (cache and persisted
-queries share it), the chain registry, prices, the document cache and the cost model. Built
-by `open_services`, closed by `Services.close`; nothing here exists at import time.
+One HTTP client for upstreams, one Redis client when configured (cache, persisted queries
+and metering share it), the chain registry, prices, the document cache, the cost model and
+the meter (on Redis, else on the machine's SQLite file). Built by `open_services`, closed by
+`Services.close`; nothing here exists at import time.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ from graph.cost import CostModel
 from graph.documents import DocumentCache
 from graph.http import Pipeline
 from graph.persisted import LocalOnly, PersistedQueries, RedisPersistedQueries
+from graph.planning import Planner
 from graph.schema import build_schema
 from loaders.context import build_loaders
+from metering.meter import Meter
+from metering.redis_store import RedisStore
+from metering.sqlite_store import SqliteStore
+from metering.store import MeterStore
 from prices.build import build_price_reader
 from prices.reader import PriceReader
 from resolvers.scope import CacheHints, RequestScope
@@ -78,6 +84,7 @@ class Services:
     async def close(self) -> None:
         await self.registry.aclose()
         await self.pools.aclose()
+        await self.pipeline.meter.store.aclose()
         if self.redis is not None:
             await self.redis.aclose()
 
@@ -114,24 +121,45 @@ def open_services(
         else LocalOnly()
     )
     contexts = Contexts(settings, registry, prices, SpamPolicy.configured(settings.spam, registry))
+    planner = Planner(
+        schema=schema,
+        documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
+        persisted=persisted,
+        persisted_max_bytes=documents.persisted_max_bytes,
+        cost=CostModel(schema, registry),
+        limits=settings.limits,
+    )
     pipeline = Pipeline(
         schema=schema,
         limits=settings.limits,
-        documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
-        persisted=persisted,
-        cost=CostModel(schema, registry),
+        planner=planner,
+        meter=_meter(settings, redis, breaker, metrics),
         context=contexts,
         max_cache_age=settings.server.max_cache_age,
-        persisted_max_bytes=documents.persisted_max_bytes,
         metrics=metrics,
     )
     log.info(
-        "serving %d chains (%s) with the %s cache",
+        "serving %d chains (%s) with the %s cache; keys, limits and credits in %s",
         len(registry),
         ", ".join(c.id for c in registry),
         "redis" if redis else "in-process",
+        "redis" if redis else settings.auth.store_dir(),
     )
     return Services(settings, registry, metrics, breaker, pipeline, pools, redis)
+
+
+def _meter(settings: Settings, redis: Redis | None, breaker: Breaker, metrics: Metrics) -> Meter:
+    store: MeterStore = (
+        RedisStore(redis, breaker) if redis else SqliteStore(settings.auth.store_dir())
+    )
+    return Meter(
+        store,
+        limits=settings.rate_limits,
+        required=settings.auth.required,
+        trusted_proxies=settings.server.trusted_proxies,
+        metrics=metrics,
+        unavailable_retry=settings.cache.redis_retry_after if redis else 1,
+    )
 
 
 def _redis(settings: Settings) -> Redis | None:

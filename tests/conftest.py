@@ -12,6 +12,8 @@ test that is not marked fails loudly instead of silently slowing the fast run do
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import re
@@ -37,9 +39,13 @@ from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import Services, create_app
+from metering import admin
 from settings import Settings, parse_settings
 
 CHAIN_ID = 31337
+
+UNLIMITED: dict[str, Any] = {"anonymous": {}}
+"""`[rate_limits]` for tests about anything but limits: anonymous callers are not limited."""
 
 INTEGRATION_FIXTURES = frozenset({"devnet", "redis_url"})
 """Fixtures that start real processes: a test using any of them is an integration test."""
@@ -100,6 +106,19 @@ class Devnet:
         return self.sample.holders[0]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps built without `[auth] data_dir` keep their SQLite metering store here, not in the
+    home directory (and so do the servers tests start: they inherit the environment)."""
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if saved is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def devnet() -> Iterator[Devnet]:
     require_integration("anvil (the devnet fixture)")
@@ -140,6 +159,8 @@ def devnet_settings(
     spam: dict[str, Any] | None = None,
     documents: dict[str, Any] | None = None,
     server: dict[str, Any] | None = None,
+    rate_limits: dict[str, Any] | None = None,
+    auth: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     **chain_overrides: Any,
 ) -> Settings:
@@ -164,8 +185,25 @@ def devnet_settings(
         "spam": spam or {},
         "documents": documents or {},
         "server": server or {},
+        "rate_limits": UNLIMITED if rate_limits is None else rate_limits,
+        "auth": auth or {},
     }
     return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
+
+
+def issue_key(
+    settings: Settings, name: str, *, credits: int | None = None, plan: str | None = None
+) -> str:
+    """A new API key in `settings`' store, made the way `balance-graph keys create` makes it."""
+    args = argparse.Namespace(action="create", name=name, credits=credits, plan=plan)
+    out = io.StringIO()
+    assert admin.run(args, settings, out) == 0
+    return out.getvalue().strip()
+
+
+def credits(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(`X-Credits-Charged`, `X-Credits-Remaining`) of a response."""
+    return response.headers.get("x-credits-charged"), response.headers.get("x-credits-remaining")
 
 
 def dead_url() -> str:
@@ -205,8 +243,13 @@ class Api:
         return self.services.metrics.upstream_requests.total(chain=chain)
 
 
-def serve(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Iterator[Api]:
-    with TestClient(create_app(settings, transport=transport)) as client:
+def serve(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    peer: tuple[str, int] = ("testclient", 50000),
+) -> Iterator[Api]:
+    """The app in a TestClient; `peer` is the TCP address requests come from."""
+    with TestClient(create_app(settings, transport=transport), client=peer) as client:
         yield Api(client)
 
 

@@ -29,7 +29,7 @@ from tests.conftest import healthcheck_command, service_port, stop, wait_healthy
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_PACKAGES = ("graph", "resolvers", "loaders", "chains", "prices", "settings")
+RUNTIME_PACKAGES = ("graph", "resolvers", "loaders", "chains", "prices", "settings", "metering")
 TAG = re.compile(r'(?:src|href)="(/graphiql/[^"]+)" integrity="(sha384-[^"]+)"')
 
 
@@ -155,6 +155,35 @@ def test_the_shipped_default_config_is_served_and_nothing_upstream_was_asked(ser
     metrics = httpx.get(f"{served}/metrics", timeout=10).text
     upstream = [line for line in metrics.splitlines() if line.startswith("upstream_requests_total")]
     assert all(line.endswith(" 0") for line in upstream), upstream
+
+
+def test_keys_made_by_the_installed_cli_are_honoured_by_the_installed_server(
+    installed: Installed, served: str
+) -> None:
+    made = run(
+        [installed.bin("balance-graph"), "keys", "create", "--name", "wheel", "--credits", "5"],
+        cwd=installed.workdir,
+        env=installed.env,
+    )
+    key = made.stdout.strip()
+    answer = httpx.post(
+        f"{served}/graphql",
+        json={"query": "{ chains { id } }"},
+        headers={"x-api-key": key},
+        timeout=10,
+    )
+    assert answer.status_code == 200 and answer.headers["x-credits-remaining"] == "5"
+    wrong = httpx.post(
+        f"{served}/graphql",
+        json={"query": "{ chains { id } }"},
+        headers={"x-api-key": key[:-1] + "0"},
+        timeout=10,
+    )
+    assert wrong.status_code == 401
+    listed = run(
+        [installed.bin("balance-graph"), "keys", "list"], cwd=installed.workdir, env=installed.env
+    ).stdout
+    assert "wheel" in listed and key not in listed
 
 
 def test_the_image_healthcheck_passes_against_it_and_fails_without_it(

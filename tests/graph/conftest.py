@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from settings import Settings, parse_settings
-from tests.conftest import Api, serve
+from tests.conftest import UNLIMITED, Api, serve
 from tests.fakes import esplora
 from tests.fakes import starknet as stark
 
@@ -61,11 +61,15 @@ def offline_settings(tmp_path: Path, **sections: Any) -> Settings:
         "sources": ["static"],
         "static": {"starknet:native": STRK_USD, "bitcoin:native": BTC_USD},
     }
-    raw = {"chains": chains, "prices": prices, **sections}
+    raw = {"chains": chains, "prices": prices, "rate_limits": UNLIMITED, **sections}
     return parse_settings(raw, base_dir=tmp_path, environ={})
 
 
-def offline_service(settings: Settings, node: stark.Node | None = None) -> Iterator[Offline]:
+def offline_service(
+    settings: Settings,
+    node: stark.Node | None = None,
+    peer: tuple[str, int] = ("testclient", 50000),
+) -> Iterator[Offline]:
     """The app on `settings`, Starknet on `node` (default: the fake's mainnet), Esplora fake."""
     node = node or stark.mainnet()
     fake = esplora.FakeEsplora(
@@ -77,7 +81,7 @@ def offline_service(settings: Settings, node: stark.Node | None = None) -> Itera
             "esplora.example": esplora.transport({"esplora.example": fake}),
         }
     )
-    for api in serve(settings, router):
+    for api in serve(settings, router, peer):
         yield Offline(api, node, fake)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.conftest import Devnet, RedisServer, devnet_settings, serve
+from tests.conftest import Devnet, RedisServer, devnet_settings, issue_key, serve
 
 QUERY = '{ account(address: "%s") { balances(maxAge: %d) { rawAmount } } }'
+BALANCE = '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount } }'
 
 
 def test_a_stalled_redis_costs_at_most_one_timeout_and_hot_values_stay_in_process(
@@ -41,3 +42,37 @@ def test_a_stalled_redis_costs_at_most_one_timeout_and_hot_values_stay_in_proces
             assert not api.services.redis_breaker.healthy
             ready = api.client.get("/health/ready").json()
             assert ready["cache"] == {"healthy": False}
+
+
+def test_a_stalled_redis_refuses_keys_fast_and_limits_anonymous_calls_in_process(
+    tmp_path: Path, devnet: Devnet
+) -> None:
+    """Keys cannot be checked without their store: 503, retryable, after one timeout at most.
+    Anonymous callers are still served, and still limited, by this process alone."""
+    with RedisServer() as server:
+        cache = {"redis_url": server.url, "redis_timeout": 0.25, "redis_retry_after": 60}
+        settings = devnet_settings(
+            tmp_path, devnet, cache=cache, rate_limits={"anonymous": {"balance": "4/min"}}
+        )
+        key = issue_key(settings, "alice", credits=100)
+        balance = {"query": BALANCE % devnet.holder}
+        for api in serve(settings):
+            assert api.client.post("/graphql", json=balance, headers={"x-api-key": key}).is_success
+            assert api.client.post("/graphql", json=balance).is_success  # 1 of 4, in Redis
+            server.freeze()
+            try:
+                started = time.monotonic()
+                keyed = [
+                    api.client.post("/graphql", json=balance, headers={"x-api-key": key})
+                    for _ in range(5)
+                ]
+                keyed_time = time.monotonic() - started
+                anonymous = [api.client.post("/graphql", json=balance) for _ in range(5)]
+            finally:
+                server.thaw()
+            assert {r.status_code for r in keyed} == {503}
+            assert keyed[0].json()["errors"][0]["extensions"]["code"] == "METERING_UNAVAILABLE"
+            assert keyed[0].headers["retry-after"] == "60"
+            assert keyed_time < 5 * 0.25  # one timeout opens the breaker, not one per request
+            # the process's own window starts empty: 4 served, then 429
+            assert [r.status_code for r in anonymous] == [200, 200, 200, 200, 429]

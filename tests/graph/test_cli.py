@@ -161,3 +161,35 @@ def test_demo_gets_its_listen_address_and_workdir(
     assert calls == [("127.0.0.1", 9200, tmp_path / "d", "info")]
     assert cli.main(["demo"]) == 0
     assert calls[1][2] == Path(".demo")
+
+
+def test_keys_are_made_listed_credited_and_revoked_with_the_configs_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    data = tmp_path / "keys"
+    config.write_text(
+        f'{GOOD}[auth]\ndata_dir = "{data}"\n[rate_limits.plans.pro]\nbalance = "600/min"\n',
+        encoding="utf-8",
+    )
+
+    def keys(*args: str) -> tuple[int, str, str]:
+        code = cli.main(["keys", *args, "--config", str(config)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, err = keys("create", "--name", "acme", "--credits", "100", "--plan", "pro")
+    key = out.strip()
+    assert code == 0 and key.startswith("bgk_") and "\n" not in key
+    assert "shown only this once" in err and key not in err
+    assert (data / "metering.sqlite3").is_file()
+    assert keys("create", "--name", "acme")[0] == 1  # names are never reused
+    code, _, err = keys("create", "--name", "other", "--plan", "gold")
+    assert code == 1 and "no [rate_limits.plans.gold]" in err and "pro" in err
+    assert keys("create", "--name", "bad name")[0] == 1
+    assert keys("create", "--name", "neg", "--credits", "-1")[0] == 1
+    assert keys("credit", "acme", "50")[0] == 0
+    assert keys("revoke", "acme")[0] == 0
+    code, out, _ = keys("list")
+    assert code == 0 and "acme" in out and "150" in out and "revoked" in out and key not in out
+    assert keys("revoke", "nobody")[0] == 1

@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Devnet, dead_chain, devnet_settings, errors_by_code, serve
+from tests.conftest import (
+    Api,
+    Devnet,
+    dead_chain,
+    devnet_settings,
+    errors_by_code,
+    issue_key,
+    serve,
+)
 
 
 def fan_out(levels: int) -> str:
@@ -214,16 +222,23 @@ def test_accounts_over_its_limit_nulls_only_itself(tmp_path: Path, devnet: Devne
         assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
 
 
-def test_cache_control_is_capped_and_private_for_api_keys(api: Api, devnet: Devnet) -> None:
+def test_cache_control_is_capped_and_private_for_api_keys(tmp_path: Path, devnet: Devnet) -> None:
     query = (
         '{ balance(account: "%s", chain: "devnet", token: "native", maxAge: 2147483647) '
         "{ rawAmount } }" % devnet.holder
     )
-    public = api.client.get("/graphql", params={"query": query})
-    assert public.headers["cache-control"] == "public, max-age=300"
-    for header in ("api-key", "x-api-key", "authorization"):
-        keyed = api.client.get("/graphql", params={"query": query}, headers={header: "k"})
-        assert keyed.headers["cache-control"] == "private, max-age=300", header
+    settings = devnet_settings(tmp_path, devnet)
+    key = issue_key(settings, "alice")
+    for api in serve(settings):
+        public = api.client.get("/graphql", params={"query": query})
+        assert public.headers["cache-control"] == "public, max-age=300"
+        for header, value in (
+            ("api-key", key),
+            ("x-api-key", key),
+            ("authorization", f"Bearer {key}"),
+        ):
+            keyed = api.client.get("/graphql", params={"query": query}, headers={header: value})
+            assert keyed.headers["cache-control"] == "private, max-age=300", header
 
 
 @pytest.fixture

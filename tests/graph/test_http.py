@@ -141,7 +141,7 @@ def test_get_responses_may_be_cached_for_the_smallest_max_age(offline: Offline) 
     assert get(offline, {"query": CHAINS}).headers["cache-control"] == "public, max-age=300"
     short = get(offline, {"query": BALANCE, "variables": '{"max": 30}'})
     assert short.headers["cache-control"] == "public, max-age=30"
-    private = get(offline, {"query": BALANCE}, authorization="Bearer t")
+    private = get(offline, {"query": BALANCE}, authorization="Basic dXNlcjpwYXNz")
     assert private.headers["cache-control"] == "private, max-age=300"
 
 

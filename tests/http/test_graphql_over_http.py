@@ -60,7 +60,9 @@ def test_get_responses_are_cacheable_for_the_smallest_max_age(server: str, devne
         % (devnet.holder, devnet.holder)
     )
     assert httpx.get(url, params={"query": query}).headers["cache-control"] == "public, max-age=30"
-    private = httpx.get(url, params={"query": query}, headers={"authorization": "Bearer x"})
+    private = httpx.get(
+        url, params={"query": query}, headers={"authorization": "Basic dXNlcjpwYXNz"}
+    )
     assert private.headers["cache-control"] == "private, max-age=30"
     forced = query.replace("maxAge: 30", "forceRefresh: true")
     assert httpx.get(url, params={"query": forced}).headers["cache-control"] == "no-store"
