@@ -7,6 +7,8 @@
 #
 # Configure with BALANCE_GRAPH_CONFIG (a mounted TOML), REDIS_URL and
 # BALANCE_GRAPH_RPC_URLS_<CHAIN>; without them it serves the config shipped in the package.
+# Without REDIS_URL, API keys, limits and credits live in /data (mount a volume to keep them):
+#   docker run -v bg-data:/data ... balance-graph keys create --name NAME
 # compose.yaml runs two replicas of this image behind nginx, sharing one Redis.
 
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
@@ -21,11 +23,14 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    BALANCE_GRAPH_DATA_DIR=/data
 RUN --mount=type=bind,from=build,source=/dist,target=/dist \
     pip install --no-cache-dir /dist/*.whl \
     && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin balance-graph
+        --shell /usr/sbin/nologin balance-graph \
+    && install -d -o 10001 -g 10001 -m 700 /data
+VOLUME ["/data"]
 USER 10001:10001
 WORKDIR /tmp
 EXPOSE 8000

@@ -75,3 +75,35 @@ def test_no_secret_is_written_into_a_deploy_file(path: str) -> None:
     assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", text)  # credentials in a URL
     assert not re.search(r"(?i)(password|secret|token|api_key)\s*[:=]\s*\S", text)
     assert not re.search(r"(?im)^\s*-?\s*BALANCE_GRAPH_RPC_URLS_\w+\s*[:=]", text)
+
+
+def test_redis_keeps_keys_and_credits_on_disk_and_never_evicts_them() -> None:
+    redis = COMPOSE["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    policy = command[command.index("--maxmemory-policy") + 1]
+    assert policy.startswith("volatile-") or policy == "noeviction"  # never allkeys-*
+    (volume,) = redis["volumes"]
+    assert volume.split(":")[1] == "/data" and volume.split(":")[0] in COMPOSE["volumes"]
+
+
+def test_only_the_proxy_is_believed_about_client_addresses_and_it_cannot_be_fooled() -> None:
+    api = COMPOSE["services"]["api"]
+    assert "ports" not in api  # nothing but the proxy reaches a replica
+    trusted = api["environment"]["BALANCE_GRAPH_TRUSTED_PROXIES"].split(",")
+    assert trusted and all(re.fullmatch(r"[0-9.]+/\d+", cidr) for cidr in trusted)
+    # the edge proxy replaces X-Forwarded-For with the peer's address; never appends to it
+    (forwarded,) = re.findall(r"proxy_set_header X-Forwarded-For (\S+);", NGINX)
+    assert forwarded == "$remote_addr"
+
+
+def test_the_image_keeps_the_embedded_key_store_in_a_volume_its_user_can_write() -> None:
+    env = " ".join(dockerfile_instructions("ENV"))
+    assert "BALANCE_GRAPH_DATA_DIR=/data" in env
+    assert dockerfile_instructions("VOLUME") == ['["/data"]']
+    (user,) = dockerfile_instructions("USER")
+    assert re.search(rf"install -d -o {user.split(':')[0]} .* /data", DOCKERFILE)
+
+
+def test_the_proxy_does_not_publish_metrics() -> None:
+    assert re.search(r"location = /metrics \{\s*return 404;\s*\}", NGINX)
