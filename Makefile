@@ -55,6 +55,7 @@ schema: $(PY_STAMP)
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.balances
 	$(VENV)/bin/python -m bench.accounts
+	$(VENV)/bin/python -m bench.metering
 
 # Issue 8's attacks replayed against a real server: fan-out, CPU bomb, a hung chain.
 abuse: $(PY_STAMP) $(NODE_STAMP)
