@@ -1,7 +1,9 @@
 """Who is calling: the API key a request presents, or the address it comes from.
 
 Keys are read from `api-key`, `x-api-key` (TokenKit's and ChainKit's headers) and
-`Authorization: Bearer <key>`. An empty header is no key (GraphiQL sends `x-api-key: ""`
+`Authorization: Bearer <key>`. Anything in the first two is meant as our key; a bearer token
+is ours only if it has our prefix (`bgk_`), so a JWT a gateway forwards for another service
+is left alone rather than refused. An empty header is no key (GraphiQL sends `x-api-key: ""`
 until one is typed in); two different keys in one request are refused, never guessed between.
 Keys are never read from the URL, where access logs and proxies would keep them.
 
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
-from metering.keys import KeyRecord
+from metering.keys import PREFIX, KeyRecord
 
 KEY_HEADERS = ("api-key", "x-api-key")
 Network = IPv4Network | IPv6Network
@@ -50,7 +52,7 @@ def presented_key(values: Iterable[tuple[str, str]]) -> str | None:
             found.add(value.strip())
         elif name == "authorization":
             scheme, _, token = value.strip().partition(" ")
-            if scheme.lower() == "bearer":
+            if scheme.lower() == "bearer" and token.strip().startswith(PREFIX):
                 found.add(token.strip())
     found.discard("")
     if len(found) > 1:

@@ -37,6 +37,7 @@ def test_a_key_is_read_from_any_of_the_reference_apis_headers(
         [("x-api-key", "")],
         [("authorization", "Basic dXNlcjpwYXNz")],  # not ours
         [("authorization", "Bearer ")],
+        [("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig")],  # someone else's token
         [("cookie", f"api-key={KEY}")],
     ],
 )
