@@ -59,6 +59,12 @@ def config(directory: Path, healthy: str, hung: str) -> Path:
         f"""[server]
 request_deadline = {DEADLINE}
 
+# The attacks all come from this one address, which rate limits would stop first; the replay
+# measures what the rest of the service does about them (a botnet has many addresses).
+[rate_limits.anonymous]
+[auth]
+data_dir = "{directory / "data"}"
+
 [chains.devnet]
 chain_id = 31337
 rpc_urls = ["{healthy}"]
