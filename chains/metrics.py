@@ -118,6 +118,9 @@ class Metrics:
             "root_field",
             "outcome",
         )
+        self.response_cache = _counter(
+            r, "response_cache", "Whole-answer cache lookups, by result (hit, miss).", "result"
+        )
         self.key_requests = _counter(
             r,
             "key_requests",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
+from graphql.execution.executor import Executor
 
 from chains.errors import ServiceError
 from graph.context import Context
@@ -28,6 +29,7 @@ async def run(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     context: Context,
+    executor: type[Executor[Any]] | None = None,
 ) -> dict[str, Any]:
     """The response body (`data`, and `errors` when there are any) for one operation."""
     outcome = execute(
@@ -36,6 +38,7 @@ async def run(
         context_value=context,
         variable_values=dict(variables) if variables else None,
         operation_name=operation_name,
+        executor_class=executor,
     )
     result: ExecutionResult = await outcome if not isinstance(outcome, ExecutionResult) else outcome
     errors = [*(result.errors or []), *context.partial_errors]

@@ -14,21 +14,25 @@ The order of a request, every step bounded before the next one starts:
   execute and carry no `data` key: 400 under `application/graphql-response+json`, 200 under
   `application/json` (what older clients expect), 400 for malformed HTTP requests in both.
   Metering refusals are 401, 402, 429 or 503 under both. Refused requests charge nothing.
-- GET responses get a `Cache-Control` derived from the smallest `maxAge` the query used,
-  capped by `[server] max_cache_age`; `no-store` when the response has errors, `private`
-  when the request carries credentials or an API key.
+- An answer without errors is kept for identical requests (responses.py) until its oldest
+  value would break the smallest `maxAge` asked; GET answers tell shared caches the same
+  (`Cache-Control: max-age` is what is left of it, capped by `[server] max_cache_age`);
+  `no-store` for errors, `forceRefresh` and POST, `private` with credentials or an API key.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import GraphQLError, GraphQLSchema
+from graphql.execution.executor import Executor
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from chains.metrics import Metrics
 from graph.context import Context
@@ -36,6 +40,7 @@ from graph.documents import Invalid
 from graph.execution import run
 from graph.params import JSON, RequestError, read_params
 from graph.planning import Planner, has_non_query, post_only
+from graph.responses import ResponseCache
 from metering.meter import Meter, Refusal
 from settings import LimitsConfig
 
@@ -51,9 +56,11 @@ class Pipeline:
     """What the endpoint needs from the process's services, built in the app lifespan."""
 
     schema: GraphQLSchema
+    executor: type[Executor[Any]]
     limits: LimitsConfig
     planner: Planner
     meter: Meter
+    responses: ResponseCache
     context: Callable[[Request], Context]
     max_cache_age: int
     metrics: Metrics
@@ -108,18 +115,32 @@ class GraphQLEndpoint:
         except Refusal as exc:
             _count(pipeline.metrics, ["-"], "refused")
             return _refusal(exc, media)
+        fields = document.root_fields(params.operation_name)
+        key = None
+        if pipeline.responses.enabled:
+            key = pipeline.responses.key(
+                caller.scope, document.digest, params.operation_name, params.variables
+            )
+            hit = await pipeline.responses.get(key)
+            if hit is not None:
+                _count(pipeline.metrics, fields, "ok", time.perf_counter() - started)
+                return _answer(request, hit.body, media, metered, hit.expires, pipeline)
         context = pipeline.context(request)
         body = await run(
-            pipeline.schema, document, params.operation_name, params.variables, context
+            pipeline.schema,
+            document,
+            params.operation_name,
+            params.variables,
+            context,
+            pipeline.executor,
         )
-        fields = document.root_fields(params.operation_name)
         outcome = "ok" if "errors" not in body else "partial" if body.get("data") else "failed"
         _count(pipeline.metrics, fields, outcome, time.perf_counter() - started)
-        response = _with(_json(body, 200, media), metered)
-        response.headers["cache-control"] = _cache_control(
-            request, context, "errors" in body, pipeline.max_cache_age
-        )
-        return response
+        data = orjson.dumps(body)
+        expires = None if "errors" in body else context.scope.hints.expires_at(time.time())
+        if key is not None and expires is not None:
+            await pipeline.responses.put(key, data, expires)
+        return _answer(request, data, media, metered, expires, pipeline)
 
 
 def _count(
@@ -183,18 +204,30 @@ def _with(response: Response, headers: dict[str, str]) -> Response:
 
 
 def _json(body: dict[str, Any], status: int, media: str, cache: str | None = None) -> Response:
-    response = JSONResponse(body, status_code=status, media_type=f"{media}; charset=utf-8")
+    response = Response(orjson.dumps(body), status, media_type=f"{media}; charset=utf-8")
     response.headers["x-content-type-options"] = "nosniff"
     if cache:
         response.headers["cache-control"] = cache
     return response
 
 
-def _cache_control(request: Request, context: Context, has_errors: bool, cap: int) -> str:
-    if request.method != "GET" or has_errors:
-        return "no-store"
-    max_age = context.scope.hints.max_age()
-    if max_age is None:
-        return "no-store"
-    scope = "private" if any(h in request.headers for h in _CREDENTIALS) else "public"
-    return f"{scope}, max-age={min(max_age, cap)}"
+def _answer(
+    request: Request,
+    data: bytes,
+    media: str,
+    headers: dict[str, str],
+    expires: float | None,
+    pipeline: Pipeline,
+) -> Response:
+    """An executed (or cached) answer. A GET may be cached by others until `expires` (never
+    past `max_cache_age`); anything else, or an answer with errors (`expires` None), not."""
+    response = Response(data, 200, media_type=f"{media}; charset=utf-8")
+    response.headers["x-content-type-options"] = "nosniff"
+    response.headers.update(headers)
+    cache = "no-store"
+    if request.method == "GET" and expires is not None:
+        left = max(0, min(math.floor(expires - time.time()), pipeline.max_cache_age))
+        scope = "private" if any(h in request.headers for h in _CREDENTIALS) else "public"
+        cache = f"{scope}, max-age={left}"
+    response.headers["cache-control"] = cache
+    return response

@@ -29,9 +29,11 @@ from chains.transport.pools import Pools
 from graph.context import Context
 from graph.cost import CostModel
 from graph.documents import DocumentCache
+from graph.executor import executor_for
 from graph.http import Pipeline
 from graph.persisted import LocalOnly, PersistedQueries, RedisPersistedQueries
 from graph.planning import Planner
+from graph.responses import ResponseCache
 from graph.schema import build_schema
 from loaders.context import build_loaders
 from metering.meter import Meter
@@ -131,9 +133,11 @@ def open_services(
     )
     pipeline = Pipeline(
         schema=schema,
+        executor=executor_for(schema),
         limits=settings.limits,
         planner=planner,
         meter=_meter(settings, redis, breaker, metrics),
+        responses=ResponseCache(settings.cache.response_cache_bytes, metrics, shared),
         context=contexts,
         max_cache_age=settings.server.max_cache_age,
         metrics=metrics,

@@ -14,6 +14,7 @@ from chains.registry import Chain as DomainChain
 from graph.arguments import ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
 from graph.context import Info
 from graph.enums import ChainFamily, TokenStandard
+from graph.executor import SERVED_FROM
 from graph.portfolio import Portfolio
 from graph.scalars import BigInt
 from prices.base import Quote
@@ -65,7 +66,8 @@ class Token:
             "Decimals turning `rawAmount` into `amount`. Null, never guessed, when unknown, "
             "with a TOKEN_METADATA_UNAVAILABLE error saying why (retryable when the chain's "
             "answer was garbled rather than missing)."
-        )
+        ),
+        metadata={SERVED_FROM: "raw_decimals"},
     )
     def decimals(self, info: Info) -> int | None:
         if self.raw_decimals is None and self.unknown is not None:
@@ -194,10 +196,16 @@ class Balance:
         description=(
             "`rawAmount` divided by 10^decimals, exact. Null, with a "
             "TOKEN_METADATA_UNAVAILABLE error, when the token's decimals are unknown."
-        )
+        ),
+        metadata={SERVED_FROM: "known_amount"},
     )
     def amount(self) -> Decimal | None:
         return balance_resolvers.amount(self.row)
+
+    @property
+    def known_amount(self) -> Decimal | None:
+        """`amount` when the decimals are known (the executor serves it directly)."""
+        return balance_resolvers.known_amount(self.row)
 
     @strawberry.field(
         description=(

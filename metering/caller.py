@@ -39,6 +39,11 @@ class Caller:
     """The key's record; `None` for anonymous callers."""
 
     @property
+    def scope(self) -> str:
+        """Whose answers may be shared with this caller: its key's, or all anonymous ones."""
+        return self.subject if self.record else "anonymous"
+
+    @property
     def name(self) -> str:
         """How metrics and logs name this caller (never the key, never the address)."""
         return self.record.name if self.record else "anonymous"

@@ -31,6 +31,16 @@ PriceOutcome = Quote | PriceUnavailable | None
 """A quote, the error that prevented one, or `None` for "no source prices this token"."""
 
 
+@dataclass(frozen=True)
+class Priced:
+    """An outcome and when this service fetched it from its source (unix seconds): a cached
+    answer is reused until `fetched` plus the price cache's TTL, so whatever serves it can
+    expire with it."""
+
+    outcome: PriceOutcome
+    fetched: float
+
+
 class PriceSource(Protocol):
     """Prices many tokens in one call.
 

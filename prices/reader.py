@@ -1,20 +1,21 @@
 """Cached, batched price lookups: a page of balances costs one price request a minute.
 
-Answers are cached for `ttl` seconds (default 60), including "no source prices this"; a
-failed source is not cached, so the next request asks again.
+Answers are cached for `ttl` seconds (default 60), including "no source prices this", with
+the time they were fetched; a failed source is not cached, so the next request asks again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from chains.cache.base import Cache
 from chains.errors import PriceUnavailable
-from prices.base import PriceKey, PriceOutcome, Quote
+from prices.base import Priced, PriceKey, PriceOutcome, Quote
 from prices.fallback import FallbackSources
 
 
@@ -26,10 +27,12 @@ class PriceReader:
         sources: FallbackSources,
         cache: Cache,
         ttl: int,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sources = sources
         self._cache = cache
         self._ttl = ttl
+        self._clock = clock
 
     @property
     def enabled(self) -> bool:
@@ -42,26 +45,32 @@ class PriceReader:
 
         Sources still asking at `deadline` (event loop clock) leave their keys unavailable.
         """
+        return [p.outcome for p in await self.priced(keys, deadline)]
+
+    async def priced(self, keys: Sequence[PriceKey], deadline: float | None = None) -> list[Priced]:
+        """`prices`, each with when it was fetched from its source."""
+        now = self._clock()
         if not self.enabled or not keys:
-            return [None] * len(keys)
+            return [Priced(None, now)] * len(keys)
         unique = list(dict.fromkeys(keys))
         stored = await self._cache.get_many([_cache_key(k) for k in unique])
-        known: dict[PriceKey, PriceOutcome] = {}
+        known: dict[PriceKey, Priced] = {}
         for key, data in zip(unique, stored, strict=True):
-            hit, cached = _decode(data)
-            if hit:
+            cached = _decode(data, now - self._ttl)
+            if cached is not None:
                 known[key] = cached
         missing = [k for k in unique if k not in known]
         if missing:
             answer = await self._quotes(missing, deadline)
-            fresh = {k: answer.get(k) for k in missing}
+            fetched = self._clock()
+            fresh = {k: Priced(answer.get(k), fetched) for k in missing}
             known.update(fresh)
             # Quotes and "unpriced" are answers worth keeping; a failed source is not.
             await self._cache.set_many(
                 {
                     _cache_key(k): _encode(v)
                     for k, v in fresh.items()
-                    if not isinstance(v, PriceUnavailable)
+                    if not isinstance(v.outcome, PriceUnavailable)
                 },
                 self._ttl,
             )
@@ -82,26 +91,37 @@ def _cache_key(key: PriceKey) -> str:
     return f"bg:v1:px:{key.chain}:{key.token}"
 
 
-def _encode(outcome: PriceOutcome) -> bytes:
+def _encode(priced: Priced) -> bytes:
+    outcome = priced.outcome
     if not isinstance(outcome, Quote):
-        return b'{"usd":null}'
-    body = {"usd": str(outcome.usd), "at": outcome.quoted_at.timestamp(), "src": outcome.source}
+        return json.dumps({"usd": None, "f": priced.fetched}).encode()
+    body = {
+        "usd": str(outcome.usd),
+        "at": outcome.quoted_at.timestamp(),
+        "src": outcome.source,
+        "f": priced.fetched,
+    }
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _decode(data: bytes | None) -> tuple[bool, Quote | None]:
-    """(True, quote) or (True, None) for a cached "unpriced"; (False, None) for a miss."""
+def _decode(data: bytes | None, oldest: float) -> Priced | None:
+    """The cached answer (a quote, or `None` for "unpriced"), or `None` for a miss. An entry
+    without a plausible fetch time counts as fetched `oldest` (as old as the TTL allows)."""
     if data is None:
-        return False, None
+        return None
     try:
         body = json.loads(data)
+        fetched = body.get("f")
+        fetched = (
+            float(fetched) if isinstance(fetched, int | float) and fetched > oldest else oldest
+        )
         if body.get("usd") is None:
-            return True, None
+            return Priced(None, fetched)
         usd = Decimal(str(body["usd"]))
         at = datetime.fromtimestamp(float(body["at"]), UTC)
         source = body["src"]
     except (ValueError, TypeError, KeyError, AttributeError, InvalidOperation, OverflowError):
-        return False, None
+        return None
     if not usd.is_finite() or usd < 0 or not isinstance(source, str):
-        return False, None
-    return True, Quote(usd, at, source)
+        return None
+    return Priced(Quote(usd, at, source), fetched)

@@ -130,6 +130,8 @@ async def holdings(
     scope.charge(len(requests))
     outcomes = await scope.loaders.balances.load_many(requests)
     read = [o for o in outcomes if isinstance(o, BalanceReading)]
+    for reading in read:  # hidden zeros too: their absence is part of the answer
+        scope.hints.read(reading.read_at)
     readings = [o for o in read if selection.include_zero or o.raw_amount]
     failed = {o.chain for o in outcomes if isinstance(o, ServiceError) and _is_round_failure(o)}
     answered = list(dict.fromkeys(r.key.chain for r in read if r.key.chain not in failed))

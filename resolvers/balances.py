@@ -63,7 +63,10 @@ async def balance(
     request = BalanceRequest(plan_pair(scope.registry, PairInput(account, chain, token)), fresh)
     scope.hints.served(fresh)
     scope.charge(1)
-    (row,) = await with_tokens(scope, [await scope.loaders.balances.load(request)])
+    outcome = await scope.loaders.balances.load(request)
+    if isinstance(outcome, BalanceReading):
+        scope.hints.read(outcome.read_at)
+    (row,) = await with_tokens(scope, [outcome])
     return row
 
 
@@ -90,6 +93,9 @@ async def balance_pairs(
             outcomes.append(exc)
     scope.charge(len(requests))
     loaded = await scope.loaders.balances.load_many(list(requests.values()))
+    for reading in loaded:
+        if isinstance(reading, BalanceReading):
+            scope.hints.read(reading.read_at)
     rows = iter(await with_tokens(scope, [o for o in loaded if isinstance(o, BalanceReading)]))
     for index, outcome in zip(requests, loaded, strict=True):
         outcomes[index] = next(rows) if isinstance(outcome, BalanceReading) else outcome
@@ -98,10 +104,17 @@ async def balance_pairs(
 
 def amount(row: BalanceRow) -> Decimal:
     """The exact decimal amount; raises why not when the decimals are unknown."""
-    why = unknown_decimals(row.token, row.token_error)
-    if row.token.decimals is None or why is not None:
+    known = known_amount(row)
+    if known is None:
+        why = unknown_decimals(row.token, row.token_error)
         raise (why or _undecided(row.token)).about(**row.reading.key.labels)
-    return scale_amount(row.reading.raw_amount, row.token.decimals)
+    return known
+
+
+def known_amount(row: BalanceRow) -> Decimal | None:
+    """The exact decimal amount, or `None` when the decimals are unknown."""
+    decimals = row.token.decimals
+    return None if decimals is None else scale_amount(row.reading.raw_amount, decimals)
 
 
 def unknown_decimals(meta: TokenMeta, read_error: ChainError | None = None) -> ServiceError | None:

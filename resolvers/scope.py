@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chains.errors import CostLimitExceeded
 from chains.reader import Freshness
@@ -14,32 +15,54 @@ from settings import LimitsConfig
 
 @dataclass
 class CacheHints:
-    """What the response may promise a shared cache, from what the fields actually served.
+    """Until when the response is as fresh as its fields promised, from what they served.
 
-    Resolvers call `served` for every freshness contract they read with and `priced` when
-    they serve USD prices; the HTTP layer turns the result into `Cache-Control`.
+    Resolvers call `served` with every freshness contract they read with, `read` with when
+    each value they used left the chain, and `priced` with when each price was fetched. A
+    field-by-field read would give the same answer until `expires_at`: the oldest value
+    reaches the smallest `maxAge` asked, or the oldest price the price cache's TTL. The HTTP
+    layer turns it into `Cache-Control`, and the response cache into an entry's lifetime.
     """
 
     default_max_age: int
     price_ttl: int
     max_ages: list[int] = field(default_factory=list)
     forced: bool = False
-    prices: bool = False
+    oldest_read: float | None = None
+    """Unix seconds."""
+    oldest_price: float | None = None
+    """Unix seconds."""
 
     def served(self, fresh: Freshness) -> None:
         self.max_ages.append(fresh.max_age)
         self.forced |= fresh.force_refresh
 
-    def priced(self) -> None:
-        self.prices = True
+    def read(self, at: datetime) -> None:
+        seconds = at.timestamp()
+        if self.oldest_read is None or seconds < self.oldest_read:
+            self.oldest_read = seconds
 
-    def max_age(self) -> int | None:
-        """The smallest freshness any field asked for (and the price cache's, if prices were
-        served); `None` after a forced refresh, which must never be served from a cache."""
+    def priced(self, fetched: float) -> None:
+        if self.oldest_price is None or fetched < self.oldest_price:
+            self.oldest_price = fetched
+
+    @property
+    def prices(self) -> bool:
+        return self.oldest_price is not None
+
+    def expires_at(self, now: float) -> float | None:
+        """Unix seconds; `None` after a forced refresh, which must never be served from a
+        cache. A response with neither balances nor prices (chains, token lists) keeps the
+        default `maxAge`."""
         if self.forced:
             return None
-        ages = [*self.max_ages, *([self.price_ttl] if self.prices else [])]
-        return min(ages) if ages else self.default_max_age
+        ends: list[float] = []
+        if self.max_ages:
+            start = self.oldest_read if self.oldest_read is not None else now
+            ends.append(start + min(self.max_ages))
+        if self.oldest_price is not None:
+            ends.append(self.oldest_price + self.price_ttl)
+        return min(ends) if ends else now + self.default_max_age
 
 
 @dataclass

@@ -48,14 +48,16 @@ def price_key(row: BalanceRow) -> PriceKey:
 
 
 async def price(scope: RequestScope, chain: str, token: TokenRef) -> PriceOutcome:
-    scope.hints.priced()
-    return await scope.loaders.prices.load(PriceKey(chain, token))
+    priced = await scope.loaders.prices.load(PriceKey(chain, token))
+    scope.hints.priced(priced.fetched)
+    return priced.outcome
 
 
 async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
-    scope.hints.priced()
     prices = await scope.loaders.prices.load_many([price_key(r) for r in rows])
-    return [Valued(row, p) for row, p in zip(rows, prices, strict=True)]
+    for priced in prices:
+        scope.hints.priced(priced.fetched)
+    return [Valued(row, p.outcome) for row, p in zip(rows, prices, strict=True)]
 
 
 async def valuation(

@@ -145,6 +145,9 @@ class CacheConfig(Section):
     """Seconds a Redis command may take before Redis counts as failing."""
     redis_retry_after: float = Field(default=5.0, gt=0, le=300)
     """Seconds Redis is left alone after a failure, before one call probes it."""
+    response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    """Whole answers kept per process for identical requests (0: none); one answer may take
+    at most an eighth. With Redis, also shared for their remaining life."""
 
     @field_validator("redis_url")
     @classmethod

@@ -206,6 +206,18 @@ def credits(response: httpx.Response) -> tuple[str | None, str | None]:
     return response.headers.get("x-credits-charged"), response.headers.get("x-credits-remaining")
 
 
+def cache_control(response: httpx.Response) -> tuple[str, int | None]:
+    """(`public`, `private` or `no-store`, max-age): max-age counts down from when the oldest
+    value was read, so tests compare it with `fresh_for`."""
+    scope, _, age = response.headers["cache-control"].partition(", max-age=")
+    return scope, int(age) if age else None
+
+
+def fresh_for(seconds: int) -> range:
+    """The max-age of an answer whose values were read moments ago with `maxAge` `seconds`."""
+    return range(seconds - 2, seconds + 1)
+
+
 def dead_url() -> str:
     """A loopback URL where nothing listens."""
     return f"http://127.0.0.1:{find_free_port()}"

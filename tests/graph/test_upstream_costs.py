@@ -1,4 +1,5 @@
-"""What a query costs upstream, counted on `/metrics` against a real anvil node."""
+"""What a query costs upstream, counted on `/metrics` against a real anvil node, and what a
+warm one costs in this process: parses, cache lookups and decodes (issue 10's structure)."""
 
 from __future__ import annotations
 
@@ -54,15 +55,29 @@ def test_cold_account_over_200_listed_tokens_is_one_request_and_warm_is_zero(
     assert by_symbol["BLK10"]["rawAmount"] == str(10**6 + 10)
     assert by_symbol["BLK11"]["rawAmount"] == "0"
 
+    # The same request again: the whole answer, kept as bytes. Nothing parsed, looked up,
+    # decoded or read.
     warm = big_api.query(QUERY, {"a": devnet.holder})
-    assert big_api.upstream() == 1  # all 204 served from cache
+    assert big_api.upstream() == 1
     assert warm["data"] == cold["data"]  # same lastUpdated: it is the read time, not serve time
+    metrics = big_api.services.metrics
+    assert metrics.response_cache.get(result="hit") == 1
+    assert metrics.cache_lookups.total() == 204  # the cold request's misses only
+    assert big_api.services.pipeline.planner.documents.parses == 1
 
-    metrics = big_api.client.get("/metrics").text
+    # New variables, same document: executed, every value from this process's store (no
+    # parse, no decode of stored bytes, no upstream request).
+    other = big_api.query(QUERY, {"a": devnet.holder, "maxAge": 299})
+    assert other["data"] == cold["data"] and big_api.upstream() == 1
+    assert metrics.cache_lookups.get(result="hit") == 204
+    assert metrics.cache_lookups.get(result="shared") == 0
+    assert big_api.services.pipeline.planner.documents.parses == 1
+
+    text = big_api.client.get("/metrics").text
     assert re.search(
-        r'upstream_requests_total\{chain="devnet",method="eth_call"\} 1\.0$', metrics, re.M
+        r'upstream_requests_total\{chain="devnet",method="eth_call"\} 1\.0$', text, re.M
     )
-    assert re.search(r'cache_lookups_total\{result="hit"\} 204\.0$', metrics, re.M)
+    assert re.search(r'response_cache_total\{result="hit"\} 1\.0$', text, re.M)
 
 
 def test_chunks_of_batch_size_each_cost_one_request_and_agree(

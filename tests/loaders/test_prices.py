@@ -20,8 +20,9 @@ DAI_KEY = PriceKey("eth", DAI)
 async def test_prices_asked_in_one_tick_are_one_source_call() -> None:
     source = Counting({ETH: "3000", USDC_KEY: "1"})
     prices = PriceLoader(price_reader(source))
-    eth, usdc, dai = await asyncio.gather(
-        prices.load(ETH), prices.load(USDC_KEY), prices.load(DAI_KEY)
+    eth, usdc, dai = (
+        p.outcome
+        for p in await asyncio.gather(prices.load(ETH), prices.load(USDC_KEY), prices.load(DAI_KEY))
     )
     assert isinstance(eth, Quote) and eth.usd == Decimal(3000)
     assert isinstance(usdc, Quote) and usdc.usd == Decimal(1)
@@ -31,8 +32,8 @@ async def test_prices_asked_in_one_tick_are_one_source_call() -> None:
 
 async def test_a_failed_source_is_a_price_unavailable_value_not_an_exception() -> None:
     prices = PriceLoader(price_reader(Counting({}, fail=True)))
-    one = await prices.load(ETH)
-    many = await prices.load_many([USDC_KEY, DAI_KEY])
+    one = (await prices.load(ETH)).outcome
+    many = [p.outcome for p in await prices.load_many([USDC_KEY, DAI_KEY])]
     assert isinstance(one, PriceUnavailable) and one.retryable
     assert all(isinstance(p, PriceUnavailable) for p in many) and len(many) == 2
 
@@ -40,5 +41,5 @@ async def test_a_failed_source_is_a_price_unavailable_value_not_an_exception() -
 async def test_without_sources_nothing_is_priced_or_asked() -> None:
     prices = PriceLoader(price_reader())
     assert not prices.enabled
-    assert await prices.load_many([ETH, USDC_KEY]) == [None, None]
+    assert [p.outcome for p in await prices.load_many([ETH, USDC_KEY])] == [None, None]
     assert PriceLoader(price_reader(Counting({}))).enabled

@@ -99,7 +99,8 @@ async def test_one_balance_is_served_with_its_token_and_its_freshness_recorded()
     scope = make_scope(chain)
     row = await balance(scope, ALICE, "eth", str(USDC), 30, None)
     assert (row.reading.raw_amount, row.token.decimals) == (1_234_500_000, 6)
-    assert scope.hints.max_age() == 30 and scope.lookups == 1
+    read = row.reading.read_at.timestamp()
+    assert scope.hints.expires_at(read + 1) == read + 30 and scope.lookups == 1
 
 
 async def test_one_balance_raises_the_error_that_prevented_it() -> None:

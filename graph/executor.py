@@ -1,0 +1,291 @@
+"""A graphql-core executor that serves plain fields without the per-field machinery.
+
+Most of a balance answer is fields read straight off objects: `chain`, `rawAmount`,
+`blockNumber`, `token { symbol }`… graphql-core gives each one a `GraphQLResolveInfo`, a
+call through Strawberry's resolver wrapper, argument handling and a `complete_value`
+dispatch, and each row of a list a `complete_value` and a field collection: about 10 µs a
+field, most of a large answer's time. This executor serves three kinds of field directly,
+exactly as graphql-core would:
+
+- a leaf (scalar or enum) that Strawberry resolves as `getattr(source, python_name)` (a
+  "basic" field: no resolver, no extensions): the attribute, `serialize`d as
+  `complete_leaf_value` does;
+- a leaf whose resolver declares `metadata={SERVED_FROM: "<attribute>"}`: while that
+  attribute is not `None` it is the field's value (the resolver exists for the `None` case,
+  to report why);
+- a basic field whose type is an object type without `is_type_of`: the attribute, completed
+  with `collect_and_execute_subfields` as `complete_object_value` does, its errors handled by
+  `handle_field_error` as `execute_field` does.
+
+and completes each object of a list of such objects with `execute_fields` on fields
+collected once per list, as `complete_list_item_value` would through `complete_value`.
+
+Anything else, and any value not plainly servable (`None` in a non-null field, a value its
+scalar refuses), goes through graphql-core's own `execute_field`, which produces the same
+errors at the same paths as always (reading an attribute has no side effects, so reading it
+twice is harmless). Fields keep the document's order. `tests/graph/test_executor.py`
+compares both executors on generated operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor_throwing_on_incremental import ExecutorThrowingOnIncremental
+from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
+
+SERVED_FROM = "served_from"
+"""Strawberry field metadata: the attribute that holds the field's value unless `None`."""
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    attribute: str
+    serialize: Callable[[Any], Any]
+    none_is_resolved: bool
+    """A `None` goes to graphql-core: the field is non-null (an error), or has a resolver
+    that explains a `None`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    attribute: str
+    type: GraphQLObjectType
+    field_type: GraphQLOutputType
+
+
+Direct = Leaf | Child
+Plan = dict[str, dict[str, Direct]]
+"""Per object type name, per field name: how to serve it directly."""
+Step = tuple[str, Direct | None, FieldDetailsList]
+"""One field of a selection: its response key, how to serve it (None: graphql-core), its
+field nodes."""
+
+
+def direct_fields(schema: GraphQLSchema) -> Plan:
+    """Every field of the schema this executor may serve itself."""
+    plan: Plan = {}
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        fields = {name: way for name, field in named.fields.items() if (way := _direct(field))}
+        if fields:
+            plan[named.name] = fields
+    return plan
+
+
+def _direct(field: GraphQLField) -> Direct | None:
+    definition = field.extensions.get("strawberry-definition")
+    if definition is None or field.args:
+        return None
+    basic = getattr(field.resolve, "_is_default", False)
+    non_null = isinstance(field.type, GraphQLNonNull)
+    named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    served_from = (definition.metadata or {}).get(SERVED_FROM)
+    if is_leaf_type(named) and (basic or served_from):
+        attribute = served_from or definition.python_name
+        return Leaf(attribute, named.serialize, non_null or bool(served_from))
+    if basic and _plain_object(named):
+        return Child(definition.python_name, named, field.type)
+    return None
+
+
+def _plain_object(named: Any) -> TypeGuard[GraphQLObjectType]:
+    return isinstance(named, GraphQLObjectType) and named.is_type_of is None
+
+
+def executor_for(schema: GraphQLSchema) -> type[ExecutorThrowingOnIncremental]:
+    """An executor class serving this schema's plain fields directly (no `@defer` or
+    `@stream`: the schema has neither)."""
+    plan = direct_fields(schema)
+
+    class DirectExecutor(ExecutorThrowingOnIncremental):
+        def execute_fields(
+            self,
+            parent_type: GraphQLObjectType,
+            source_value: Any,
+            path: Path | None,
+            grouped_field_set: GroupedFieldSet,
+            position_context: None,
+        ) -> AwaitableOrValue[dict[str, Any]]:
+            steps = self._steps_of(parent_type, grouped_field_set)
+            if steps is None:
+                return super().execute_fields(
+                    parent_type, source_value, path, grouped_field_set, position_context
+                )
+            results: dict[str, Any] = {}
+            pending: list[str] = []
+            try:
+                for key, way, details in steps:
+                    if isinstance(way, Leaf):
+                        value = _leaf(way, source_value)
+                        if value is not _MISSING:
+                            results[key] = value
+                            continue
+                    elif way is not None:
+                        where = Path(path, key, parent_type.name)
+                        value = self._child(way, source_value, details, where)
+                        if value is not _MISSING:
+                            results[key] = value
+                            if self.is_awaitable(value):
+                                pending.append(key)
+                            continue
+                    value = self.execute_field(
+                        parent_type,
+                        source_value,
+                        details,
+                        Path(path, key, parent_type.name),
+                        position_context,
+                    )
+                    if value is Undefined:
+                        continue
+                    results[key] = value
+                    if self.is_awaitable(value):
+                        pending.append(key)
+            except Exception:
+                if pending:
+                    self.settle_in_background([results[key] for key in pending])
+                raise
+            return _awaited(results, pending) if pending else results
+
+        def complete_list_item_value(
+            self,
+            item: Any,
+            complete_results: list[Any],
+            item_type: GraphQLOutputType,
+            field_details_list: FieldDetailsList,
+            info: GraphQLResolveInfo[Any],
+            item_path: Path,
+            position_context: None,
+        ) -> bool:
+            row = None if item is None else self._row_fields(item_type, field_details_list)
+            if row is None:
+                return super().complete_list_item_value(
+                    item,
+                    complete_results,
+                    item_type,
+                    field_details_list,
+                    info,
+                    item_path,
+                    position_context,
+                )
+            object_type, fields = row
+            try:
+                completed = self.execute_fields(object_type, item, item_path, fields, None)
+            except Exception as raw:
+                self.handle_field_error(raw, item_type, field_details_list, item_path)
+                complete_results.append(None)
+                return False
+            if self.is_awaitable(completed):
+                complete_results.append(
+                    self._settled(completed, item_type, field_details_list, item_path)
+                )
+                return True
+            complete_results.append(completed)
+            return False
+
+        def _steps_of(
+            self, parent_type: GraphQLObjectType, fields: GroupedFieldSet
+        ) -> list[Step] | None:
+            """How to serve each field of this selection, worked out once per request (the
+            selection object is kept with it, so its id cannot be reused meanwhile)."""
+            direct = plan.get(parent_type.name)
+            if direct is None:
+                return None
+            memo: dict[int, tuple[GroupedFieldSet, list[Step]]]
+            memo = self.__dict__.setdefault("_steps", {})
+            known = memo.get(id(fields))
+            if known is None:
+                steps = [
+                    (key, direct.get(details[0].node.name.value), details)
+                    for key, details in fields.items()
+                ]
+                known = memo[id(fields)] = (fields, steps)
+            return known[1]
+
+        def _row_fields(
+            self, item_type: GraphQLOutputType, details: FieldDetailsList
+        ) -> tuple[GraphQLObjectType, GroupedFieldSet] | None:
+            """The object type of a list's items and their fields, collected once per list,
+            when the items may be completed directly."""
+            named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+            if not _plain_object(named) or named.name not in plan:
+                return None
+            rows: dict[tuple[int, str], tuple[FieldDetailsList, GroupedFieldSet] | None]
+            rows = self.__dict__.setdefault("_rows", {})
+            key = (id(details), named.name)
+            if key not in rows:
+                grouped, new_defers, *_ = self.collect_subfields(named, details)
+                rows[key] = None if new_defers else (details, grouped)
+            found = rows[key]
+            return None if found is None else (named, found[1])
+
+        def _child(
+            self, way: Child, source: Any, details: FieldDetailsList, path: Path
+        ) -> AwaitableOrValue[Any]:
+            value = getattr(source, way.attribute, _MISSING)
+            if value is _MISSING or (value is None and isinstance(way.field_type, GraphQLNonNull)):
+                return _MISSING
+            if value is None:
+                return None
+            try:
+                completed = self.collect_and_execute_subfields(way.type, details, path, value, None)
+            except Exception as raw:
+                self.handle_field_error(raw, way.field_type, details, path)
+                return None
+            if self.is_awaitable(completed):
+                return self._settled(completed, way.field_type, details, path)
+            return completed
+
+        async def _settled(
+            self,
+            completed: Awaitable[Any],
+            field_type: GraphQLOutputType,
+            details: FieldDetailsList,
+            path: Path,
+        ) -> Any:
+            try:
+                return await completed
+            except Exception as raw:
+                self.handle_field_error(raw, field_type, details, path)
+                return None
+
+    return DirectExecutor
+
+
+def _leaf(leaf: Leaf, source: Any) -> Any:
+    """The serialized value, or `_MISSING` when graphql-core must serve the field."""
+    value = getattr(source, leaf.attribute, _MISSING)
+    if value is None:
+        return _MISSING if leaf.none_is_resolved else None
+    if value is _MISSING:
+        return _MISSING
+    try:
+        serialized = leaf.serialize(value)
+    except Exception:  # graphql-core reports it as a located field error
+        return _MISSING
+    return _MISSING if serialized is None or serialized is Undefined else serialized
+
+
+async def _awaited(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    """`results` with its awaitable values awaited together (graphql-core's own way)."""
+    if len(pending) == 1:
+        results[pending[0]] = await results[pending[0]]
+    else:
+        values = await gather_with_cancel(*(results[key] for key in pending))
+        results.update(zip(pending, values, strict=True))
+    return results
