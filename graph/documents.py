@@ -30,11 +30,11 @@ from graphql import (
     Visitor,
     parse,
     specified_rules,
-    validate,
     visit,
 )
 
 from graph.shape import Shape, measure
+from graph.validation import validate
 from settings import LimitsConfig
 
 

@@ -19,6 +19,10 @@ exactly as graphql-core would:
 
 and completes each object of a list of such objects with `execute_fields` on fields
 collected once per list, as `complete_list_item_value` would through `complete_value`.
+When every field of a list's selection (and of its plain children's, and so on) is served
+directly, the selection is compiled once per request into one function building a row's
+dict in a single pass; a row it cannot build (any of the cases below) is completed the
+general way instead.
 
 Anything else, and any value not plainly servable (`None` in a non-null field, a value its
 scalar refuses), goes through graphql-core's own `execute_field`, which produces the same
@@ -29,7 +33,7 @@ compares both executors on generated operations.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -46,6 +50,8 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor_throwing_on_incremental import ExecutorThrowingOnIncremental
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
+
+from chains.identity import IdentityMemo
 
 SERVED_FROM = "served_from"
 """Strawberry field metadata: the attribute that holds the field's value unless `None`."""
@@ -69,6 +75,9 @@ class Child:
 
 
 Direct = Leaf | Child
+Build = Callable[[Any], dict[str, Any] | None]
+"""A compiled selection: a source object's completed fields, or `None` when one of them
+needs graphql-core."""
 Plan = dict[str, dict[str, Direct]]
 """Per object type name, per field name: how to serve it directly."""
 Step = tuple[str, Direct | None, FieldDetailsList]
@@ -108,10 +117,14 @@ def _plain_object(named: Any) -> TypeGuard[GraphQLObjectType]:
     return isinstance(named, GraphQLObjectType) and named.is_type_of is None
 
 
-def executor_for(schema: GraphQLSchema) -> type[ExecutorThrowingOnIncremental]:
+def executor_for(
+    schema: GraphQLSchema, shared: frozenset[str] = frozenset(), capacity: int = 16_384
+) -> type[ExecutorThrowingOnIncremental]:
     """An executor class serving this schema's plain fields directly (no `@defer` or
-    `@stream`: the schema has neither)."""
+    `@stream`: the schema has neither). Objects of the `shared` types must never change
+    once built: up to `capacity` of their completed selections are kept across requests."""
     plan = direct_fields(schema)
+    completed: IdentityMemo[dict[str, Any]] = IdentityMemo(capacity)
 
     class DirectExecutor(ExecutorThrowingOnIncremental):
         def execute_fields(
@@ -184,6 +197,12 @@ def executor_for(schema: GraphQLSchema) -> type[ExecutorThrowingOnIncremental]:
                     position_context,
                 )
             object_type, fields = row
+            build = self._compiled(object_type, fields)
+            if build is not None:
+                built = build(item)
+                if built is not None:
+                    complete_results.append(built)
+                    return False
             try:
                 completed = self.execute_fields(object_type, item, item_path, fields, None)
             except Exception as raw:
@@ -234,6 +253,55 @@ def executor_for(schema: GraphQLSchema) -> type[ExecutorThrowingOnIncremental]:
             found = rows[key]
             return None if found is None else (named, found[1])
 
+        def _compiled(
+            self, object_type: GraphQLObjectType, fields: GroupedFieldSet
+        ) -> Build | None:
+            """One function completing this selection of plain fields, or `None` when some
+            field needs graphql-core; compiled once per request and selection. Objects of
+            the `shared` types are completed once for every request asking for the same
+            selection (their objects never change, and so neither does what they serve)."""
+            memo: dict[int, tuple[GroupedFieldSet, Build | None]]
+            memo = self.__dict__.setdefault("_compiled_rows", {})
+            known = memo.get(id(fields))
+            if known is None:
+                compiled = self._compile(object_type, fields)
+                build = None
+                if compiled is not None:
+                    build, signature = compiled
+                    if object_type.name in shared:
+                        build = _remembered(build, signature, completed)
+                known = memo[id(fields)] = (fields, build)
+            return known[1]
+
+        def _compile(
+            self, object_type: GraphQLObjectType, fields: GroupedFieldSet
+        ) -> tuple[Build, Hashable] | None:
+            """The selection's builder, and a value naming what it builds (equal for equal
+            selections in any request)."""
+            steps = self._steps_of(object_type, fields)
+            if steps is None:
+                return None
+            ops: list[_Op] = []
+            signature: list[Hashable] = []
+            for key, way, details in steps:
+                if details[0].node.name.value == "__typename":
+                    ops.append((key, "", object_type.name, False))
+                    signature.append((key, object_type.name))
+                elif isinstance(way, Leaf):
+                    ops.append((key, way.attribute, way.serialize, way.none_is_resolved))
+                    signature.append((key, way))
+                elif isinstance(way, Child):
+                    grouped, new_defers, *_ = self.collect_subfields(way.type, details)
+                    child = None if new_defers else self._compile(way.type, grouped)
+                    if child is None:
+                        return None
+                    non_null = isinstance(way.field_type, GraphQLNonNull)
+                    ops.append((key, way.attribute, _Nested(child[0]), non_null))
+                    signature.append((key, way.attribute, child[1]))
+                else:
+                    return None
+            return _builder(ops), (object_type.name, tuple(signature))
+
         def _child(
             self, way: Child, source: Any, details: FieldDetailsList, path: Path
         ) -> AwaitableOrValue[Any]:
@@ -265,6 +333,61 @@ def executor_for(schema: GraphQLSchema) -> type[ExecutorThrowingOnIncremental]:
                 return None
 
     return DirectExecutor
+
+
+@dataclass(frozen=True, slots=True)
+class _Nested:
+    build: Build
+
+
+_Op = tuple[str, str, Callable[[Any], Any] | _Nested | str, bool]
+"""(response key, attribute, how to complete its value (a string: `__typename`, constant),
+whether `None` must go to graphql-core)."""
+
+
+def _remembered(build: Build, signature: Hashable, memo: IdentityMemo[dict[str, Any]]) -> Build:
+    """`build`, answered from `memo` for a source object it already built."""
+
+    def remembered(source: Any) -> dict[str, Any] | None:
+        known = memo.get((source,), signature)
+        if known is not None:
+            return known
+        row = build(source)
+        return row if row is None else memo.put((source,), row, signature)
+
+    return remembered
+
+
+def _builder(ops: list[_Op]) -> Build:
+    def build(source: Any) -> dict[str, Any] | None:
+        row: dict[str, Any] = {}
+        for key, attribute, complete, none_is_resolved in ops:
+            if isinstance(complete, str):
+                row[key] = complete
+                continue
+            value = getattr(source, attribute, _MISSING)
+            if value is None:
+                if none_is_resolved:
+                    return None
+                row[key] = None
+                continue
+            if value is _MISSING:
+                return None
+            if isinstance(complete, _Nested):
+                value = complete.build(value)
+            else:
+                try:
+                    value = complete(value)
+                except Exception:  # graphql-core reports it as a located field error
+                    return None
+                if value is Undefined:
+                    return None
+            if value is None:
+                return None
+            row[key] = value
+        return row
+
+    return build
 
 
 def _leaf(leaf: Leaf, source: Any) -> Any:

@@ -118,9 +118,7 @@ class GraphQLEndpoint:
         fields = document.root_fields(params.operation_name)
         key = None
         if pipeline.responses.enabled:
-            key = pipeline.responses.key(
-                caller.scope, document.digest, params.operation_name, params.variables
-            )
+            key = pipeline.responses.key(caller.scope, plan.fingerprint)
             hit = await pipeline.responses.get(key)
             if hit is not None:
                 _count(pipeline.metrics, fields, "ok", time.perf_counter() - started)

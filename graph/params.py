@@ -8,6 +8,7 @@ graphql-core coercing a 100,000-item list.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,13 @@ class Params:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+
+    def fingerprint(self, digest: str) -> str:
+        """What makes two requests one operation: the document (its `digest`), the operation
+        name and the variables, compared as JSON values (key order does not matter)."""
+        variables = json.dumps(self.variables or {}, sort_keys=True, separators=(",", ":"))
+        text = f"{digest}\0{self.operation_name or ''}\0{variables}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def read_params(request: Request, limits: LimitsConfig) -> Params:

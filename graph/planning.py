@@ -5,14 +5,17 @@
     refused over the budget -> what it asks of each rate class (usage.py)
 
 `plan` answers a `Plan`, or the GraphQL request errors that stop the operation; malformed
-HTTP-level parameters raise `RequestError`.
+HTTP-level parameters raise `RequestError`. The price of an operation that passed is
+remembered by its fingerprint (document, operation, variables), so a repeated request skips
+coercion and costing: warm traffic repeats itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, OperationType
@@ -34,6 +37,30 @@ class Plan:
     lookups: int
     """Balance lookups (credits), counted as `cost.py` does."""
     usage: dict[RateClass, int]
+    fingerprint: str
+    """`Params.fingerprint`: the same operation, document and variables."""
+
+
+_Price = tuple[int, dict[RateClass, int]]
+
+
+class _Prices:
+    """Prices of operations that passed, by fingerprint: an LRU of small fixed-size entries."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[str, _Price] = OrderedDict()
+
+    def get(self, fingerprint: str) -> _Price | None:
+        price = self._entries.get(fingerprint)
+        if price is not None:
+            self._entries.move_to_end(fingerprint)
+        return price
+
+    def put(self, fingerprint: str, price: _Price) -> None:
+        self._entries[fingerprint] = price
+        if len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,7 @@ class Planner:
     persisted_max_bytes: int
     cost: CostModel
     limits: LimitsConfig
+    prices: _Prices = field(default_factory=lambda: _Prices(8192))
 
     async def document(self, params: Params) -> Document | Invalid:
         """The document to run: the query text, or Apollo's automatic persisted query."""
@@ -81,6 +109,10 @@ class Planner:
             return [coded(GraphQLError(message), "BAD_REQUEST")]
         if method == "GET" and has_non_query([operation.operation]):
             raise post_only()
+        fingerprint = params.fingerprint(document.digest)
+        known = self.prices.get(fingerprint)
+        if known is not None:
+            return Plan(document, *known, fingerprint)
         schema = self.schema
         coerced = get_variable_values(
             schema, operation.variable_definitions or (), params.variables or {}, max_errors=10
@@ -95,7 +127,9 @@ class Planner:
                 "request: split it into several requests"
             )
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
-        return Plan(document, lookups, rate_usage(schema, document.node, operation, coerced))
+        usage = rate_usage(schema, document.node, operation, coerced)
+        self.prices.put(fingerprint, (lookups, usage))
+        return Plan(document, lookups, usage, fingerprint)
 
 
 def _digest(persisted: Any) -> str:

@@ -16,14 +16,12 @@ Redis, in the shared cache for the other workers and replicas, each for its rema
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from chains.cache.base import Cache
 from chains.metrics import Metrics
@@ -63,13 +61,9 @@ class ResponseCache:
         return self._max_bytes > 0
 
     @staticmethod
-    def key(
-        scope: str, digest: str, operation: str | None, variables: Mapping[str, Any] | None
-    ) -> str:
-        """The entry of one caller scope's one request (variables compared as JSON values)."""
-        canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
-        text = f"{scope}\0{digest}\0{operation or ''}\0{canonical}"
-        return hashlib.sha256(text.encode()).hexdigest()
+    def key(scope: str, fingerprint: str) -> str:
+        """The entry of one caller scope's one request (`Params.fingerprint`)."""
+        return hashlib.sha256(f"{scope}\0{fingerprint}".encode()).hexdigest()
 
     async def get(self, key: str) -> Cached | None:
         now = self._clock()

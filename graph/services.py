@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from redis.asyncio import Redis
@@ -42,7 +42,7 @@ from metering.sqlite_store import SqliteStore
 from metering.store import MeterStore
 from prices.build import build_price_reader
 from prices.reader import PriceReader
-from resolvers.scope import CacheHints, RequestScope
+from resolvers.scope import CacheHints, RequestScope, Views
 from settings import Settings
 
 log = logging.getLogger("balance_graph")
@@ -50,12 +50,14 @@ log = logging.getLogger("balance_graph")
 
 @dataclass(frozen=True)
 class Contexts:
-    """Builds each request's context: fresh loaders, whose caches must not outlive it."""
+    """Builds each request's context: fresh loaders, whose caches must not outlive it, and
+    the service's `Views` of warm rows, which outlive every request."""
 
     settings: Settings
     registry: ChainRegistry
     prices: PriceReader
     spam: SpamPolicy
+    views: Views = field(default_factory=Views)
 
     def __call__(self, request: Request) -> Context:
         settings = self.settings
@@ -66,6 +68,7 @@ class Contexts:
             limits=settings.limits,
             default_max_age=settings.cache.default_max_age,
             spam=self.spam,
+            views=self.views,
             hints=CacheHints(settings.cache.default_max_age, settings.prices.cache_ttl),
         )
         return Context(scope=scope, request_id=request.state.request_id)
@@ -133,7 +136,8 @@ def open_services(
     )
     pipeline = Pipeline(
         schema=schema,
-        executor=executor_for(schema),
+        # `Balance.of` shares a row's object across requests and never changes it.
+        executor=executor_for(schema, shared=frozenset({"Balance"})),
         limits=settings.limits,
         planner=planner,
         meter=_meter(settings, redis, breaker, metrics),

@@ -26,6 +26,7 @@ from resolvers import values as value_resolvers
 from resolvers.account import Selection
 from resolvers.arguments import canonical_account
 from resolvers.balances import BalanceRow
+from resolvers.scope import Views
 
 
 @strawberry.federation.type(
@@ -174,6 +175,13 @@ class Balance:
     row: strawberry.Private[BalanceRow]
 
     @classmethod
+    def of(cls, row: BalanceRow, views: Views) -> Balance:
+        """The row's object, built once while the row is the service's warm row (`Views`):
+        a `Balance` is never changed after it is built, so requests may share it."""
+        known: Balance | None = views.objects.get((row,))
+        return known or views.objects.put((row,), cls.from_row(row))
+
+    @classmethod
     def from_row(cls, row: BalanceRow) -> Balance:
         reading = row.reading
         return cls(
@@ -287,7 +295,8 @@ class Account:
             rows, errors = [], [exc]
         for error in errors:
             info.context.report(info, error)
-        return [Balance.from_row(row) for row in rows]
+        views = info.context.scope.views
+        return [Balance.of(row, views) for row in rows]
 
     @strawberry.field(
         description=(
@@ -349,5 +358,5 @@ def report_all(info: Info, outcomes: list[BalanceRow | ServiceError]) -> list[Ba
             info.context.report(info, outcome, index)
             items.append(None)
         else:
-            items.append(Balance.from_row(outcome))
+            items.append(Balance.of(outcome, info.context.scope.views))
     return items

@@ -34,11 +34,24 @@ class BalanceLoader:
         return await self._loader.load(request)
 
     async def load_many(self, requests: list[BalanceRequest]) -> list[BalanceReading | ChainError]:
-        """Every request's reading or error, without letting one failure hide the others."""
-        outcomes = await asyncio.gather(
-            *(self._loader.load(r) for r in requests), return_exceptions=True
-        )
-        return [_outcome(o) for o in outcomes]
+        """Every request's reading or error, without letting one failure hide the others.
+
+        What this process's cache holds fresh enough is answered at once, without a loader
+        future per lookup; only the rest is batched into each chain's round."""
+        found: dict[int, BalanceReading | ChainError] = {}
+        by_chain: dict[str, list[int]] = {}
+        for index, request in enumerate(requests):
+            by_chain.setdefault(request.key.chain, []).append(index)
+        for chain, indexes in by_chain.items():
+            held = self._registry.get(chain).reader.held([requests[i] for i in indexes])
+            found.update((indexes[i], reading) for i, reading in held.items())
+        pending = [i for i in range(len(requests)) if i not in found]
+        if pending:
+            outcomes = await asyncio.gather(
+                *(self._loader.load(requests[i]) for i in pending), return_exceptions=True
+            )
+            found.update(zip(pending, map(_outcome, outcomes), strict=True))
+        return [found[i] for i in range(len(requests))]
 
     async def _batch(self, requests: list[BalanceRequest]) -> list[BalanceReading]:
         outcomes = await per_chain(requests, lambda request: request.key.chain, self._read)

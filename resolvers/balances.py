@@ -145,17 +145,28 @@ async def with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> li
     """
     metas = await scope.loaders.tokens.load_many([(r.key.chain, r.key.token) for r in readings])
     rows: list[BalanceRow] = []
+    known = scope.views.rows
     for reading, loaded in zip(readings, metas, strict=True):
-        key = reading.key
-        if isinstance(loaded, TokenMeta):
-            meta, error = loaded, None
+        if isinstance(loaded, TokenMeta):  # cached objects, so the same row as last time
+            row = known.get((reading, loaded)) or known.put(
+                (reading, loaded), _row(scope, reading, loaded, None)
+            )
         else:
+            key = reading.key
             erc1155 = key.token.token_id is not None
             standard = TokenStandard.ERC1155 if erc1155 else TokenStandard.ERC20
-            meta, error = TokenMeta(key.chain, key.token, standard, None, None, None), loaded
-        listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
-        rows.append(BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error))
+            meta = TokenMeta(key.chain, key.token, standard, None, None, None)
+            row = _row(scope, reading, meta, loaded)
+        rows.append(row)
     return rows
+
+
+def _row(
+    scope: RequestScope, reading: BalanceReading, meta: TokenMeta, error: ChainError | None
+) -> BalanceRow:
+    key = reading.key
+    listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
+    return BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error)
 
 
 def plan_pair(registry: ChainRegistry, pair: PairInput) -> BalanceKey:

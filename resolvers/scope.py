@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from chains.errors import CostLimitExceeded
+from chains.identity import IdentityMemo
 from chains.reader import Freshness
 from chains.registry import ChainRegistry
 from chains.tokens.spam import SpamPolicy
 from loaders.context import Loaders
 from settings import LimitsConfig
+
+if TYPE_CHECKING:
+    from resolvers.balances import BalanceRow
+
+VIEWS_CAPACITY = 16_384
+"""Rows each memo of `Views` keeps: a few large warm answers' worth, a few MB."""
+
+
+@dataclass(frozen=True)
+class Views:
+    """What warm rows are made into, kept across the requests of one service (`IdentityMemo`):
+    a reading with its token's metadata as a `BalanceRow`, a row as its GraphQL object."""
+
+    rows: IdentityMemo[BalanceRow] = field(default_factory=lambda: IdentityMemo(VIEWS_CAPACITY))
+    objects: IdentityMemo[Any] = field(default_factory=lambda: IdentityMemo(VIEWS_CAPACITY))
 
 
 @dataclass
@@ -73,6 +90,8 @@ class RequestScope:
     default_max_age: int
     spam: SpamPolicy
     hints: CacheHints
+    views: Views = field(default_factory=Views)
+    """Shared by the service's requests (a scope of its own in tests)."""
     lookups: int = 0
 
     def charge(self, lookups: int) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from chains.errors import InvalidAddress
 from chains.models import NATIVE_ALIASES, NATIVE_TOKEN, TokenRef
@@ -25,8 +26,8 @@ def checksum_evm_address(text: str) -> str:
         raise InvalidAddress(
             f"{excerpt(text)} is not an EVM address (0x followed by 40 hex digits)"
         )
-    checksummed: str = to_checksum_address(candidate)
     digits = candidate[2:]
+    checksummed = _eip55(digits.lower())
     mixed_case = digits != digits.lower() and digits != digits.upper()
     if mixed_case and candidate != checksummed:
         raise InvalidAddress(
@@ -35,10 +36,23 @@ def checksum_evm_address(text: str) -> str:
     return checksummed
 
 
+@lru_cache(maxsize=16_384)
+def _eip55(digits: str) -> str:
+    """EIP-55 of 40 lower-case hex digits: a letter is upper case where the keccak of the
+    digits has a nibble >= 8. Remembered, because the same few thousand addresses (token
+    lists, popular wallets) arrive in every request and the hash dominated a warm one."""
+    nibbles = keccak(text=digits).hex()
+    return "0x" + "".join(
+        c.upper() if n >= "8" else c for c, n in zip(digits, nibbles, strict=False)
+    )
+
+
+@lru_cache(maxsize=16_384)
 def normalize_evm_token(text: str) -> TokenRef:
     """A token argument: `native` (or the 0xEeee… alias), a contract address, or
     `<contract>:<token id>` for one ERC-1155 token id (decimal). The one place that syntax
-    is parsed; everything downstream holds the `TokenRef`."""
+    is parsed; everything downstream holds the `TokenRef`. Remembered: the cost model and
+    the resolver both parse every request's tokens (a refusal is raised, never kept)."""
     if text.strip().lower() in NATIVE_ALIASES:
         return NATIVE_TOKEN
     contract, colon, token_id = text.strip().partition(":")

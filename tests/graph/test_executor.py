@@ -19,6 +19,7 @@ from graphql import ExecutionResult, execute, parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 
+from graph import executor as executor_module
 from graph.documents import Document
 from graph.execution import run
 from graph.executor import SERVED_FROM, Child, Leaf, direct_fields, executor_for
@@ -104,7 +105,11 @@ CASES = [
     "{ rows { b: name a: name, ...F, ... on Row { inner { n } } } } fragment F on Row { tags }",
     "query($s: Boolean!) { rows { name @skip(if: $s) inner @include(if: $s) { n } } }",
     "{ rows { __typename inner { __typename explained } } }",
+    # wholly plain selections: compiled rows, and rows they must hand back (None, 2^40)
+    "{ rows { name inner { n text big explained __typename } maybe { n text } } }",
+    "{ nullableItems { x: name inner { big } maybe { n } } }",
 ]
+COMPILED = CASES[-2:]
 
 
 def results(query: str, variables: dict[str, Any] | None = None) -> list[Any]:
@@ -150,6 +155,27 @@ def test_the_cases_reach_every_edge() -> None:
         "Cannot return null for non-nullable field Row.name.",
         ("nameless", 1, "name"),
     )
+
+
+def test_plain_selections_are_built_by_compiled_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last cases take the compiled path, and hand rows back to graphql-core."""
+    built: list[dict[str, Any] | None] = []
+    compile_rows = executor_module._builder
+
+    def counting(ops: Any) -> Any:
+        build = compile_rows(ops)
+
+        def counted(source: Any) -> Any:
+            built.append(build(source))
+            return built[-1]
+
+        return counted
+
+    monkeypatch.setattr(executor_module, "_builder", counting)
+    for query in COMPILED:
+        stock, direct = results(query)
+        assert direct == stock
+    assert any(row is not None for row in built) and None in built
 
 
 def test_the_service_schema_is_mostly_served_directly() -> None:

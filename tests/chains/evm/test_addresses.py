@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from eth_utils.address import to_checksum_address
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chains.errors import InvalidAddress
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
@@ -29,6 +32,13 @@ def test_eip55_vectors_are_accepted_and_answered_checksummed(address: str) -> No
     assert checksum_evm_address(checksummed) == checksummed
     if address != address.lower() and address[2:] != address[2:].upper():
         assert checksummed == address  # a mixed-case vector is its own checksum
+
+
+@given(st.binary(min_size=20, max_size=20), st.booleans())
+def test_checksums_match_eth_utils(raw: bytes, upper: bool) -> None:
+    """Our own EIP-55 (cached) against eth-utils', the independent reference."""
+    digits = raw.hex().upper() if upper else raw.hex()
+    assert checksum_evm_address("0x" + digits) == to_checksum_address("0x" + raw.hex())
 
 
 def test_all_lower_and_all_upper_are_accepted_as_they_are() -> None:
