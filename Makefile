@@ -53,9 +53,8 @@ schema: $(PY_STAMP)
 	$(VENV)/bin/balance-graph export-schema > schema.graphql
 
 bench: $(PY_STAMP) $(NODE_STAMP)
-	$(VENV)/bin/python -m bench.balances
-	$(VENV)/bin/python -m bench.accounts
-	$(VENV)/bin/python -m bench.metering
+	@status=0; for bench in warm balances accounts metering; do \
+		$(VENV)/bin/python -m bench.$$bench || status=1; done; exit $$status
 
 # Issue 8's attacks replayed against a real server: fan-out, CPU bomb, a hung chain.
 abuse: $(PY_STAMP) $(NODE_STAMP)

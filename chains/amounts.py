@@ -20,9 +20,7 @@ EXACT = Context(prec=400, traps=[Inexact, Rounded, Overflow, InvalidOperation])
 
 def scale_amount(raw: int, decimals: int) -> Decimal:
     """`raw / 10**decimals` exactly, whatever the size of `raw` (no context rounding)."""
-    sign = 1 if raw < 0 else 0
-    digits = tuple(int(d) for d in str(abs(raw)))
-    return Decimal((sign, digits, -decimals))
+    return Decimal(f"{raw}E-{decimals}")  # parsing a string is exact: no context rounding
 
 
 def exact_product(amount: Decimal, price: Decimal) -> Decimal:

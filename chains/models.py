@@ -54,6 +54,10 @@ class BalanceKey:
     account: str
     token: TokenRef
 
+    def __hash__(self) -> int:
+        # Flat, not through TokenRef's generated hash: every lookup of every row hashes one.
+        return hash((self.chain, self.account, self.token.contract, self.token.token_id))
+
     @property
     def labels(self) -> dict[str, str]:
         """The key as the strings an error names: `chain`, `account`, `token`."""

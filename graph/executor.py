@@ -124,7 +124,7 @@ def executor_for(
     `@stream`: the schema has neither). Objects of the `shared` types must never change
     once built: up to `capacity` of their completed selections are kept across requests."""
     plan = direct_fields(schema)
-    completed: IdentityMemo[dict[str, Any]] = IdentityMemo(capacity)
+    completed = _Completed(capacity)
 
     class DirectExecutor(ExecutorThrowingOnIncremental):
         def execute_fields(
@@ -185,8 +185,8 @@ def executor_for(
             item_path: Path,
             position_context: None,
         ) -> bool:
-            row = None if item is None else self._row_fields(item_type, field_details_list)
-            if row is None:
+            way = None if item is None else self._list_way(item_type, field_details_list)
+            if way is None:
                 return super().complete_list_item_value(
                     item,
                     complete_results,
@@ -196,8 +196,7 @@ def executor_for(
                     item_path,
                     position_context,
                 )
-            object_type, fields = row
-            build = self._compiled(object_type, fields)
+            object_type, fields, build = way
             if build is not None:
                 built = build(item)
                 if built is not None:
@@ -216,6 +215,19 @@ def executor_for(
                 return True
             complete_results.append(completed)
             return False
+
+        def _list_way(
+            self, item_type: GraphQLOutputType, details: FieldDetailsList
+        ) -> tuple[GraphQLObjectType, GroupedFieldSet, Build | None] | None:
+            """How to complete the items of a list: worked out for its first item, then
+            reused for the others (the last list's answer is kept)."""
+            last = self.__dict__.get("_last_list")
+            if last is not None and last[0] is details and last[1] is item_type:
+                return last[2]  # type: ignore[no-any-return]
+            row = self._row_fields(item_type, details)
+            way = None if row is None else (*row, self._compiled(*row))
+            self.__dict__["_last_list"] = (details, item_type, way)
+            return way
 
         def _steps_of(
             self, parent_type: GraphQLObjectType, fields: GroupedFieldSet
@@ -269,7 +281,7 @@ def executor_for(
                 if compiled is not None:
                     build, signature = compiled
                     if object_type.name in shared:
-                        build = _remembered(build, signature, completed)
+                        build = _remembered(build, completed.tag(signature), completed.rows)
                 known = memo[id(fields)] = (fields, build)
             return known[1]
 
@@ -345,15 +357,37 @@ _Op = tuple[str, str, Callable[[Any], Any] | _Nested | str, bool]
 whether `None` must go to graphql-core)."""
 
 
-def _remembered(build: Build, signature: Hashable, memo: IdentityMemo[dict[str, Any]]) -> Build:
+class _Completed:
+    """Completed selections of shared objects, across requests: by selection (a small
+    number standing for its signature, so a lookup hashes two integers) and object."""
+
+    SELECTIONS = 1024
+
+    def __init__(self, capacity: int) -> None:
+        self.rows: IdentityMemo[dict[str, Any]] = IdentityMemo(capacity)
+        self._tags: dict[Hashable, int] = {}
+        self._issued = 0
+
+    def tag(self, signature: Hashable) -> int:
+        tag = self._tags.get(signature)
+        if tag is None:
+            if len(self._tags) >= self.SELECTIONS:  # documents without end: start over
+                self._tags.clear()
+                self.rows.clear()
+            self._issued += 1  # never reused: a request compiled before a clear keeps its own
+            tag = self._tags[signature] = self._issued
+        return tag
+
+
+def _remembered(build: Build, tag: int, memo: IdentityMemo[dict[str, Any]]) -> Build:
     """`build`, answered from `memo` for a source object it already built."""
 
     def remembered(source: Any) -> dict[str, Any] | None:
-        known = memo.get((source,), signature)
+        known = memo.get((source,), tag)
         if known is not None:
             return known
         row = build(source)
-        return row if row is None else memo.put((source,), row, signature)
+        return row if row is None else memo.put((source,), row, tag)
 
     return remembered
 

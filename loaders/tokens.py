@@ -32,8 +32,9 @@ class TokenLoader:
         """Each token's metadata or error; listed tokens cost no await at all."""
         found: dict[int, TokenMeta | ChainError] = {}
         pending: dict[int, asyncio.Future[TokenMeta]] = {}
+        readers = {chain: self._registry.get(chain).reader for chain in {c for c, _ in keys}}
         for index, (chain, token) in enumerate(keys):
-            listed = self._registry.get(chain).reader.listed_token(token)
+            listed = readers[chain].listed_token(token)
             if listed is not None:
                 found[index] = listed
             else:

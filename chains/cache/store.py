@@ -112,11 +112,14 @@ class ReadingStore:
     async def remember(
         self, readings: Iterable[BalanceReading], metas: Iterable[TokenMeta]
     ) -> None:
-        """Keep what was just read: every reading, and the metadata that is a fact."""
+        """Keep what was just read: every reading, and the metadata that is a fact (encoded
+        for the shared cache only when there is one)."""
+        shared = self._shared is not None
         balances: dict[str, bytes] = {}
         for reading in readings:
             self._balances.put(reading.key, reading, self._retention)
-            balances[codec.balance_key(reading.key)] = codec.encode_reading(reading)
+            if shared:
+                balances[codec.balance_key(reading.key)] = codec.encode_reading(reading)
         known: dict[str, bytes] = {}
         absent: dict[str, bytes] = {}
         for meta in metas:
@@ -124,8 +127,9 @@ class ReadingStore:
                 continue  # a malformed answer is not a fact: ask again next time
             ttl = self._metadata_ttl if meta.decimals is not None else ABSENT_TTL
             self._tokens.put((meta.chain, meta.token), meta, ttl)
-            target = known if meta.decimals is not None else absent
-            target[codec.token_key(meta.chain, meta.token)] = codec.encode_token(meta)
+            if shared:
+                target = known if meta.decimals is not None else absent
+                target[codec.token_key(meta.chain, meta.token)] = codec.encode_token(meta)
         if self._shared is not None:
             await self._shared.set_many(balances, self._retention)
             await self._shared.set_many(known, self._metadata_ttl)

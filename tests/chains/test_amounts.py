@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chains.amounts import format_decimal, scale_amount
 
@@ -16,6 +18,14 @@ def test_scale_amount_is_exact_for_the_largest_uint256() -> None:
     amount = scale_amount(raw, 18)
     assert amount == Decimal(expected)
     assert format_decimal(amount) == expected
+
+
+@given(st.integers(-(2**256), 2**256), st.integers(0, 255))
+def test_scale_amount_is_raw_shifted_by_decimals_digit_for_digit(raw: int, decimals: int) -> None:
+    amount = scale_amount(raw, decimals)
+    assert amount.as_tuple().sign == (raw < 0)
+    assert amount.as_tuple().digits == tuple(int(d) for d in str(abs(raw)))
+    assert amount.as_tuple().exponent == -decimals
 
 
 def test_scale_amount_of_zero_formats_as_zero() -> None:
