@@ -130,7 +130,7 @@ def rows(bench: Bench) -> bool:
         ):
             rate = load.throughput(graphql, body, SECONDS)
             ratio = rate / base
-            ok &= report(name, f"{rate:8.0f} req/s x{ratio:4.2f}", f">= x{goal}", ratio >= goal)
+            ok &= report(name, f"{rate:8.0f} req/s x{ratio:5.3f}", f">= x{goal}", ratio >= goal)
 
         print("serial median latency, 1 worker")
         for name in ("typename", "chains", "twenty"):
@@ -138,7 +138,7 @@ def rows(bench: Bench) -> bool:
                 [(graphql, bench.bodies[name]), (f"{plain.url}/{name}", bench.bodies[name])],
                 SERIAL_ROUNDS,
             )
-            report(name, f"{ms:8.2f} ms x{ms / base_ms:4.2f}", f"plain {base_ms:.2f} ms", True)
+            report(name, f"{ms:8.2f} ms x{ms / base_ms:5.3f}", f"plain {base_ms:.2f} ms", True)
 
         rows_count = HOLDERS * (TOKENS + 1)
         print(f"serial median latency, 1 worker: {rows_count:,} rows")
@@ -154,7 +154,7 @@ def rows(bench: Bench) -> bool:
         goal = GOALS["large"]
         for name, ms in (("repeated", repeated), ("new variables", fresh)):
             ok &= report(
-                name, f"{ms:8.2f} ms x{ms / base_ms:4.2f}", f"<= x{goal}", ms / base_ms <= goal
+                name, f"{ms:8.2f} ms x{ms / base_ms:5.3f}", f"<= x{goal}", ms / base_ms <= goal
             )
         spent = service.upstream_requests() - warmed
         ok &= report("upstream/warm", f"{spent:8d} req", "== 0 req", spent == 0)
@@ -170,7 +170,7 @@ def cold(bench: Bench, graphql: str, service: Served) -> bool:
     print(f"cold: {lookups:,} lookups (forceRefresh), median of {COLD_ROUNDS}")
     report("anvil direct", f"{direct:8.1f} ms", "baseline", True)
     ratio = times / direct
-    ok = report("service", f"{times:8.1f} ms x{ratio:4.2f}", f"<= x{GOALS['cold']}", ratio <= 2.0)
+    ok = report("service", f"{times:8.1f} ms x{ratio:5.3f}", f"<= x{GOALS['cold']}", ratio <= 2.0)
     expected = math.ceil(lookups / CHUNK)
     return ok & report(
         "upstream/cold", f"{requests:8d} req", f"== {expected} req", requests == expected
@@ -238,7 +238,7 @@ def shared(bench: Bench) -> bool:
             ):
                 rate = load.throughput(f"{service.url}/graphql", body, SECONDS)
                 ratio = rate / base
-                ok &= report(name, f"{rate:8.0f} req/s x{ratio:4.2f}", f">= x{goal}", ratio >= goal)
+                ok &= report(name, f"{rate:8.0f} req/s x{ratio:5.3f}", f">= x{goal}", ratio >= goal)
     return ok
 
 

@@ -98,9 +98,8 @@ class EvmProvider:
     def _balance(
         self, key: BalanceKey, answer: Answer[CallResult] | ChainError
     ) -> BalanceReading | ChainError:
-        about = key.labels
         if isinstance(answer, ChainError):
-            return answer.about(**about)
+            return answer.about(**key.labels)
         result = answer.result
         value = multicall.decode_uint256(result.data) if result.success else None
         if value is not None:
@@ -111,7 +110,7 @@ class EvmProvider:
             problem = "returned no data (is it a token contract on this chain?)"
         else:
             problem = f"returned {len(result.data)} bytes instead of a uint256"
-        return TokenCallFailed(f"balanceOf on {key.token} {problem}", **about)
+        return TokenCallFailed(f"balanceOf on {key.token} {problem}", **key.labels)
 
     def _token(
         self, token: TokenRef, answers: dict[str, Answer[CallResult]] | ChainError

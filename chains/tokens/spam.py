@@ -49,9 +49,16 @@ class SpamPolicy:
     def is_spam(self, meta: TokenMeta, *, listed: bool) -> bool:
         if meta.token.is_native:
             return False
-        if meta.spam or (meta.chain, meta.token) in self._deny:
+        if meta.spam:
             return True
-        if (meta.chain, TokenRef(meta.contract)) in self._deny:
+        if self._deny and (
+            (meta.chain, meta.token) in self._deny
+            or (
+                meta.token.token_id is not None
+                and (meta.chain, TokenRef(meta.contract)) in self._deny
+            )
+        ):
             return True
-        texts = [t for t in (meta.symbol, meta.name) if t]
-        return self._heuristic and not listed and any(_BAIT.search(t) for t in texts)
+        if not self._heuristic or listed:
+            return False
+        return any(_BAIT.search(t) for t in (meta.symbol, meta.name) if t)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from graph.services import Contexts
 from tests.conftest import CHAIN_ID, Api, Devnet, dead_chain, dead_url, devnet_settings, serve
 
 TOKENS = 200
@@ -55,6 +56,11 @@ def test_cold_account_over_200_listed_tokens_is_one_request_and_warm_is_zero(
     assert by_symbol["BLK10"]["rawAmount"] == str(10**6 + 10)
     assert by_symbol["BLK11"]["rawAmount"] == "0"
 
+    contexts = big_api.services.pipeline.context
+    assert isinstance(contexts, Contexts)
+    views = contexts.views
+    assert len(views.rows) == len(views.objects) == TOKENS + 4  # each row built once
+
     # The same request again: the whole answer, kept as bytes. Nothing parsed, looked up,
     # decoded or read.
     warm = big_api.query(QUERY, {"a": devnet.holder})
@@ -72,6 +78,7 @@ def test_cold_account_over_200_listed_tokens_is_one_request_and_warm_is_zero(
     assert metrics.cache_lookups.get(result="hit") == 204
     assert metrics.cache_lookups.get(result="shared") == 0
     assert big_api.services.pipeline.planner.documents.parses == 1
+    assert len(views.rows) == len(views.objects) == TOKENS + 4  # the same rows, not rebuilt
 
     text = big_api.client.get("/metrics").text
     assert re.search(
