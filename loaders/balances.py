@@ -6,9 +6,6 @@ lookups of one round, so asking for the same balance with two `maxAge`s costs on
 
 from __future__ import annotations
 
-import asyncio
-from typing import cast
-
 from aiodataloader import DataLoader
 
 from chains.errors import ChainError
@@ -19,8 +16,24 @@ from loaders.per_chain import per_chain
 from loaders.tokens import TokenLoader
 
 
+class _Lookups:
+    """One `load_many`'s requests: the loader's key (by identity: each call is its own)."""
+
+    __slots__ = ("requests",)
+
+    def __init__(self, requests: list[BalanceRequest]) -> None:
+        self.requests = requests
+
+
+Outcome = BalanceReading | ChainError
+
+
 class BalanceLoader:
-    """Loads `BalanceReading`s; a failed lookup raises its `ChainError`."""
+    """Loads `BalanceReading`s; a failed lookup is its `ChainError`.
+
+    The loader batches calls, not keys: every `load_many` of one tick joins one round per
+    chain (the reader merges identical lookups of a round), for one future per call rather
+    than one per lookup."""
 
     def __init__(
         self, registry: ChainRegistry, tokens: TokenLoader, deadline: float | None = None
@@ -28,17 +41,21 @@ class BalanceLoader:
         self._registry = registry
         self._deadline = deadline
         self._tokens = tokens
-        self._loader: DataLoader[BalanceRequest, BalanceReading] = DataLoader(self._batch)
+        self._loader: DataLoader[_Lookups, list[Outcome]] = DataLoader(self._batch, cache=False)
 
     async def load(self, request: BalanceRequest) -> BalanceReading:
-        return await self._loader.load(request)
+        """One reading; raises its `ChainError`."""
+        (outcome,) = await self.load_many([request])
+        if isinstance(outcome, ChainError):
+            raise outcome
+        return outcome
 
-    async def load_many(self, requests: list[BalanceRequest]) -> list[BalanceReading | ChainError]:
+    async def load_many(self, requests: list[BalanceRequest]) -> list[Outcome]:
         """Every request's reading or error, without letting one failure hide the others.
 
-        What this process's cache holds fresh enough is answered at once, without a loader
-        future per lookup; only the rest is batched into each chain's round."""
-        found: dict[int, BalanceReading | ChainError] = {}
+        What this process's cache holds fresh enough is answered at once; only the rest
+        joins the round."""
+        found: dict[int, Outcome] = {}
         by_chain: dict[str, list[int]] = {}
         for index, request in enumerate(requests):
             by_chain.setdefault(request.key.chain, []).append(index)
@@ -47,20 +64,16 @@ class BalanceLoader:
             found.update((indexes[i], reading) for i, reading in held.items())
         pending = [i for i in range(len(requests)) if i not in found]
         if pending:
-            outcomes = await asyncio.gather(
-                *(self._loader.load(requests[i]) for i in pending), return_exceptions=True
-            )
-            found.update(zip(pending, map(_outcome, outcomes), strict=True))
+            outcomes = await self._loader.load(_Lookups([requests[i] for i in pending]))
+            found.update(zip(pending, outcomes, strict=True))
         return [found[i] for i in range(len(requests))]
 
-    async def _batch(self, requests: list[BalanceRequest]) -> list[BalanceReading]:
-        outcomes = await per_chain(requests, lambda request: request.key.chain, self._read)
-        # aiodataloader raises an Exception value at its key's `load`, which is what we want.
-        return cast(list[BalanceReading], outcomes)
+    async def _batch(self, calls: list[_Lookups]) -> list[list[Outcome]]:
+        flat = [request for call in calls for request in call.requests]
+        outcomes = iter(map(_outcome, await per_chain(flat, _chain_of, self._read)))
+        return [[next(outcomes) for _ in call.requests] for call in calls]
 
-    async def _read(
-        self, chain: str, requests: list[BalanceRequest]
-    ) -> list[BalanceReading | ChainError]:
+    async def _read(self, chain: str, requests: list[BalanceRequest]) -> list[Outcome]:
         reader = self._registry.get(chain).reader
         readings, metas = await reader.balances(requests, self._deadline)
         for meta in metas.values():
@@ -68,7 +81,11 @@ class BalanceLoader:
         return readings
 
 
-def _outcome(value: BalanceReading | BaseException) -> BalanceReading | ChainError:
+def _chain_of(request: BalanceRequest) -> str:
+    return request.key.chain
+
+
+def _outcome(value: Outcome | BaseException) -> Outcome:
     """Readings and expected errors are values; anything else is a bug and is raised."""
     if isinstance(value, BalanceReading | ChainError):
         return value
