@@ -22,7 +22,9 @@ collected once per list, as `complete_list_item_value` would through `complete_v
 When every field of a list's selection (and of its plain children's, and so on) is served
 directly, the selection is compiled once per request into one function building a row's
 dict in a single pass; a row it cannot build (any of the cases below) is completed the
-general way instead.
+general way instead. Objects of the `shared` types never change once built and are shared
+across requests (`Balance.of`), so their completed selections are kept across requests too,
+by object identity and selection.
 
 Anything else, and any value not plainly servable (`None` in a non-null field, a value its
 scalar refuses), goes through graphql-core's own `execute_field`, which produces the same
