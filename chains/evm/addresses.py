@@ -47,15 +47,20 @@ def _eip55(digits: str) -> str:
     )
 
 
-@lru_cache(maxsize=16_384)
 def normalize_evm_token(text: str) -> TokenRef:
     """A token argument: `native` (or the 0xEeee… alias), a contract address, or
     `<contract>:<token id>` for one ERC-1155 token id (decimal). The one place that syntax
-    is parsed; everything downstream holds the `TokenRef`. Remembered: the cost model and
-    the resolver both parse every request's tokens (a refusal is raised, never kept)."""
-    if text.strip().lower() in NATIVE_ALIASES:
+    is parsed; everything downstream holds the `TokenRef`."""
+    return _token(text.strip())
+
+
+@lru_cache(maxsize=16_384)
+def _token(text: str) -> TokenRef:
+    """Remembered (by the stripped text, at most ~130 characters when valid): the cost model
+    and the resolver both parse every request's tokens. A refusal is raised, never kept."""
+    if text.lower() in NATIVE_ALIASES:
         return NATIVE_TOKEN
-    contract, colon, token_id = text.strip().partition(":")
+    contract, colon, token_id = text.partition(":")
     if not colon:
         return TokenRef(checksum_evm_address(contract))
     if not _TOKEN_ID.fullmatch(token_id) or int(token_id) >= 2**256:
