@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from chains.cache.memory import MemoryCache
+from chains.cache.redis import RedisCache
 from chains.metrics import Metrics
 from graph.responses import MIN_LIFETIME, ResponseCache
-from settings import Settings
+from settings import Secret, Settings
 from tests.conftest import credits, issue_key
 from tests.fakes import starknet as stark
 from tests.graph.conftest import Offline, offline_service, offline_settings
@@ -33,9 +34,9 @@ class Clock:
         return self.now
 
 
-def cache(max_bytes: int = 1000, shared: MemoryCache | None = None) -> tuple[ResponseCache, Clock]:
+def cache(max_bytes: int = 1000) -> tuple[ResponseCache, Clock]:
     clock = Clock()
-    return ResponseCache(max_bytes, Metrics(), shared, clock), clock
+    return ResponseCache(max_bytes, Metrics(), None, clock), clock
 
 
 def get(responses: ResponseCache, key: str) -> bytes | None:
@@ -71,15 +72,28 @@ def test_keys_never_cross_caller_scopes() -> None:
     assert ResponseCache.key("k1", "fingerprint") == ResponseCache.key("k1", "fingerprint")
 
 
-def test_the_shared_tier_serves_other_processes_for_the_remaining_life() -> None:
-    shared = MemoryCache(100)
-    one, clock = cache(shared=shared)
-    other = ResponseCache(1000, Metrics(), shared, clock)
-    asyncio.run(one.put("k", b"answer", clock.now + 30))
-    found = asyncio.run(other.get("k"))
-    assert found is not None and (found.body, found.expires) == (b"answer", clock.now + 30)
-    clock.now += 30
-    assert get(other, "k") is None  # kept locally too, and expired there as well
+@pytest.mark.integration
+def test_the_shared_tier_serves_other_processes_for_the_remaining_life(redis_url: str) -> None:
+    """On a real Redis: what one process kept, another serves until it expires."""
+    key = uuid.uuid4().hex
+
+    async def scenario() -> None:
+        shared = RedisCache.from_url(Secret(redis_url))
+        clock = Clock()
+        one = ResponseCache(1000, Metrics(), shared, clock)
+        other = ResponseCache(1000, Metrics(), shared, clock)
+        try:
+            await one.put(key, b"answer", clock.now + 30)
+            found = await other.get(key)
+            assert found is not None
+            assert (found.body, found.expires) == (b"answer", clock.now + 30)
+            clock.now += 30
+            assert await other.get(key) is None  # kept locally too, and expired there as well
+            assert await ResponseCache(1000, Metrics(), shared, clock).get(key) is None
+        finally:
+            await shared.close()
+
+    asyncio.run(scenario())
 
 
 # --- through the app ---------------------------------------------------------------------------
