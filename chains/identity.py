@@ -33,7 +33,9 @@ class IdentityMemo(Generic[V]):
 
     def get(self, anchors: tuple[object, ...], tag: Hashable = None) -> V | None:
         entry = self._entries.get((tag, id(anchors[0])))
-        if entry is None or entry[0][0] is not anchors[0] or entry[0] != anchors:
+        # Same id while the entry holds the first anchor: the same object. The others must
+        # match too (`!=` on tuples tries `is` first).
+        if entry is None or entry[0] != anchors:
             return None
         return entry[1]
 

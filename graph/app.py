@@ -21,7 +21,7 @@ from graph import health
 from graph.graphiql import GraphiQL
 from graph.http import GraphQLEndpoint, Pipeline
 from graph.limits import BodySizeLimit
-from graph.middleware import NoSniffMiddleware, RequestIdMiddleware
+from graph.middleware import ResponseHeadersMiddleware
 from graph.services import Services, open_services
 from metering.meter import RESPONSE_HEADERS
 from settings import Settings, load_settings
@@ -84,8 +84,7 @@ def create_app(
         expose_headers=["x-request-id", *RESPONSE_HEADERS],
         max_age=600,
     )
-    app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(NoSniffMiddleware)
+    app.add_middleware(ResponseHeadersMiddleware)
     return app
 
 

@@ -5,7 +5,7 @@
     refused over the budget -> what it asks of each rate class (usage.py)
 
 `plan` answers a `Plan`, or the GraphQL request errors that stop the operation; malformed
-HTTP-level parameters raise `RequestError`. The price of an operation that passed is
+HTTP-level parameters raise `RequestError`. The cost of an operation that passed is
 remembered by its fingerprint (document, operation, variables), so a repeated request skips
 coercion and costing: warm traffic repeats itself.
 """
@@ -41,24 +41,25 @@ class Plan:
     """`Params.fingerprint`: the same operation, document and variables."""
 
 
-_Price = tuple[int, dict[RateClass, int]]
+_Cost = tuple[int, dict[RateClass, int]]
+"""(lookups, calls per rate class)."""
 
 
-class _Prices:
-    """Prices of operations that passed, by fingerprint: an LRU of small fixed-size entries."""
+class _Costs:
+    """Costs of operations that passed, by fingerprint: an LRU of small fixed-size entries."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[str, _Price] = OrderedDict()
+        self._entries: OrderedDict[str, _Cost] = OrderedDict()
 
-    def get(self, fingerprint: str) -> _Price | None:
-        price = self._entries.get(fingerprint)
-        if price is not None:
+    def get(self, fingerprint: str) -> _Cost | None:
+        cost = self._entries.get(fingerprint)
+        if cost is not None:
             self._entries.move_to_end(fingerprint)
-        return price
+        return cost
 
-    def put(self, fingerprint: str, price: _Price) -> None:
-        self._entries[fingerprint] = price
+    def put(self, fingerprint: str, cost: _Cost) -> None:
+        self._entries[fingerprint] = cost
         if len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
 
@@ -71,7 +72,7 @@ class Planner:
     persisted_max_bytes: int
     cost: CostModel
     limits: LimitsConfig
-    prices: _Prices = field(default_factory=lambda: _Prices(8192))
+    costs: _Costs = field(default_factory=lambda: _Costs(8192))
 
     async def document(self, params: Params) -> Document | Invalid:
         """The document to run: the query text, or Apollo's automatic persisted query."""
@@ -110,7 +111,7 @@ class Planner:
         if method == "GET" and has_non_query([operation.operation]):
             raise post_only()
         fingerprint = params.fingerprint(document.digest)
-        known = self.prices.get(fingerprint)
+        known = self.costs.get(fingerprint)
         if known is not None:
             return Plan(document, *known, fingerprint)
         schema = self.schema
@@ -128,7 +129,7 @@ class Planner:
             )
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
         usage = rate_usage(schema, document.node, operation, coerced)
-        self.prices.put(fingerprint, (lookups, usage))
+        self.costs.put(fingerprint, (lookups, usage))
         return Plan(document, lookups, usage, fingerprint)
 
 
