@@ -12,8 +12,12 @@
     │   │   ├── UpstreamTimeout        UPSTREAM_TIMEOUT
     │   │   └── UpstreamRateLimited    UPSTREAM_RATE_LIMITED
     │   ├── UpstreamRefused            UPSTREAM_REFUSED            the node definitely refused the
-    │   │                                                          request (a JSON-RPC error that
-    │   │                                                          is an answer, Esplora's HTTP 400)
+    │   │   │                                                      request (a JSON-RPC error that
+    │   │   │                                                      is an answer, Esplora's HTTP 400)
+    │   │   └── RangeTooLarge          UPSTREAM_REFUSED            a log range or result too large:
+    │   │                                                          the scanner splits it (internal)
+    │   ├── ArchiveNodeRequired        ARCHIVE_NODE_REQUIRED       that block's state is pruned
+    │   ├── HistoryUnavailable         HISTORY_UNAVAILABLE         no events tell this history
     │   ├── TokenCallFailed            TOKEN_CALL_FAILED           balanceOf reverted / no data
     │   ├── TokenMetadataUnavailable   TOKEN_METADATA_UNAVAILABLE  decimals unknown: no amount
     │   └── ChainMisconfigured         CHAIN_MISCONFIGURED         the operator's config is wrong
@@ -155,6 +159,30 @@ class UpstreamRefused(ChainError):
     as a revert or invalid params, Esplora's HTTP 400): another node would say the same."""
 
     code = "UPSTREAM_REFUSED"
+
+
+@dataclass(frozen=True, eq=False)
+class RangeTooLarge(UpstreamRefused):
+    """The node refused a log query's block range or result size (`-32005`, "more than N
+    results", "block range too large"): the same query over a smaller range will pass.
+    `suggested_end` is the range end the node proposed, when it named one."""
+
+    suggested_end: int | None = None
+
+
+class ArchiveNodeRequired(ChainError):
+    """The node no longer has the state of the block asked for ("missing trie node",
+    "header not found" on a pruned node): only an archive node (`archive_rpc_urls`) can
+    answer. Another try of the same node will not help."""
+
+    code = "ARCHIVE_NODE_REQUIRED"
+
+
+class HistoryUnavailable(ChainError):
+    """This history cannot be told from what the chain exposes (native ETH moves without
+    logs: it needs a trace method the operator enables)."""
+
+    code = "HISTORY_UNAVAILABLE"
 
 
 class TokenCallFailed(ChainError):

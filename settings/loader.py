@@ -3,8 +3,9 @@
 Environment variables override secrets so keys need not live in files:
 
 - `REDIS_URL` switches the cache to Redis (it wins over `[cache] redis_url`).
-- `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`;
-  `<CHAIN>` is the chain id upper-cased with non-alphanumerics as `_`.
+- `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`, and
+  `BALANCE_GRAPH_ARCHIVE_RPC_URLS_<CHAIN>` its `archive_rpc_urls`; `<CHAIN>` is the chain id
+  upper-cased with non-alphanumerics as `_`.
 - `BALANCE_GRAPH_DATA_DIR` replaces `[auth] data_dir`, and `BALANCE_GRAPH_TRUSTED_PROXIES`
   (comma separated) `[server] trusted_proxies`: facts of the deployment, not of the config.
 
@@ -30,6 +31,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "default.toml"
 """The shipped configuration: public mainnet endpoints, in-process cache."""
 
 RPC_URLS_ENV = "BALANCE_GRAPH_RPC_URLS_"
+ARCHIVE_RPC_URLS_ENV = "BALANCE_GRAPH_ARCHIVE_RPC_URLS_"
 
 
 class ConfigError(ValueError):
@@ -71,9 +73,10 @@ def parse_settings(
         raise ConfigError("\n".join(_describe(e) for e in exc.errors())) from None
 
 
-def rpc_urls_env(chain_id: str) -> str:
-    """The environment variable that replaces `chain_id`'s `rpc_urls`."""
-    return RPC_URLS_ENV + re.sub(r"[^A-Z0-9]", "_", chain_id.upper())
+def rpc_urls_env(chain_id: str, prefix: str = RPC_URLS_ENV) -> str:
+    """The environment variable that replaces `chain_id`'s `rpc_urls` (or, with
+    `ARCHIVE_RPC_URLS_ENV`, its `archive_rpc_urls`)."""
+    return prefix + re.sub(r"[^A-Z0-9]", "_", chain_id.upper())
 
 
 def _with_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -97,10 +100,13 @@ def _with_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str
 
 
 def _chain_overrides(chain_id: str, table: Any, environ: Mapping[str, str]) -> Any:
-    urls = environ.get(rpc_urls_env(chain_id))
-    if not urls or not isinstance(table, dict):
+    if not isinstance(table, dict):
         return table
-    return {**table, "rpc_urls": _split(urls)}
+    for key, prefix in (("rpc_urls", RPC_URLS_ENV), ("archive_rpc_urls", ARCHIVE_RPC_URLS_ENV)):
+        urls = environ.get(rpc_urls_env(chain_id, prefix))
+        if urls:
+            table = {**table, key: _split(urls)}
+    return table
 
 
 def _split(value: str) -> list[str]:

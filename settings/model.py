@@ -34,6 +34,9 @@ MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 DEFILLAMA_URL = "https://coins.llama.fi"
 CHAIN_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 NETWORKS = ("mainnet", "testnet", "signet", "regtest")
+_FINALITY_DEPTHS = {ChainFamily.EVM: 64, ChainFamily.STARKNET: 32, ChainFamily.BITCOIN: 6}
+"""Ethereum finalizes in two epochs (64 blocks); Bitcoin's six confirmations; Starknet
+blocks are accepted on L1 within minutes."""
 
 
 class NativeAsset(Section):
@@ -55,6 +58,16 @@ class ChainConfig(Section):
     family: Annotated[ChainFamily, Lax] = ChainFamily.EVM
     chain_id: int | None = None
     rpc_urls: Annotated[tuple[Secret, ...], Lax]
+    archive_rpc_urls: Annotated[tuple[Secret, ...], Lax] = ()
+    """Nodes that keep old state, for reads at a past block (`atBlock`, `atTime`, history);
+    `rpc_urls` when empty. Log scans use `rpc_urls`: logs need no archive."""
+    finality_depth: int | None = Field(default=None, ge=0, le=100_000)
+    """Blocks below the head after which a block is final: what history reads at or below it
+    is kept and never read again. Default by family: evm 64, starknet 32, bitcoin 6."""
+    log_range: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Blocks per `eth_getLogs` request to start with; halved when a node refuses a range or
+    a result size, doubled again after each success up to `log_range_max`."""
+    log_range_max: int = Field(default=1_000_000, ge=1, le=100_000_000)
     native: NativeAsset
     token_list: Annotated[Path | None, Lax] = Field(default=None, alias="tokens")
     multicall3: str | None = MULTICALL3_ADDRESS
@@ -99,6 +112,25 @@ class ChainConfig(Section):
             raise ValueError("must be a non-empty list of http(s) URLs")
         return urls
 
+    @field_validator("archive_rpc_urls")
+    @classmethod
+    def _archive_urls(cls, urls: tuple[Secret, ...]) -> tuple[Secret, ...]:
+        if any(u.scheme not in {"http", "https"} for u in urls):
+            raise ValueError("must be a list of http(s) URLs")
+        return urls
+
+    @property
+    def history_rpc_urls(self) -> tuple[Secret, ...]:
+        """Where reads at a past block go: the archive nodes, else the usual ones."""
+        return self.archive_rpc_urls or self.rpc_urls
+
+    @property
+    def final_depth(self) -> int:
+        """`finality_depth`, or the family's default."""
+        if self.finality_depth is not None:
+            return self.finality_depth
+        return _FINALITY_DEPTHS[self.family]
+
     @field_validator("token_list", mode="before")
     @classmethod
     def _no_list(cls, value: Any) -> Any:
@@ -128,6 +160,8 @@ class ChainConfig(Section):
             object.__setattr__(self, "multicall3", None)  # only EVM chains have Multicall3
         if self.family is not ChainFamily.BITCOIN and self.network != "mainnet":
             raise ValueError("network only applies to bitcoin chains")
+        if self.log_range > self.log_range_max:
+            raise ValueError("log_range must be at most log_range_max")
         return self
 
 
@@ -182,6 +216,12 @@ class LimitsConfig(Section):
     """Characters in any string argument or variable (an address is at most ~100)."""
     max_input_items: PositiveInt = 5_000
     """List items across all variables of a request, refused before coercion."""
+    max_history_points: PositiveInt = 400
+    """`portfolioHistory` points per call (a year of days, two weeks of hours)."""
+    max_history_page: PositiveInt = 1_000
+    """`balanceHistory(first:)` events per page."""
+    max_history_events: PositiveInt = 100_000
+    """Events one (account, token) timeline may hold; a longer one needs `fromBlock`."""
 
 
 PriceSourceName = Literal["static", "defillama"]

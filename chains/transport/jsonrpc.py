@@ -7,6 +7,13 @@ these steps (a wrong id, a short batch, an `aggregate3` answer of the wrong leng
 node trouble and moves on to the next endpoint; a definite answer (a revert, invalid
 params: `UpstreamRefused`) never does.
 
+Two answers are told apart by their text, because nodes give them no code of their own (and
+this is the one place that reads an error's text): a pruned node's "missing trie node" or
+"header not found" is `ArchiveNodeRequired`, and a log query refused for its range or result
+size ("query returned more than 10000 results", "block range too large", often -32005,
+which otherwise means rate limiting) is `RangeTooLarge`, with the range end the node
+suggests when it names one. Neither fails over: the history scanner splits the range.
+
 Endpoint URLs may carry API keys: messages and logs name endpoints by `Secret.label` only.
 """
 
@@ -16,6 +23,7 @@ import asyncio
 import itertools
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +31,14 @@ from typing import Any, TypeVar, overload
 
 import httpx
 
-from chains.errors import ChainError, UpstreamError, UpstreamRateLimited, UpstreamRefused
+from chains.errors import (
+    ArchiveNodeRequired,
+    ChainError,
+    RangeTooLarge,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRefused,
+)
 from chains.metrics import Metrics
 from chains.transport.endpoints import Endpoints
 from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
@@ -36,6 +51,19 @@ log = logging.getLogger(__name__)
 _DEFINITE_CODES = frozenset({3, -32600, -32602, -32700})
 _RATE_LIMIT_CODES = frozenset({-32005, 429})
 _HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_PRUNED = re.compile(
+    r"missing trie node|header not found|historical state|state (?:is )?not available"
+    r"|state histor(?:y|ies)|pruned|old data not available",
+    re.IGNORECASE,
+)
+_RANGE = re.compile(
+    r"more than \d+ results|returned more than|block range|range (?:is )?too (?:large|wide|big)"
+    r"|log response size|too many (?:blocks|logs|results)|response size|max(?:imum)? range"
+    r"|exceed(?:s|ed)? (?:the )?max",
+    re.IGNORECASE,
+)
+_SUGGESTED = re.compile(r"\[\s*0x[0-9a-fA-F]+\s*,\s*(0x[0-9a-fA-F]+)\s*\]")
+"""Alchemy's "this block range should work: [0x1, 0x2]"."""
 
 _T = TypeVar("_T")
 BatchResults = list[Any | ChainError]
@@ -132,8 +160,11 @@ class JsonRpcClient:
             ]
         )
 
+        methods = {c.method for c in calls}
+        label = methods.pop() if len(methods) == 1 else "batch"
+
         async def attempt(endpoint: Secret, last: bool) -> Any:
-            payload = await self._exchange(endpoint, content, "batch")
+            payload = await self._exchange(endpoint, content, label)
             return parse(self._match(payload, ids, strict=not last))
 
         return await self.endpoints.first_answer(attempt)
@@ -212,6 +243,20 @@ def _last_resort(
     return UpstreamError(f"{chain} node sent a malformed JSON-RPC response", chain=chain)
 
 
+def _suggested_end(message: str, data: Any) -> int | None:
+    """The range end a node proposes (Infura's `data.to`, Alchemy's `[from, to]`)."""
+    end = data.get("to") if isinstance(data, dict) else None
+    if end is None:
+        match = _SUGGESTED.search(message)
+        end = match.group(1) if match else None
+    if not isinstance(end, str) or not end.startswith("0x") or len(end) > 18:
+        return None
+    try:
+        return int(end, 16)
+    except ValueError:
+        return None
+
+
 def _as_object(chain: str, payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise UpstreamError(
@@ -240,6 +285,20 @@ def _unwrap(
         # The node's own text can name accounts or projects: it goes to the log, not clients.
         log.info("%s: JSON-RPC error %s: %s", chain, code, str(message)[:200])
         detail = f"JSON-RPC error {code}"
+        text = str(message or "")[:1000]
+        data = error.get("data") if isinstance(error, dict) else None
+        if _RANGE.search(text):
+            raise RangeTooLarge(
+                f"{chain} node refused the range ({detail})",
+                chain=chain,
+                suggested_end=_suggested_end(text, data),
+            )
+        if _PRUNED.search(text):
+            raise ArchiveNodeRequired(
+                f"{chain} node no longer has that block's state ({detail}): an archive node "
+                "(archive_rpc_urls) is required",
+                chain=chain,
+            )
         if code in _RATE_LIMIT_CODES:
             raise UpstreamRateLimited(f"{chain} node is rate limiting us ({detail})", chain=chain)
         if code in definite:
