@@ -14,12 +14,12 @@ known decimals for `metadata_ttl`, a definite "this contract has no decimals()" 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from chains.cache import codec
 from chains.cache.base import Cache
+from chains.cache.lru import Lru
 from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
 
 _K = TypeVar("_K", bound=Hashable)
@@ -27,31 +27,6 @@ _V = TypeVar("_V")
 
 ABSENT_TTL = 60
 """Seconds a definite "no decimals()" answer is kept (the contract may be upgraded)."""
-
-
-class _Lru(Generic[_K, _V]):
-    """At most `size` values, each until its own expiry, least recently used out first."""
-
-    def __init__(self, size: int, clock: Callable[[], float]) -> None:
-        self._entries: OrderedDict[_K, tuple[float, _V]] = OrderedDict()
-        self._size = size
-        self._clock = clock
-
-    def get(self, key: _K) -> _V | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] <= self._clock():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
-
-    def put(self, key: _K, value: _V, ttl: float) -> None:
-        self._entries[key] = (self._clock() + ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
 
 
 class ReadingStore:
@@ -66,8 +41,8 @@ class ReadingStore:
         shared: Cache | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._balances: _Lru[BalanceKey, BalanceReading] = _Lru(max_entries, clock)
-        self._tokens: _Lru[tuple[str, TokenRef], TokenMeta] = _Lru(max_entries, clock)
+        self._balances: Lru[BalanceKey, BalanceReading] = Lru(max_entries, clock)
+        self._tokens: Lru[tuple[str, TokenRef], TokenMeta] = Lru(max_entries, clock)
         self._shared = shared
         self._retention = retention
         self._metadata_ttl = metadata_ttl

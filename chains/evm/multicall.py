@@ -40,6 +40,13 @@ def selector(signature: str) -> bytes:
     return digest[:4]
 
 
+@cache
+def selector_topic(signature: str) -> str:
+    """An event's topic 0: the whole keccak of e.g. `Transfer(address,address,uint256)`."""
+    digest: bytes = keccak(text=signature)
+    return "0x" + digest.hex()
+
+
 @dataclass(frozen=True)
 class Call:
     """One `aggregate3` sub-call; failures are always allowed so one bad token cannot

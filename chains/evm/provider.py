@@ -4,6 +4,11 @@ With Multicall3 (the default) a round is one `aggregate3` per chunk of `batch_si
 chunks sent concurrently, each starting with `getBlockNumber()` so all values of a chunk carry
 the block they were read at. Without Multicall3 a round is `eth_blockNumber` followed by one
 JSON-RPC batch pinned to that block.
+
+`read_at` reads balances as of a past block the same way, at that block's tag, through the
+chain's archive nodes (`archive_rpc_urls`, else its usual ones): one `aggregate3` per chunk.
+Before Multicall3 existed at that block (it answers with no code), the chunk is a JSON-RPC
+batch pinned to the block instead.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from chains.errors import (
 )
 from chains.evm import multicall
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
+from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.multicall import Call, CallResult
 from chains.models import (
     BalanceKey,
@@ -49,11 +55,19 @@ class EvmProvider:
 
     family = ChainFamily.EVM
 
-    def __init__(self, config: ChainConfig, rpc: JsonRpcClient, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        config: ChainConfig,
+        rpc: JsonRpcClient,
+        clock: Clock = utcnow,
+        *,
+        archive: JsonRpcClient | None = None,
+    ) -> None:
         self._chain = config.id
         self._multicall3 = config.multicall3
         self._chunk = config.batch_size - 1  # one slot of each chunk reads the block number
         self._rpc = rpc
+        self._archive = archive or rpc
         self._clock = clock
 
     def endpoint_states(self) -> dict[str, str]:
@@ -77,6 +91,24 @@ class EvmProvider:
             balances=[self._balance(k, a) for k, a in zip(balances, answers.balances, strict=True)],
             tokens=[self._token(t, a) for t, a in zip(tokens, answers.tokens, strict=True)],
         )
+
+    async def read_at(
+        self, balances: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ChainError]:
+        """Each balance as of the end of `block` (at most the head), in order."""
+
+        async def run(calls: list[_SubCall]) -> Chunk[CallResult]:
+            if self._multicall3 is not None:
+                try:
+                    return await self._run_aggregate3(self._multicall3, calls, block)
+                except ChainMisconfigured:
+                    pass  # no Multicall3 yet at that block: ask each call pinned to it
+            return await self._run_pinned_batch(calls, block)
+
+        answers = await read_in_chunks(
+            self._chain, [self._balance_call(k) for k in balances], [], self._chunk, run
+        )
+        return [self._balance(k, a) for k, a in zip(balances, answers.balances, strict=True)]
 
     def _metadata_calls(self, token: TokenRef) -> dict[str, _SubCall]:
         contract = token.contract
@@ -150,7 +182,9 @@ class EvmProvider:
             return await self._run_pinned_batch(calls)
         return await self._run_aggregate3(self._multicall3, calls)
 
-    async def _run_aggregate3(self, target: str, calls: list[_SubCall]) -> Chunk[CallResult]:
+    async def _run_aggregate3(
+        self, target: str, calls: list[_SubCall], block: int | None = None
+    ) -> Chunk[CallResult]:
         subcalls = [Call(target, multicall.get_block_number())]
         subcalls += [
             Call(target, multicall.get_eth_balance(c.account))
@@ -159,19 +193,20 @@ class EvmProvider:
             for c in calls
         ]
         data = multicall.encode_aggregate3(subcalls)
-        block, results = await self._rpc.call(
+        rpc, tag = (self._rpc, "latest") if block is None else (self._archive, hex(block))
+        read, results = await rpc.call(
             "eth_call",
-            [{"to": target, "data": "0x" + data.hex()}, "latest"],
-            parse=lambda raw: self._aggregate3_answer(target, raw, len(subcalls)),
+            [{"to": target, "data": "0x" + data.hex()}, tag],
+            parse=lambda raw: self._aggregate3_answer(target, raw, len(subcalls), block),
         )
-        return Chunk(block, self._clock(), results)
+        return Chunk(read, self._clock(), results)
 
     def _aggregate3_answer(
-        self, target: str, raw: Any, expected: int
+        self, target: str, raw: Any, expected: int, pinned: int | None
     ) -> tuple[int, list[CallResult]]:
         """The block number and each sub-call's result; a malformed answer is node trouble
         (the next endpoint is tried), an empty one a misconfigured chain."""
-        answer = _hex_bytes(raw)
+        answer = hex_bytes(raw)
         if answer == b"":
             raise ChainMisconfigured(
                 f"no Multicall3 contract at {target} on {self._chain}: set the chain's "
@@ -182,16 +217,21 @@ class EvmProvider:
         block = (
             multicall.decode_uint256(results[0].data) if results and results[0].success else None
         )
-        if results is None or block is None:
+        if results is None or block is None or pinned not in (None, block):
             raise UpstreamError(
                 f"{self._chain} node sent a malformed aggregate3 answer", chain=self._chain
             )
         return block, results[1:]
 
-    async def _run_pinned_batch(self, calls: list[_SubCall]) -> Chunk[CallResult]:
-        block = await self._rpc.call("eth_blockNumber", [], parse=self._block_number)
+    async def _run_pinned_batch(
+        self, calls: list[_SubCall], pinned: int | None = None
+    ) -> Chunk[CallResult]:
+        rpc = self._rpc if pinned is None else self._archive
+        block = pinned
+        if block is None:
+            block = await rpc.call("eth_blockNumber", [], parse=self._block_number)
         tag = hex(block)
-        results = await self._rpc.batch(
+        results = await rpc.batch(
             [
                 RpcCall("eth_getBalance", [c.account, tag])
                 if isinstance(c, _NativeBalance)
@@ -203,7 +243,7 @@ class EvmProvider:
         return Chunk(block, self._clock(), results)
 
     def _block_number(self, raw: Any) -> int:
-        block = _hex_quantity(raw)
+        block = hex_quantity(raw)
         if block is None:
             raise UpstreamError(
                 f"{self._chain} node sent a malformed block number", chain=self._chain
@@ -218,28 +258,9 @@ class EvmProvider:
             elif isinstance(answer, ChainError):
                 raise answer
             elif isinstance(call, _NativeBalance):
-                wei = _hex_quantity(answer)
+                wei = hex_quantity(answer)
                 results.append(CallResult(wei is not None, (wei or 0).to_bytes(32, "big")))
             else:
-                data = _hex_bytes(answer)
+                data = hex_bytes(answer)
                 results.append(CallResult(data is not None, data or b""))
         return results
-
-
-def _hex_bytes(value: Any) -> bytes | None:
-    """`0x`-prefixed hex data from a node, or `None` when it is not that."""
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) % 2:
-        return None
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError:
-        return None
-
-
-def _hex_quantity(value: Any) -> int | None:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) > 66:
-        return None
-    try:
-        return int(value, 16)
-    except ValueError:
-        return None

@@ -2,13 +2,53 @@
 pragma solidity ^0.8.20;
 
 /// @title TestMultiToken
-/// @notice Minimal ERC-1155 (mint, balanceOf, balanceOfBatch); no transfers.
+/// @notice Minimal ERC-1155 (mint, balanceOf, balanceOfBatch, the owner's own transfers;
+///         no receiver hooks).
 contract TestMultiToken {
     mapping(uint256 => mapping(address => uint256)) private _balances;
 
     event TransferSingle(
         address indexed operator, address indexed from, address indexed to, uint256 id, uint256 value
     );
+
+    event TransferBatch(
+        address indexed operator,
+        address indexed from,
+        address indexed to,
+        uint256[] ids,
+        uint256[] values
+    );
+
+    /// @notice Move the sender's own tokens.
+    function safeTransferFrom(address from, address to, uint256 id, uint256 amount, bytes calldata)
+        external
+    {
+        require(from == msg.sender, "TestMultiToken: not the owner");
+        _move(from, to, id, amount);
+        emit TransferSingle(msg.sender, from, to, id, amount);
+    }
+
+    /// @notice Move several of the sender's own tokens at once.
+    function safeBatchTransferFrom(
+        address from,
+        address to,
+        uint256[] calldata ids,
+        uint256[] calldata amounts,
+        bytes calldata
+    ) external {
+        require(from == msg.sender, "TestMultiToken: not the owner");
+        require(ids.length == amounts.length, "TestMultiToken: length mismatch");
+        for (uint256 i = 0; i < ids.length; ++i) {
+            _move(from, to, ids[i], amounts[i]);
+        }
+        emit TransferBatch(msg.sender, from, to, ids, amounts);
+    }
+
+    function _move(address from, address to, uint256 id, uint256 amount) internal {
+        require(_balances[id][from] >= amount, "TestMultiToken: insufficient balance");
+        _balances[id][from] -= amount;
+        _balances[id][to] += amount;
+    }
 
     /// @notice Mint `amount` of token `id` to `to`; open to anyone.
     function mint(address to, uint256 id, uint256 amount) external {

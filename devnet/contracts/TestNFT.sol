@@ -2,7 +2,7 @@
 pragma solidity ^0.8.20;
 
 /// @title TestNFT
-/// @notice Minimal ERC-721 (mint, balanceOf, ownerOf, name, symbol); no transfers.
+/// @notice Minimal ERC-721 (mint, the owner's own transfers, balanceOf, ownerOf, name, symbol).
 contract TestNFT {
     string public name;
     string public symbol;
@@ -24,6 +24,16 @@ contract TestNFT {
         _owners[id] = to;
         _balances[to] += 1;
         emit Transfer(address(0), to, id);
+    }
+
+    /// @notice Move the sender's own token `id` (no approvals, no receiver hooks).
+    function transferFrom(address from, address to, uint256 id) external {
+        require(_owners[id] == from && from == msg.sender, "TestNFT: not the owner");
+        require(to != address(0), "TestNFT: transfer to zero address");
+        _owners[id] = to;
+        _balances[from] -= 1;
+        _balances[to] += 1;
+        emit Transfer(from, to, id);
     }
 
     function balanceOf(address owner) external view returns (uint256) {

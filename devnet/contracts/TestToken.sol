@@ -28,6 +28,14 @@ contract TestToken {
         emit Transfer(address(0), to, amount);
     }
 
+    /// @notice Destroy `amount` of the sender's tokens (a Transfer to the zero address).
+    function burn(uint256 amount) external {
+        require(balanceOf[msg.sender] >= amount, "TestToken: burn exceeds balance");
+        balanceOf[msg.sender] -= amount;
+        totalSupply -= amount;
+        emit Transfer(msg.sender, address(0), amount);
+    }
+
     function transfer(address to, uint256 amount) external returns (bool) {
         _transfer(msg.sender, to, amount);
         return true;

@@ -1,0 +1,235 @@
+"""EVM history: token timelines from `eth_getLogs`, deployment blocks, headers, past balances.
+
+- `movements` scans a block range with both filters of `chains.evm.logs` in one JSON-RPC
+  batch per sub-range. The sub-range adapts: a node refusing a range or a result size
+  (`RangeTooLarge`) gets half of it (or the end it suggests) until it accepts, and after
+  each success the span doubles again, up to the chain's `log_range_max` and below the
+  last span refused (forgotten after a few successes: result limits depend on density).
+- `first_block` finds a token contract's deployment block by a search on `eth_getCode`,
+  fifteen blocks per batch: about six requests on a 20-million-block chain. A pruned node
+  cannot answer for old blocks; the scan then starts at genesis (logs need no state).
+- `block_times` reads headers (`eth_getBlockByNumber`) in batches of up to 100.
+- `balances_at` is `EvmProvider.read_at`: Multicall3 at the block's tag.
+
+Native ETH moves without logs, so its timeline is `HistoryUnavailable`; its balance at a
+block is an ordinary read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from chains.errors import (
+    ArchiveNodeRequired,
+    ChainError,
+    CostLimitExceeded,
+    HistoryUnavailable,
+    RangeTooLarge,
+    TokenCallFailed,
+    UpstreamError,
+)
+from chains.evm.hexdata import hex_bytes, hex_quantity
+from chains.evm.logs import Filters
+from chains.evm.provider import EvmProvider
+from chains.history.base import Movement
+from chains.models import BalanceKey, BalanceReading, TokenRef
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from settings import ChainConfig
+
+log = logging.getLogger(__name__)
+
+_PROBES = 15
+"""`eth_getCode` calls per round of the deployment search."""
+_HEADERS_PER_BATCH = 100
+_FORGET_CEILING = 8
+"""Successes after which a refused span is tried again."""
+
+
+class _NoCode(Exception):
+    """The contract has no code at the head."""
+
+
+class EvmHistory:
+    """`HistorySource` for EVM chains."""
+
+    def __init__(
+        self,
+        config: ChainConfig,
+        rpc: JsonRpcClient,
+        provider: EvmProvider,
+        *,
+        archive: JsonRpcClient | None = None,
+        max_events: int = 100_000,
+    ) -> None:
+        self.chain = config.id
+        self._rpc = rpc
+        self._archive = archive or rpc
+        self._provider = provider
+        self._span = config.log_range
+        self._max_span = config.log_range_max
+        self._ceiling: int | None = None
+        self._successes = 0
+        self._max_events = max_events
+
+    async def head(self) -> int:
+        return await self._rpc.call("eth_blockNumber", [], parse=self._number)
+
+    async def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
+        wanted = sorted(set(blocks))
+        groups = [
+            wanted[i : i + _HEADERS_PER_BATCH] for i in range(0, len(wanted), _HEADERS_PER_BATCH)
+        ]
+        times: dict[int, int] = {}
+        for group, answers in zip(
+            groups, await asyncio.gather(*(self._headers(g) for g in groups)), strict=True
+        ):
+            times.update(zip(group, answers, strict=True))
+        return times
+
+    async def first_block(self, token: TokenRef) -> int:
+        if token.is_native:
+            return 0
+        contract = token.contract
+        high = await self.head()
+        try:
+            return await self._deployment(contract, high)
+        except ArchiveNodeRequired:
+            log.info("%s: no state for old blocks; scanning %s from genesis", self.chain, token)
+            return 0
+        except _NoCode:
+            raise TokenCallFailed(
+                f"{contract} has no contract code on {self.chain}",
+                chain=self.chain,
+                token=str(token),
+            ) from None
+
+    async def _deployment(self, contract: str, head: int) -> int:
+        """The first block at which `contract` has code (it has some at `head`)."""
+        if not (await self._codes(contract, [head]))[0]:
+            raise _NoCode
+        low, high = -1, head  # no code at `low` (before genesis), code at `high`
+        while high - low > 1:
+            step = (high - low) / (_PROBES + 1)
+            probes = sorted({low + max(1, round(step * i)) for i in range(1, _PROBES + 1)})
+            probes = [p for p in probes if low < p < high]
+            for probe, code in zip(probes, await self._codes(contract, probes), strict=True):
+                if code:
+                    high = probe
+                    break
+                low = probe
+        return high
+
+    async def movements(
+        self, account: str, token: TokenRef, start: int, end: int
+    ) -> list[Movement]:
+        if token.is_native:
+            raise HistoryUnavailable(
+                f"native {self.chain} balances move without logs: their timeline needs a trace "
+                "method this service does not use; balances at a block (atBlock, atTime) work",
+                chain=self.chain,
+                account=account,
+                token=str(token),
+            )
+        filters = Filters(token.contract, account, token)
+        found: list[Movement] = []
+        position = start
+        while position <= end:
+            stop = min(end, position + self._span - 1)
+            answers = await self._logs(filters, position, stop)
+            if isinstance(answers, RangeTooLarge):
+                if stop == position:  # one block is too much: nothing smaller to ask
+                    raise answers.about(chain=self.chain, account=account, token=token)
+                self._narrow(position, stop, answers.suggested_end)
+                continue
+            found += filters.movements(self.chain, answers, position, stop)
+            if len(found) > self._max_events:
+                raise CostLimitExceeded(
+                    f"this timeline has more than {self._max_events} events; "
+                    "ask from a later fromBlock",
+                    chain=self.chain,
+                    account=account,
+                    token=str(token),
+                )
+            position = stop + 1
+            self._widen()
+        return found
+
+    async def balances_at(
+        self, keys: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ChainError]:
+        return await self._provider.read_at(keys, block)
+
+    async def _logs(self, filters: Filters, start: int, end: int) -> list[Any] | RangeTooLarge:
+        calls = [RpcCall("eth_getLogs", [p]) for p in filters.params(start, end)]
+        try:
+            answers = await self._rpc.batch(calls)
+        except RangeTooLarge as exc:
+            return exc
+        for answer in answers:
+            if isinstance(answer, RangeTooLarge):
+                return answer
+            if isinstance(answer, ChainError):
+                raise answer
+        return list(answers)
+
+    def _narrow(self, start: int, stop: int, suggested: int | None) -> None:
+        refused = stop - start + 1
+        self._ceiling = refused - 1
+        self._successes = 0
+        if suggested is not None and start <= suggested < stop:
+            self._span = suggested - start + 1
+        else:
+            self._span = max(1, refused // 2)
+
+    def _widen(self) -> None:
+        self._successes += 1
+        if self._ceiling is not None and self._successes >= _FORGET_CEILING:
+            self._ceiling = None
+        limit = self._max_span if self._ceiling is None else min(self._ceiling, self._max_span)
+        self._span = max(self._span, min(limit, self._span * 2))
+
+    async def _codes(self, contract: str, blocks: list[int]) -> list[bool]:
+        """Whether `contract` has code at each block (archive nodes answer for old ones)."""
+        answers = await self._archive.batch(
+            [RpcCall("eth_getCode", [contract, hex(b)]) for b in blocks]
+        )
+        codes: list[bool] = []
+        for answer in answers:
+            if isinstance(answer, ChainError):
+                raise answer
+            code = hex_bytes(answer)
+            if code is None:
+                raise UpstreamError(f"{self.chain} node sent malformed code", chain=self.chain)
+            codes.append(bool(code))
+        return codes
+
+    async def _headers(self, blocks: list[int]) -> list[int]:
+        answers = await self._rpc.batch(
+            [RpcCall("eth_getBlockByNumber", [hex(b), False]) for b in blocks]
+        )
+        return [self._timestamp(b, a) for b, a in zip(blocks, answers, strict=True)]
+
+    def _timestamp(self, block: int, answer: Any) -> int:
+        if isinstance(answer, ChainError):
+            raise answer
+        number = hex_quantity(answer.get("number"), digits=16) if isinstance(answer, dict) else None
+        stamp = (
+            hex_quantity(answer.get("timestamp"), digits=16) if isinstance(answer, dict) else None
+        )
+        if number != block or stamp is None:
+            raise UpstreamError(
+                f"{self.chain} node sent no or a malformed header for block {block}",
+                chain=self.chain,
+            )
+        return stamp
+
+    def _number(self, raw: Any) -> int:
+        number = hex_quantity(raw, digits=16)
+        if number is None:
+            raise UpstreamError(
+                f"{self.chain} node sent a malformed block number", chain=self.chain
+            )
+        return number

@@ -1,0 +1,294 @@
+"""One chain's history service: the head, the block at an instant, balances at a block and
+event timelines, each read once and kept while it cannot change.
+
+A block at or below `head - finality_depth` is final: what is read about it (a header's
+time, a balance at it, the movements up to it, the block an instant resolves to) is kept for
+`retention` and never read again. Only the blocks after the last final block scanned are
+asked for again, and what was read about those (the head itself, its headers, the tail of a
+timeline) is reused for a few seconds, so a repeated call costs at most the head.
+
+A timeline is scanned from its token's first block (the contract's deployment) with an
+opening balance of 0, so its balances need no archive node. Given a `fromBlock` after that,
+and a family that reads state at a block, it starts there instead with the balance at the
+block before as its opening (one read at a past block).
+
+Everything kept is bounded: entries per map, and movements across all timelines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chains.cache.lru import Lru
+from chains.clock import Clock, utcnow
+from chains.errors import BadUserInput, ChainError, CostLimitExceeded, ServiceError
+from chains.history.base import HistorySource, Movement
+from chains.history.blocks import blocks_at
+from chains.models import BalanceKey, BalanceReading, TokenRef
+
+HEAD_TTL = 2.0
+"""Seconds the head is reused: a burst of requests costs one `head` read."""
+RECENT_TTL = 12.0
+"""Seconds what was read about blocks above the final one is reused (keyed by the head)."""
+RETENTION = 30 * 86_400.0
+"""Seconds what is final is kept (it never changes; only memory bounds it)."""
+_ENTRIES = 16_384
+
+
+@dataclass(frozen=True)
+class Event:
+    """A movement with the balance right after it."""
+
+    movement: Movement
+    balance: int
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """A timeline read from `start` through block `through` (final): every movement, and
+    the balance before `start`."""
+
+    start: int
+    through: int
+    opening: int
+    movements: tuple[Movement, ...]
+
+
+class Timelines:
+    """Cached history of one chain (`HistorySource` does the reading)."""
+
+    def __init__(
+        self,
+        source: HistorySource,
+        *,
+        finality_depth: int,
+        max_events: int,
+        event_budget: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Clock = utcnow,
+    ) -> None:
+        self.chain = source.chain
+        self._source = source
+        self._depth = finality_depth
+        self._max_events = max_events
+        self._clock = clock
+        self._wall = wall
+        self._head: tuple[float, int] | None = None
+        self._head_lock = asyncio.Lock()
+        self._times: Lru[int, int] = Lru(_ENTRIES * 8, clock)
+        self._instants: Lru[int, int] = Lru(_ENTRIES, clock)
+        self._past: Lru[tuple[BalanceKey, int], BalanceReading] = Lru(_ENTRIES * 4, clock)
+        self._firsts: Lru[TokenRef, int] = Lru(_ENTRIES, clock)
+        self._tails: Lru[tuple[BalanceKey, int, int], tuple[Movement, ...]] = Lru(1024, clock)
+        self._scans = _Scans(event_budget or 4 * max_events)
+        self._flights: dict[Hashable, asyncio.Task[_Scan]] = {}
+
+    async def head(self) -> int:
+        """The newest block, reused for `HEAD_TTL` seconds."""
+        async with self._head_lock:  # one read for a burst, not one each
+            known = self._head
+            if known is None or self._clock() - known[0] >= HEAD_TTL:
+                known = (self._clock(), await self._source.head())
+                self._head = known
+        return known[1]
+
+    async def final(self) -> int:
+        """The newest final block (-1 while the chain is shorter than its finality depth)."""
+        return await self.head() - self._depth
+
+    async def check(self, block: int, what: str = "atBlock") -> int:
+        """`block` itself, or `BadUserInput` when the chain has not reached it."""
+        head = await self.head()
+        if block < 0 or block > head:
+            raise BadUserInput(
+                f"{what} {block} is beyond {self.chain}'s head ({head})"
+                if block > head
+                else f"{what} must be zero or more, got {block}",
+                chain=self.chain,
+            )
+        return block
+
+    async def times(self, blocks: Sequence[int]) -> dict[int, int]:
+        """Each block's unix timestamp (blocks at most the head)."""
+        found: dict[int, int] = {}
+        for block in blocks:
+            stamp = self._times.get(block)
+            if stamp is not None:
+                found[block] = stamp
+        missing = sorted({b for b in blocks if b not in found})
+        if missing:
+            final = await self.final()
+            for block, stamp in (await self._source.block_times(missing)).items():
+                self._times.put(block, stamp, RETENTION if block <= final else RECENT_TTL)
+                found[block] = stamp
+        return found
+
+    async def blocks_at(self, instants: Sequence[int]) -> dict[int, int | ServiceError]:
+        """Each instant's block: the last at or before it, or `BadUserInput` before the
+        chain's first block."""
+        found: dict[int, int | ServiceError] = {}
+        open_: list[int] = []
+        for instant in dict.fromkeys(instants):
+            block = self._instants.get(instant)
+            if block is None:
+                open_.append(instant)
+            else:
+                found[instant] = block
+        if not open_:
+            return found
+        head = await self.head()
+        final = head - self._depth
+        for instant, block in (await blocks_at(open_, head, self.times)).items():
+            if block is None:
+                found[instant] = BadUserInput(
+                    f"{self.chain} has no block at or before that time", chain=self.chain
+                )
+                continue
+            if block + 1 <= final:  # the next block is final too: the answer cannot change
+                self._instants.put(instant, block, RETENTION)
+            found[instant] = block
+        return found
+
+    async def balances_at(
+        self, keys: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ServiceError]:
+        """Each balance at the end of `block`; final ones are read once."""
+        final = await self.final()
+        results: dict[int, BalanceReading | ServiceError] = {}
+        missing: list[int] = []
+        for index, key in enumerate(keys):
+            known = self._past.get((key, block))
+            if known is not None:
+                results[index] = known
+            else:
+                missing.append(index)
+        if missing:
+            wanted = [keys[i] for i in missing]
+            read = await self._source.balances_at(wanted, block)
+            outcomes = read if read is not None else await self._summed(wanted, block)
+            for index, outcome in zip(missing, outcomes, strict=True):
+                if isinstance(outcome, BalanceReading) and block <= final:
+                    self._past.put((keys[index], block), outcome, RETENTION)
+                results[index] = outcome
+        return [results[i] for i in range(len(keys))]
+
+    async def timeline(self, key: BalanceKey, start: int | None, end: int | None) -> list[Event]:
+        """Every event of `key` in blocks `start`..`end` (default: all, to the head),
+        oldest first, each with the balance right after it."""
+        head = await self.head()
+        end = head if end is None else await self.check(end, "toBlock")
+        if start is not None and start > end:
+            raise BadUserInput(f"fromBlock {start} is after toBlock {end}", chain=self.chain)
+        first = await self.first_block(key.token)
+        origin = first if start is None or start <= first else start
+        scan = await self._flight((key, origin), lambda: self._scan(key, origin, first, end))
+        movements = [m for m in scan.movements if m.block_number <= end]
+        if end > scan.through:
+            movements += await self._tail(key, max(scan.through, origin - 1) + 1, end, head)
+        balance, events = scan.opening, []
+        for movement in movements:
+            balance += movement.delta
+            events.append(Event(movement, balance))
+        return [e for e in events if start is None or e.movement.block_number >= start]
+
+    async def first_block(self, token: TokenRef) -> int:
+        known = self._firsts.get(token)
+        if known is None:
+            known = await self._source.first_block(token)
+            self._firsts.put(token, known, RETENTION)
+        return known
+
+    async def _scan(self, key: BalanceKey, origin: int, first: int, end: int) -> _Scan:
+        upto = min(end, await self.final())
+        scan = self._scans.get((key, origin))
+        if scan is None:
+            opening = 0 if origin == first else await self._opening(key, origin)
+            scan = _Scan(origin, origin - 1, opening, ())
+        if upto > scan.through:
+            found = await self._source.movements(key.account, key.token, scan.through + 1, upto)
+            scan = _Scan(origin, upto, scan.opening, scan.movements + tuple(found))
+            self._limit(key, len(scan.movements))
+            self._scans.put((key, origin), scan)
+        return scan
+
+    async def _opening(self, key: BalanceKey, origin: int) -> int:
+        """The balance at the end of the block before `origin`."""
+        (outcome,) = await self.balances_at([key], origin - 1)
+        if isinstance(outcome, ServiceError):
+            raise outcome
+        return outcome.raw_amount
+
+    async def _tail(self, key: BalanceKey, start: int, end: int, head: int) -> list[Movement]:
+        """Movements after the final block: reused while the head is the same."""
+        known = self._tails.get((key, start, head))
+        if known is None:
+            known = tuple(await self._source.movements(key.account, key.token, start, end))
+            self._tails.put((key, start, head), known, RECENT_TTL)
+        return [m for m in known if m.block_number <= end]
+
+    async def _summed(
+        self, keys: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ServiceError]:
+        """Balances at `block` as the sum of every movement up to it (Bitcoin)."""
+        outcomes: list[BalanceReading | ServiceError] = []
+        for key in keys:
+            try:
+                events = await self.timeline(key, None, block)
+            except ChainError as exc:
+                outcomes.append(exc.about(**key.labels))
+                continue
+            balance = events[-1].balance if events else 0
+            outcomes.append(BalanceReading(key, balance, block, self._wall()))
+        return outcomes
+
+    def _limit(self, key: BalanceKey, count: int) -> None:
+        if count > self._max_events:
+            raise CostLimitExceeded(
+                f"this timeline has more than {self._max_events} events; "
+                "ask from a later fromBlock",
+                **key.labels,
+            )
+
+    async def _flight(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, _Scan]]) -> _Scan:
+        """One scan per timeline at a time: concurrent callers share it."""
+        task = self._flights.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(read())
+            self._flights[key] = task
+            task.add_done_callback(lambda done: self._landed(key, done))
+        return await asyncio.shield(task)
+
+    def _landed(self, key: Hashable, task: asyncio.Task[_Scan]) -> None:
+        self._flights.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # every waiter got it; don't warn again at collection
+
+
+class _Scans:
+    """Scans by (key, origin), least recently used out first, with at most `budget`
+    movements across all of them."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._held = 0
+        self._entries: OrderedDict[tuple[BalanceKey, int], _Scan] = OrderedDict()
+
+    def get(self, key: tuple[BalanceKey, int]) -> _Scan | None:
+        scan = self._entries.get(key)
+        if scan is not None:
+            self._entries.move_to_end(key)
+        return scan
+
+    def put(self, key: tuple[BalanceKey, int], scan: _Scan) -> None:
+        old = self._entries.pop(key, None)
+        self._held -= 0 if old is None else len(old.movements)
+        self._entries[key] = scan
+        self._held += len(scan.movements)
+        while self._held > self._budget and len(self._entries) > 1:
+            _, dropped = self._entries.popitem(last=False)
+            self._held -= len(dropped.movements)
