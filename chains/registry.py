@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -10,10 +10,13 @@ import httpx
 from chains.base import ChainProvider
 from chains.bitcoin.provider import BitcoinProvider
 from chains.cache.store import ReadingStore
-from chains.errors import InvalidAddress, UnsupportedChain
+from chains.errors import HistoryUnavailable, InvalidAddress, UnsupportedChain
+from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
+from chains.history.base import HistorySource, Movement
+from chains.history.timelines import Timelines
 from chains.metrics import Metrics
-from chains.models import ChainFamily, TokenMeta, TokenRef
+from chains.models import BalanceKey, ChainFamily, TokenMeta, TokenRef
 from chains.reader import ChainReader
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
@@ -21,7 +24,7 @@ from chains.text import excerpt
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
 from chains.transport.pools import Pools
-from settings import ChainConfig, ConfigError, Settings
+from settings import ChainConfig, ConfigError, Secret, Settings
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Chain:
     reader: ChainReader
     native: TokenMeta
     listed: Mapping[TokenRef, TokenMeta]
+    history: Timelines
 
     @property
     def id(self) -> str:
@@ -72,27 +76,35 @@ def build_registry(
     chains: dict[str, Chain] = {}
     for config in settings.chains.values():
         http = pools.client(config.id, config.max_connections)
-        provider = _provider(config, http, metrics)
+        max_events = settings.limits.max_history_events
+        provider, source = _family(config, http, metrics, max_events)
         native = native_token(config)
         listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
         reader = ChainReader(config.id, provider, listed, store, metrics)
-        chains[config.id] = Chain(config, provider, reader, native, listed)
+        history = Timelines(source, finality_depth=config.final_depth, max_events=max_events)
+        chains[config.id] = Chain(config, provider, reader, native, listed, history)
     return ChainRegistry(chains)
 
 
-def _provider(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> ChainProvider:
-    """The family decides the provider; adding a chain of a known family is config only."""
+def _family(
+    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
+) -> tuple[ChainProvider, HistorySource]:
+    """The family decides the provider and the history source; adding a chain of a known
+    family is config only. Reads at a past block go to the archive nodes, if any."""
     if config.family is ChainFamily.BITCOIN:
-        return BitcoinProvider(config, http, metrics, network=config.network)
+        return BitcoinProvider(config, http, metrics, network=config.network), _bitcoin_history(
+            config, http, metrics
+        )
     if config.family is ChainFamily.STARKNET:
-        rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
-        try:
-            return StarknetProvider(
-                config, rpc, native_contract=config.native.contract or STRK_ADDRESS
-            )
-        except InvalidAddress as exc:
-            raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
-    return EvmProvider(config, _rpc(config, http, metrics))
+        return _starknet(config, http, metrics)
+    rpc = _rpc(config, http, metrics)
+    archive = (
+        _rpc(config, http, metrics, urls=config.archive_rpc_urls)
+        if config.archive_rpc_urls
+        else None
+    )
+    provider = EvmProvider(config, rpc, archive=archive)
+    return provider, EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
 
 
 def _rpc(
@@ -100,10 +112,13 @@ def _rpc(
     http: httpx.AsyncClient,
     metrics: Metrics,
     definite_codes: frozenset[int] = frozenset(),
+    *,
+    urls: tuple[Secret, ...] = (),
 ) -> JsonRpcClient:
+    """A client of `urls`, by default the chain's `rpc_urls`."""
     return JsonRpcClient(
         config.id,
-        config.rpc_urls,
+        urls or config.rpc_urls,
         http,
         metrics,
         timeout=config.timeout,
@@ -113,3 +128,44 @@ def _rpc(
         max_concurrency=config.max_connections,
         definite_codes=definite_codes,
     )
+
+
+class _PendingHistory:  # replaced by the family sources
+    def __init__(self, chain: str) -> None:
+        self.chain = chain
+
+    async def head(self) -> int:
+        raise HistoryUnavailable("pending", chain=self.chain)
+
+    async def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
+        raise HistoryUnavailable("pending", chain=self.chain)
+
+    async def first_block(self, token: TokenRef) -> int:
+        raise HistoryUnavailable("pending", chain=self.chain)
+
+    async def movements(
+        self, account: str, token: TokenRef, start: int, end: int
+    ) -> list[Movement]:
+        raise HistoryUnavailable("pending", chain=self.chain)
+
+    async def balances_at(self, keys: Sequence[BalanceKey], block: int) -> None:
+        raise HistoryUnavailable("pending", chain=self.chain)
+
+
+def _bitcoin_history(
+    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics
+) -> HistorySource:
+    return _PendingHistory(config.id)
+
+
+def _starknet(
+    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics
+) -> tuple[ChainProvider, HistorySource]:
+    rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
+    try:
+        provider = StarknetProvider(
+            config, rpc, native_contract=config.native.contract or STRK_ADDRESS
+        )
+    except InvalidAddress as exc:
+        raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
+    return provider, _PendingHistory(config.id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 import strawberry
+
+from graph.scalars import BigInt
 
 MaxAge = Annotated[
     int | None,
@@ -33,4 +36,24 @@ IncludeSpam = Annotated[
 ForceRefresh = Annotated[
     bool | None,
     strawberry.argument(description="Read from the chain, ignoring any cached value."),
+]
+AtBlock = Annotated[
+    BigInt | None,
+    strawberry.argument(
+        description=(
+            "Read as of the end of this block (on every chain read). Beyond a chain's head: "
+            "BAD_USER_INPUT for that chain. Old state may need an archive node "
+            "(ARCHIVE_NODE_REQUIRED). Not with atTime."
+        )
+    ),
+]
+AtTime = Annotated[
+    datetime | None,
+    strawberry.argument(
+        description=(
+            "Read as of this instant: on each chain, the last block at or before it (each row's "
+            "blockNumber says which). USD values use the price at that block's time. Not with "
+            "atBlock."
+        )
+    ),
 ]

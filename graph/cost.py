@@ -4,7 +4,9 @@ One lookup is one (account, chain, token) balance, whether it will be served fro
 or from the chain. The walk multiplies through aliases and list arguments (`accounts` of N
 addresses, `balances` of N pairs, N entity representations), and counts an account's
 `balances`/`portfolio` with the same planning the resolvers use (`plan_account`), so the
-number is what execution will read, not a guess. Where the address is only known at run time
+number is what execution will read, not a guess. History is priced the same way: a
+`balanceHistory` page costs `first` (each event is a balance at a block) and a
+`portfolioHistory` its points times the account's lookups per point. Where the address is only known at run time
 (`Balance.account`), the count is an upper bound: every chain, every listed token.
 
 Fragments are costed once per (fragment, type, account) and reused wherever they are spread,
@@ -35,6 +37,7 @@ from chains.errors import ServiceError
 from chains.registry import ChainRegistry
 from resolvers.account import plan_account
 from resolvers.balances import PairInput, plan_pair
+from resolvers.portfolio_history import INTERVALS, point_count
 
 _UNKNOWN = None
 """The account of a `Balance.account`: known only once the balance is read."""
@@ -148,6 +151,10 @@ class _Walk:
             return sum(self._below(node, field, a) for a in args["addresses"])
         if where == "Query._entities":
             return sum(self._entity(node, field, rep) for rep in args["representations"])
+        if where == "Account.balanceHistory":
+            return max(0, int(args.get("first") or 0))  # each event: a balance at a block
+        if where == "Account.portfolioHistory":
+            return self._account(account, args.get("chains"), None) * _points(args)
         tokens = args.get("tokens") if where == "Account.balances" else None
         reads = self._account(account, args.get("chains"), tokens)
         if where == "Account.portfolio":
@@ -205,6 +212,16 @@ class _Walk:
         return total
 
 
+def _points(args: dict[str, Any]) -> int:
+    """`portfolioHistory`'s points (0 when its arguments are refused: nothing is read)."""
+    interval = args.get("interval")
+    step = INTERVALS.get(getattr(interval, "value", str(interval)))
+    try:
+        return point_count(args["from"], args["to"], step) if step else 0
+    except ServiceError:
+        return 0
+
+
 def _frozen(values: Any) -> tuple[Any, ...] | None:
     return None if values is None else tuple(values)
 
@@ -217,4 +234,12 @@ def _fields(value: Any) -> dict[str, Any]:
 _ROOT_RULES = frozenset(
     {"Query.balance", "Query.balances", "Query.account", "Query.accounts", "Query._entities"}
 )
-_ACCOUNT_RULES = frozenset({"Account.balances", "Account.balance", "Account.portfolio"})
+_ACCOUNT_RULES = frozenset(
+    {
+        "Account.balances",
+        "Account.balance",
+        "Account.portfolio",
+        "Account.balanceHistory",
+        "Account.portfolioHistory",
+    }
+)

@@ -11,11 +11,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info as StrawberryInfo
 
 from chains.errors import BadUserInput, CostLimitExceeded, ServiceError
-from graph.arguments import ForceRefresh, MaxAge
+from graph.arguments import AtBlock, AtTime, ForceRefresh, MaxAge
 from graph.context import Info
 from graph.scalars import SCALARS
 from graph.types import Account, Balance, Chain, Token, report_all
 from resolvers import balances as balance_resolvers
+from resolvers import history as history_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers.arguments import canonical_account
 
@@ -88,9 +89,12 @@ class Query:
         token: Annotated[str, strawberry.argument(description="Token address, or `native`.")],
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
+        at_block: AtBlock = None,
+        at_time: AtTime = None,
     ) -> Balance | None:
+        at = history_resolvers.At.of(at_block, at_time)
         row = await balance_resolvers.balance(
-            info.context.scope, account, chain, token, max_age, force_refresh
+            info.context.scope, account, chain, token, max_age, force_refresh, at
         )
         return Balance.from_row(row)
 
@@ -107,12 +111,15 @@ class Query:
         pairs: Annotated[list[BalanceKeyInput], strawberry.argument(description="The lookups.")],
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
+        at_block: AtBlock = None,
+        at_time: AtTime = None,
     ) -> list[Balance | None] | None:
         outcomes = await balance_resolvers.balance_pairs(
             info.context.scope,
             [balance_resolvers.PairInput(p.account, p.chain, p.token) for p in pairs],
             max_age,
             force_refresh,
+            history_resolvers.At.of(at_block, at_time),
         )
         return report_all(info, outcomes)
 

@@ -11,16 +11,19 @@ import strawberry
 from chains.errors import ChainError, ServiceError
 from chains.models import TokenMeta, TokenRef
 from chains.registry import Chain as DomainChain
-from graph.arguments import ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
+from graph.arguments import AtBlock, AtTime, ForceRefresh, IncludeSpam, MaxAge, MinValueUsd
 from graph.context import Info
 from graph.enums import ChainFamily, TokenStandard
 from graph.executor import SERVED_FROM
+from graph.history import BalanceHistory, HistoryInterval, PortfolioPoint
 from graph.portfolio import Portfolio
 from graph.scalars import BigInt
 from prices.base import Quote
 from resolvers import account as account_resolvers
 from resolvers import balances as balance_resolvers
+from resolvers import history as history_resolvers
 from resolvers import portfolio as portfolio_resolvers
+from resolvers import portfolio_history as portfolio_history_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import values as value_resolvers
 from resolvers.account import Selection
@@ -124,8 +127,10 @@ class Token:
         return None if quote is None else quote.quoted_at
 
 
-async def _quote(info: Info, chain: str, token: TokenRef) -> Quote | None:
-    outcome = await value_resolvers.price(info.context.scope, chain, token)
+async def _quote(
+    info: Info, chain: str, token: TokenRef, at: datetime | None = None
+) -> Quote | None:
+    outcome = await value_resolvers.price(info.context.scope, chain, token, at)
     if isinstance(outcome, ServiceError):
         info.context.report(info, outcome)
         return None
@@ -217,13 +222,14 @@ class Balance:
 
     @strawberry.field(
         description=(
-            "`amount` times the token's USD price, exact. Null when the token is unpriced or "
-            "its decimals are unknown, never 0 for unknown."
+            "`amount` times the token's USD price, exact (for a past read, the price at its "
+            "block's time). Null when the token is unpriced or its decimals are unknown, never "
+            "0 for unknown."
         )
     )
     async def value_usd(self, info: Info) -> Decimal | None:
         key = self.row.reading.key
-        quote = await _quote(info, key.chain, key.token)
+        quote = await _quote(info, key.chain, key.token, self.row.at)
         return value_resolvers.Valued(self.row, quote).value_usd
 
 
@@ -284,12 +290,15 @@ class Account:
         include_spam: IncludeSpam = False,
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
+        at_block: AtBlock = None,
+        at_time: AtTime = None,
     ) -> list[Balance]:
         selection = Selection(chains, tokens, bool(include_zero), min_value_usd, bool(include_spam))
         try:
             self._check()
+            at = history_resolvers.At.of(at_block, at_time)
             rows, errors = await account_resolvers.account_balances(
-                info.context.scope, self.address, selection, max_age, force_refresh
+                info.context.scope, self.address, selection, max_age, force_refresh, at
             )
         except ServiceError as exc:  # bad arguments: this field is empty, its siblings served
             rows, errors = [], [exc]
@@ -316,12 +325,15 @@ class Account:
         include_spam: IncludeSpam = False,
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
+        at_block: AtBlock = None,
+        at_time: AtTime = None,
     ) -> Portfolio:
         selection = Selection(chains, None, False, min_value_usd, bool(include_spam))
         try:
             self._check()
+            at = history_resolvers.At.of(at_block, at_time)
             result, errors = await portfolio_resolvers.portfolio(
-                info.context.scope, self.address, selection, max_age, force_refresh
+                info.context.scope, self.address, selection, max_age, force_refresh, at
             )
         except ServiceError as exc:  # nothing could be read: the total is unknown, not 0
             result, errors = portfolio_resolvers.unknown(), [exc]
@@ -337,13 +349,82 @@ class Account:
         token: Annotated[str, strawberry.argument(description="Token address, or `native`.")],
         max_age: MaxAge = None,
         force_refresh: ForceRefresh = False,
+        at_block: AtBlock = None,
+        at_time: AtTime = None,
     ) -> Balance | None:
         self._check()
+        at = history_resolvers.At.of(at_block, at_time)
         return Balance.from_row(
             await balance_resolvers.balance(
-                info.context.scope, self.address, chain, token, max_age, force_refresh
+                info.context.scope, self.address, chain, token, max_age, force_refresh, at
             )
         )
+
+    @strawberry.field(
+        description=(
+            "Every event that moved one balance, newest first, each with the balance right "
+            "after it: ERC-20/721 Transfer and ERC-1155 TransferSingle/Batch logs, Starknet "
+            "Transfer events, Bitcoin transactions. Native EVM assets have no events to read "
+            "(HISTORY_UNAVAILABLE). What is final is read once; a repeat reads only new blocks."
+        )
+    )
+    async def balance_history(
+        self,
+        info: Info,
+        chain: Annotated[str, strawberry.argument(description="Chain id.")],
+        token: Annotated[str, strawberry.argument(description="Token address, or `native`.")],
+        from_block: Annotated[
+            BigInt | None, strawberry.argument(description="Oldest block (default: all).")
+        ] = None,
+        to_block: Annotated[
+            BigInt | None, strawberry.argument(description="Newest block (default: the head).")
+        ] = None,
+        first: Annotated[
+            int, strawberry.argument(description="Events per page (at most 1,000).")
+        ] = 100,
+        after: Annotated[
+            str | None, strawberry.argument(description="`pageInfo.endCursor` of the last page.")
+        ] = None,
+    ) -> BalanceHistory:
+        query = history_resolvers.HistoryQuery(chain, token, from_block, to_block, first, after)
+        self._check()
+        page = await history_resolvers.balance_history(info.context.scope, self.address, query)
+        return BalanceHistory.from_domain(page)
+
+    @strawberry.field(
+        description=(
+            "The USD value of the account's listed holdings (native plus token lists) at each "
+            "point from `from` to `to`, every `interval`, priced at each point's time. Points "
+            "beyond the limit (default 400) are refused with COST_LIMIT_EXCEEDED."
+        )
+    )
+    async def portfolio_history(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime, strawberry.argument(name="from", description="The first point.")
+        ],
+        to: Annotated[datetime, strawberry.argument(description="The last point at most.")],
+        chains: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Chain ids to total (default: every chain)."),
+        ] = None,
+        interval: Annotated[
+            HistoryInterval, strawberry.argument(description="The spacing of points.")
+        ] = HistoryInterval.DAY,
+    ) -> list[PortfolioPoint]:
+        self._check()
+        scope = info.context.scope
+        step = portfolio_history_resolvers.INTERVALS[interval.value]
+        points = portfolio_history_resolvers.instants(
+            from_, to, step, scope.limits.max_history_points
+        )
+        values, errors = await portfolio_history_resolvers.portfolio_history(
+            scope, self.address, chains, points
+        )
+        for error in errors:
+            info.context.report(info, error)
+        return [PortfolioPoint.from_domain(v) for v in values]
 
     def _check(self) -> None:
         if self.invalid is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chains.registry import ChainRegistry
 from loaders.balances import BalanceLoader
+from loaders.past import PastBalanceLoader
 from loaders.prices import PriceLoader
 from loaders.tokens import TokenLoader
 from prices.reader import PriceReader
@@ -16,6 +17,7 @@ class Loaders:
     balances: BalanceLoader
     tokens: TokenLoader
     prices: PriceLoader
+    past: PastBalanceLoader
 
 
 def build_loaders(
@@ -27,4 +29,5 @@ def build_loaders(
         balances=BalanceLoader(registry, tokens, deadline),
         tokens=tokens,
         prices=PriceLoader(prices, deadline),
+        past=PastBalanceLoader(registry, deadline),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiodataloader import DataLoader
 
 from prices.base import Priced, PriceKey
@@ -27,6 +29,10 @@ class PriceLoader:
 
     async def load_many(self, keys: list[PriceKey]) -> list[Priced]:
         return await self._loader.load_many(keys)
+
+    async def load_at(self, keys: list[PriceKey], at: datetime) -> list[Priced]:
+        """Prices at a past instant (one source call for all of `keys`)."""
+        return await self._reader.priced_at(keys, at, self._deadline)
 
     async def _batch(self, keys: list[PriceKey]) -> list[Priced]:
         return await self._reader.priced(keys, self._deadline)

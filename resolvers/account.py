@@ -25,7 +25,8 @@ from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
 from chains.reader import BalanceRequest
 from chains.registry import Chain, ChainRegistry
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
-from resolvers.balances import BalanceRow, with_tokens
+from resolvers.balances import BalanceRow, load, with_tokens
+from resolvers.history import At
 from resolvers.scope import RequestScope
 from resolvers.values import Valued, dust, valuation
 
@@ -96,6 +97,8 @@ class Holdings:
     errors: list[ServiceError]
     answered: list[str]
     """Chains whose round was read (whatever it held), in registry order."""
+    unread: list[str]
+    """Chains the selection asked for whose round was not read (failed, or not at `at`)."""
     oldest_read: datetime | None
     """When the oldest value read (zero balances included) left the chain."""
 
@@ -106,9 +109,10 @@ async def account_balances(
     selection: Selection,
     max_age: int | None,
     force_refresh: bool | None,
+    at: At | None = None,
 ) -> tuple[list[BalanceRow], list[ServiceError]]:
     """The rows `Account.balances` shows (spam and dust filtered), and the errors to report."""
-    held = await holdings(scope, address, selection, max_age, force_refresh)
+    held = await holdings(scope, address, selection, max_age, force_refresh, at)
     return [v.row for v in dust(scope, held.items, selection)], held.errors
 
 
@@ -118,9 +122,11 @@ async def holdings(
     selection: Selection,
     max_age: int | None,
     force_refresh: bool | None,
+    at: At | None = None,
 ) -> Holdings:
     """Every requested token on every requested chain (default: native plus token list),
-    spam-filtered and valued; the dust filter is the caller's to apply."""
+    as of `at` if given, spam-filtered and valued (a past read at its block's time); the
+    dust filter is the caller's to apply."""
     selection.check(scope)
     fresh = freshness(scope, max_age, force_refresh)
     scope.hints.served(fresh)
@@ -128,20 +134,21 @@ async def holdings(
     errors = list(plan.errors)
     requests = [BalanceRequest(key, fresh) for key in plan.keys]
     scope.charge(len(requests))
-    outcomes = await scope.loaders.balances.load_many(requests)
+    outcomes, times = await load(scope, requests, at)
     read = [o for o in outcomes if isinstance(o, BalanceReading)]
     for reading in read:  # hidden zeros too: their absence is part of the answer
         scope.hints.read(reading.read_at)
     readings = [o for o in read if selection.include_zero or o.raw_amount]
     failed = {o.chain for o in outcomes if isinstance(o, ServiceError) and _is_round_failure(o)}
     answered = list(dict.fromkeys(r.key.chain for r in read if r.key.chain not in failed))
+    unread = [c for c in dict.fromkeys(k.chain for k in plan.keys) if c not in answered]
     errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
-    rows = await with_tokens(scope, readings)
+    rows = await with_tokens(scope, readings, times)
     if not selection.include_spam:
         rows = [r for r in rows if not r.spam]
     items, price_errors = await valuation(scope, rows)
     oldest = min((r.read_at for r in read), default=None)
-    return Holdings(items, _unique([*errors, *price_errors]), answered, oldest)
+    return Holdings(items, unique_errors([*errors, *price_errors]), answered, unread, oldest)
 
 
 def _chains(
@@ -212,7 +219,7 @@ def _collapse_chain_failures(errors: list[ServiceError]) -> list[ServiceError]:
     return collapsed
 
 
-def _unique(errors: list[ServiceError]) -> list[ServiceError]:
+def unique_errors(errors: list[ServiceError]) -> list[ServiceError]:
     seen: set[tuple[str, str]] = set()
     unique: list[ServiceError] = []
     for error in errors:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from chains.amounts import scale_amount
 from chains.errors import (
@@ -28,6 +30,9 @@ from chains.reader import BalanceRequest
 from chains.registry import ChainRegistry
 from resolvers.arguments import account_on, freshness, token_on
 from resolvers.scope import RequestScope
+
+if TYPE_CHECKING:
+    from resolvers.history import At
 
 _EVM_SHAPED = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -48,6 +53,8 @@ class BalanceRow:
     spam: bool = False
     token_error: ChainError | None = None
     """Why the metadata is unknown, when reading it failed (e.g. a retryable timeout)."""
+    at: datetime | None = None
+    """For a balance read at a past block: that block's time (it is valued at that time)."""
 
 
 async def balance(
@@ -57,17 +64,15 @@ async def balance(
     token: str,
     max_age: int | None,
     force_refresh: bool | None,
+    at: At | None = None,
 ) -> BalanceRow:
-    """One balance; raises the `ServiceError` that prevented it."""
-    fresh = freshness(scope, max_age, force_refresh)
-    request = BalanceRequest(plan_pair(scope.registry, PairInput(account, chain, token)), fresh)
-    scope.hints.served(fresh)
-    scope.charge(1)
-    outcome = await scope.loaders.balances.load(request)
-    if isinstance(outcome, BalanceReading):
-        scope.hints.read(outcome.read_at)
-    (row,) = await with_tokens(scope, [outcome])
-    return row
+    """One balance (as of `at`, if given); raises the `ServiceError` that prevented it."""
+    (outcome,) = await balance_pairs(
+        scope, [PairInput(account, chain, token)], max_age, force_refresh, at
+    )
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
 
 
 async def balance_pairs(
@@ -75,8 +80,10 @@ async def balance_pairs(
     pairs: Sequence[PairInput],
     max_age: int | None,
     force_refresh: bool | None,
+    at: At | None = None,
 ) -> list[BalanceRow | ServiceError]:
-    """Each pair's balance or error, in order; one bad pair never hides the others."""
+    """Each pair's balance or error (as of `at`, if given), in order; one bad pair never
+    hides the others."""
     if len(pairs) > scope.limits.max_pairs:
         raise CostLimitExceeded(
             f"balances accepts at most {scope.limits.max_pairs} pairs per call, got {len(pairs)}"
@@ -92,11 +99,12 @@ async def balance_pairs(
         except ServiceError as exc:
             outcomes.append(exc)
     scope.charge(len(requests))
-    loaded = await scope.loaders.balances.load_many(list(requests.values()))
+    loaded, times = await load(scope, list(requests.values()), at)
     for reading in loaded:
         if isinstance(reading, BalanceReading):
             scope.hints.read(reading.read_at)
-    rows = iter(await with_tokens(scope, [o for o in loaded if isinstance(o, BalanceReading)]))
+    read = [o for o in loaded if isinstance(o, BalanceReading)]
+    rows = iter(await with_tokens(scope, read, times))
     for index, outcome in zip(requests, loaded, strict=True):
         outcomes[index] = next(rows) if isinstance(outcome, BalanceReading) else outcome
     return [o for o in outcomes if o is not None]
@@ -137,8 +145,23 @@ def _undecided(meta: TokenMeta) -> TokenMetadataUnavailable:
     ).retry_if(meta.garbled)
 
 
-async def with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> list[BalanceRow]:
-    """Attach token metadata (listed, primed by the balance read, or loaded in one batch).
+async def load(
+    scope: RequestScope, requests: list[BalanceRequest], at: At | None
+) -> tuple[list[BalanceReading | ServiceError], dict[str, datetime]]:
+    """Each lookup now (through the cache), or as of `at` with each chain's block time."""
+    if at is None:
+        return list(await scope.loaders.balances.load_many(requests)), {}
+    from resolvers.history import read_at  # history reads build on this module
+
+    past = await read_at(scope, [r.key for r in requests], at)
+    return past.outcomes, past.times
+
+
+async def with_tokens(
+    scope: RequestScope, readings: list[BalanceReading], times: dict[str, datetime] | None = None
+) -> list[BalanceRow]:
+    """Attach token metadata (listed, primed by the balance read, or loaded in one batch),
+    and for a past read the time of its block (`times`, by chain).
 
     Metadata that cannot be read leaves every field unknown (null) rather than failing a
     balance that was read correctly; `amount` then reports TOKEN_METADATA_UNAVAILABLE.
@@ -147,26 +170,34 @@ async def with_tokens(scope: RequestScope, readings: list[BalanceReading]) -> li
     rows: list[BalanceRow] = []
     known = scope.views.rows
     for reading, loaded in zip(readings, metas, strict=True):
-        if isinstance(loaded, TokenMeta):  # cached objects, so the same row as last time
-            row = known.get((reading, loaded)) or known.put(
-                (reading, loaded), _row(scope, reading, loaded, None)
-            )
+        at = times.get(reading.key.chain) if times else None
+        if isinstance(loaded, TokenMeta):
+            if at is not None:  # a past read: a row of its own
+                row = _row(scope, reading, loaded, None, at)
+            else:  # cached objects, so the same row as last time
+                row = known.get((reading, loaded)) or known.put(
+                    (reading, loaded), _row(scope, reading, loaded, None)
+                )
         else:
             key = reading.key
             erc1155 = key.token.token_id is not None
             standard = TokenStandard.ERC1155 if erc1155 else TokenStandard.ERC20
             meta = TokenMeta(key.chain, key.token, standard, None, None, None)
-            row = _row(scope, reading, meta, loaded)
+            row = _row(scope, reading, meta, loaded, at)
         rows.append(row)
     return rows
 
 
 def _row(
-    scope: RequestScope, reading: BalanceReading, meta: TokenMeta, error: ChainError | None
+    scope: RequestScope,
+    reading: BalanceReading,
+    meta: TokenMeta,
+    error: ChainError | None,
+    at: datetime | None = None,
 ) -> BalanceRow:
     key = reading.key
     listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
-    return BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error)
+    return BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error, at)
 
 
 def plan_pair(registry: ChainRegistry, pair: PairInput) -> BalanceKey:

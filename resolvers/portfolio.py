@@ -13,6 +13,7 @@ from decimal import Decimal
 from chains.amounts import exact_sum
 from chains.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
 from resolvers.account import Selection, holdings
+from resolvers.history import At
 from resolvers.scope import RequestScope
 from resolvers.values import dust
 
@@ -44,6 +45,7 @@ async def portfolio(
     selection: Selection,
     max_age: int | None,
     force_refresh: bool | None,
+    at: At | None = None,
 ) -> tuple[Portfolio, list[ServiceError]]:
     """Sum of the USD values of the rows the filters keep.
 
@@ -51,7 +53,7 @@ async def portfolio(
     (after the spam filter) has no USD value: `unpricedCount` says how many. `updatedAt` is
     the oldest read time among the values read: the total is as old as its oldest part.
     """
-    held = await holdings(scope, address, selection, max_age, force_refresh)
+    held = await holdings(scope, address, selection, max_age, force_refresh, at)
     token_failures = (TokenCallFailed, TokenMetadataUnavailable)
     failed = sorted(
         {
@@ -59,6 +61,7 @@ async def portfolio(
             for e in held.errors
             if isinstance(e, ChainError) and not isinstance(e, token_failures) and e.chain
         }
+        | set(held.unread)
     )
     if not held.answered:
         return unknown(failed), held.errors

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -47,17 +48,31 @@ def price_key(row: BalanceRow) -> PriceKey:
     return PriceKey(row.reading.key.chain, row.reading.key.token)
 
 
-async def price(scope: RequestScope, chain: str, token: TokenRef) -> PriceOutcome:
-    priced = await scope.loaders.prices.load(PriceKey(chain, token))
+async def price(
+    scope: RequestScope, chain: str, token: TokenRef, at: datetime | None = None
+) -> PriceOutcome:
+    """The token's price now, or at `at`."""
+    loader = scope.loaders.prices
+    key = PriceKey(chain, token)
+    priced = await loader.load(key) if at is None else (await loader.load_at([key], at))[0]
     scope.hints.priced(priced.fetched)
     return priced.outcome
 
 
 async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
-    prices = await scope.loaders.prices.load_many([price_key(r) for r in rows])
-    for priced in prices:
-        scope.hints.priced(priced.fetched)
-    return [Valued(row, p.outcome) for row, p in zip(rows, prices, strict=True)]
+    """Each row with its price: now, or for a past read at its block's time."""
+    groups: dict[datetime | None, list[int]] = {}
+    for index, row in enumerate(rows):
+        groups.setdefault(row.at, []).append(index)
+    loader = scope.loaders.prices
+    found: dict[int, PriceOutcome] = {}
+    for at, indexes in groups.items():
+        keys = [price_key(rows[i]) for i in indexes]
+        prices = await (loader.load_many(keys) if at is None else loader.load_at(keys, at))
+        for index, priced in zip(indexes, prices, strict=True):
+            scope.hints.priced(priced.fetched)
+            found[index] = priced.outcome
+    return [Valued(row, found[i]) for i, row in enumerate(rows)]
 
 
 async def valuation(

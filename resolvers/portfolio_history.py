@@ -1,0 +1,170 @@
+"""`portfolioHistory`: what an account's listed holdings were worth at each point of a range.
+
+Each point is an instant (`from`, then every `interval`, up to `to`). Per chain, every
+point's block is found by one multi-target search, every point's balances by one Multicall3
+round at that block (all points concurrently, through the per-request past loader), and
+every point is priced at its own instant (one price request per point). A point's chain
+total is null when that chain could not be read at it, or when a token it held has no
+price at that instant: an unknown part makes the sum unknown, never 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from chains.amounts import exact_product, exact_sum, scale_amount
+from chains.errors import BadUserInput, CostLimitExceeded, PriceUnavailable, ServiceError
+from chains.models import BalanceKey, BalanceReading, TokenMeta
+from chains.reader import Freshness
+from loaders.past import PastRequest
+from prices.base import PriceKey, Quote
+from resolvers.account import plan_account, unique_errors
+from resolvers.scope import RequestScope
+
+INTERVALS = {"HOUR": 3_600, "DAY": 86_400, "WEEK": 7 * 86_400}
+"""Seconds between points, by `HistoryInterval`."""
+
+
+@dataclass(frozen=True)
+class ChainPoint:
+    chain: str
+    block_number: int | None
+    total_usd: Decimal | None
+
+
+@dataclass(frozen=True)
+class PortfolioPoint:
+    at: datetime
+    total_usd: Decimal | None
+    complete: bool
+    by_chain: list[ChainPoint]
+
+
+def point_count(start: datetime, end: datetime, step: int) -> int:
+    """How many points the range has (computed, never listed); refuses a backward range."""
+    first, last = _unix(start), _unix(end)
+    if last < first:
+        raise BadUserInput("to must not be before from")
+    return (last - first) // step + 1
+
+
+def instants(start: datetime, end: datetime, step: int, limit: int) -> list[int]:
+    """The points' unix seconds; refuses a range that is backwards or has too many points."""
+    first = _unix(start)
+    count = point_count(start, end, step)
+    if count > limit:
+        raise CostLimitExceeded(
+            f"portfolioHistory asks for {count} points; at most {limit}: "
+            "narrow the range or widen the interval"
+        )
+    return [first + i * step for i in range(count)]
+
+
+async def portfolio_history(
+    scope: RequestScope,
+    address: str,
+    chains: Sequence[str] | None,
+    points: list[int],
+) -> tuple[list[PortfolioPoint], list[ServiceError]]:
+    if points and points[-1] > int(datetime.now(UTC).timestamp()):
+        raise BadUserInput("to is in the future")
+    plan = plan_account(scope.registry, address, chains, None)
+    errors: list[ServiceError] = list(plan.errors)
+    scope.charge(len(plan.keys) * len(points))
+    scope.hints.served(Freshness(scope.default_max_age))
+    by_chain: dict[str, list[BalanceKey]] = {}
+    for key in plan.keys:
+        by_chain.setdefault(key.chain, []).append(key)
+    blocks = dict(
+        zip(
+            by_chain,
+            await asyncio.gather(*(_blocks(scope, c, points) for c in by_chain)),
+            strict=True,
+        )
+    )
+    metas = await _metas(scope, plan.keys)
+    values = await asyncio.gather(
+        *(_point(scope, at, by_chain, blocks, metas, errors) for at in points)
+    )
+    return list(values), unique_errors(errors)
+
+
+async def _blocks(
+    scope: RequestScope, chain: str, points: list[int]
+) -> dict[int, int | ServiceError]:
+    try:
+        return await scope.registry.get(chain).history.blocks_at(points)
+    except ServiceError as exc:
+        return dict.fromkeys(points, exc)
+
+
+async def _metas(scope: RequestScope, keys: list[BalanceKey]) -> dict[BalanceKey, TokenMeta]:
+    loaded = await scope.loaders.tokens.load_many([(k.chain, k.token) for k in keys])
+    return {k: m for k, m in zip(keys, loaded, strict=True) if isinstance(m, TokenMeta)}
+
+
+async def _point(
+    scope: RequestScope,
+    at: int,
+    by_chain: dict[str, list[BalanceKey]],
+    blocks: dict[str, dict[int, int | ServiceError]],
+    metas: dict[BalanceKey, TokenMeta],
+    errors: list[ServiceError],
+) -> PortfolioPoint:
+    requests = [
+        PastRequest(key, block)
+        for chain, keys in by_chain.items()
+        if isinstance(block := blocks[chain][at], int)
+        for key in keys
+    ]
+    readings = await scope.loaders.past.load_many(requests)
+    when = datetime.fromtimestamp(at, UTC)
+    held = [
+        r
+        for r in readings
+        if isinstance(r, BalanceReading) and r.raw_amount and not _spam(scope, r, metas)
+    ]
+    priced = await scope.loaders.prices.load_at(
+        [PriceKey(r.key.chain, r.key.token) for r in held], when
+    )
+    value: dict[BalanceKey, Decimal | None] = {}
+    for reading, price in zip(held, priced, strict=True):
+        scope.hints.priced(price.fetched)
+        if isinstance(price.outcome, PriceUnavailable):
+            errors.append(price.outcome)
+        value[reading.key] = _value(reading, metas.get(reading.key), price.outcome)
+    failed = {r.chain for r in readings if isinstance(r, ServiceError)}
+    errors += [r for r in readings if isinstance(r, ServiceError)]
+    parts: list[ChainPoint] = []
+    for chain in by_chain:
+        block = blocks[chain][at]
+        if isinstance(block, ServiceError):
+            errors.append(block)
+            parts.append(ChainPoint(chain, None, None))
+            continue
+        amounts = [v for r, v in value.items() if r.chain == chain]
+        known = chain not in failed and all(a is not None for a in amounts)
+        total = exact_sum(a for a in amounts if a is not None) if known else None
+        parts.append(ChainPoint(chain, block, total))
+    complete = bool(parts) and all(p.total_usd is not None for p in parts)
+    total = exact_sum(p.total_usd for p in parts if p.total_usd is not None) if complete else None
+    return PortfolioPoint(when, total, complete, parts)
+
+
+def _spam(scope: RequestScope, reading: BalanceReading, metas: dict[BalanceKey, TokenMeta]) -> bool:
+    meta = metas.get(reading.key)
+    return meta is not None and scope.spam.is_spam(meta, listed=True)
+
+
+def _value(reading: BalanceReading, meta: TokenMeta | None, price: object) -> Decimal | None:
+    if meta is None or meta.decimals is None or not isinstance(price, Quote):
+        return None
+    return exact_product(scale_amount(reading.raw_amount, meta.decimals), price.usd)
+
+
+def _unix(moment: datetime) -> int:
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
