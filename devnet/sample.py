@@ -128,3 +128,27 @@ def _bytes32(text: str) -> bytes:
     if len(raw) > 32:
         raise ValueError(f"{text!r} does not fit in bytes32")
     return raw.ljust(32, b"\0")
+
+
+DAY = 86_400
+
+
+def play_a_week(chain: DevChain, deployment: SampleDeployment, start: int) -> list[int]:
+    """A week of USDC moving between the first two holders, one block a day from `start`
+    (unix seconds, after the chain's newest block), then a block at the present: history
+    with real movement. Returns the days' block numbers."""
+    usdc = deployment.token("USDC").address
+    first, second = deployment.holders[:2]
+    unit = 10**6
+    moves = [(first, second, 100), (second, first, 40), (first, second, 250), (second, first, 5)]
+    blocks: list[int] = []
+    for day, (sender, receiver, amount) in enumerate(moves * 2, start=1):
+        chain.rpc("evm_setNextBlockTimestamp", [start + day * DAY])
+        receipt = chain.transact(
+            usdc, "transfer(address,uint256)", receiver, amount * unit, sender=sender
+        )
+        blocks.append(int(receipt["blockNumber"], 16))
+    now = int(datetime.now(UTC).timestamp())
+    chain.rpc("evm_setNextBlockTimestamp", [max(now, start + (len(blocks) + 1) * DAY)])
+    chain.mine(1)
+    return blocks

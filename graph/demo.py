@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
 
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
-from devnet.sample import SampleDeployment, deploy_sample_tokens
+from devnet.sample import DAY, SampleDeployment, deploy_sample_tokens, play_a_week
 from graph.app import create_app
 from graph.graphiql import GraphiQL
 from graph.logs import log_config
@@ -20,6 +22,8 @@ from settings import load_settings
 
 DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}
 DEMO_PRICES = {"native": "3000.25", "USDC": "0.9998", "WETH": "3000.25"}  # MKR left unpriced
+HISTORY_DAYS = 10
+"""`devnet` starts this many days ago and moves USDC once a day (`play_a_week`)."""
 
 
 def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployment]]) -> Path:
@@ -53,13 +57,16 @@ def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployme
             f'rpc_urls = ["{url}"]',
             'native = { symbol = "ETH", name = "Ether", decimals = 18 }',
             f'tokens = "{token_list.name}"',
+            "finality_depth = 2  # local chains: history older than 2 blocks is final",
         ]
     config = workdir / "config.toml"
     config.write_text("\n".join([*lines, *tables]) + "\n", encoding="utf-8")
     return config
 
 
-def example_queries(holder: str, usdc: str) -> str:
+def example_queries(holder: str, usdc: str, since: int) -> str:
+    start = datetime.fromtimestamp(since + DAY, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = datetime.fromtimestamp(since + HISTORY_DAYS * DAY, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"""
 Example queries (paste into GraphiQL):
 
@@ -81,6 +88,21 @@ Example queries (paste into GraphiQL):
       {{ account: "not-an-address", chain: "devnet", token: "native" }}
     ]) {{ chain rawAmount amount token {{ symbol }} }}
   }}
+
+History: USDC moved once a day for {HISTORY_DAYS - 2} days on devnet.
+
+  {{
+    account(address: "{holder}") {{
+      balanceHistory(chain: "devnet", token: "{usdc}", first: 5) {{
+        events {{ blockNumber timestamp delta balance transactionHash }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+      balances(chains: ["devnet"], atTime: "{start}") {{ blockNumber amount token {{ symbol }} }}
+      portfolioHistory(chains: ["devnet"], from: "{start}", to: "{end}", interval: DAY) {{
+        at totalUsd complete byChain {{ chain blockNumber totalUsd }}
+      }}
+    }}
+  }}
 """
 
 
@@ -88,16 +110,22 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
     with ExitStack() as stack:
         chains: dict[str, tuple[str, SampleDeployment]] = {}
         holders: list[str] = []
+        since = int(time.time()) - HISTORY_DAYS * DAY
         for chain_id, numeric in DEMO_CHAINS.items():
-            anvil = stack.enter_context(Anvil(chain_id=numeric))
+            history = chain_id == "devnet"
+            args = ["--timestamp", str(since)] if history else []
+            anvil = stack.enter_context(Anvil(chain_id=numeric, extra_args=args))
             chain = stack.enter_context(DevChain(anvil.url))
             holders = chain.accounts()[1:4]
-            chains[chain_id] = (anvil.url, deploy_sample_tokens(chain, holders))
+            deployment = deploy_sample_tokens(chain, holders)
+            if history:
+                play_a_week(chain, deployment, since + 600)
+            chains[chain_id] = (anvil.url, deployment)
             print(f"{chain_id}: anvil at {anvil.url} (chain id {numeric})")
         config = write_demo_config(workdir.resolve(), chains)
         print(f"config: {config}")
         print(f"holders: {', '.join(holders)}")
-        print(example_queries(holders[0], chains["devnet"][1].token("USDC").address))
+        print(example_queries(holders[0], chains["devnet"][1].token("USDC").address, since))
         # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
         print(
             f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and both chains)",

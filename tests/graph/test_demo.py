@@ -34,16 +34,32 @@ def test_demo_serves_two_chains_with_usd_values_and_cleans_up(tmp_path: Path) ->
             % holder,
         )
         rows = {(r["chain"], r["token"]["symbol"]): r for r in body["data"]["account"]["balances"]}
-        for chain in ("devnet", "devnet-l2"):
-            assert rows[(chain, "USDC")]["rawAmount"] == "1234500000"  # holder 0's sample mint
-            assert Decimal(rows[(chain, "USDC")]["valueUsd"]) == Decimal("1234.5") * Decimal(
-                "0.9998"
-            )
-            assert rows[(chain, "ETH")]["rawAmount"] == str(10_000 * 10**18)  # anvil's dev funds
+        # holder 0's sample mint; on devnet, less a week of sends (-100 +40 -250 +5, twice)
+        for chain, usdc in (("devnet", "624.5"), ("devnet-l2", "1234.5")):
+            assert rows[(chain, "USDC")]["rawAmount"] == str(int(Decimal(usdc) * 10**6))
+            assert Decimal(rows[(chain, "USDC")]["valueUsd"]) == Decimal(usdc) * Decimal("0.9998")
             assert rows[(chain, "MKR")]["valueUsd"] is None  # deliberately unpriced
+        assert rows[("devnet-l2", "ETH")]["rawAmount"] == str(10_000 * 10**18)  # dev funds
         portfolio = body["data"]["account"]["portfolio"]
         assert portfolio["complete"] is False and portfolio["unpricedCount"] == 2
         assert {c["chain"] for c in portfolio["byChain"]} == {"devnet", "devnet-l2"}
+        history = graphql_at(
+            port, output.split("History:")[1].split("\n", 1)[1].split("GraphiQL:")[0]
+        )
+        assert "errors" not in history, history
+        account = history["data"]["account"]
+        events = account["balanceHistory"]["events"]
+        assert [e["delta"] for e in events] == [
+            "5000000",
+            "-250000000",
+            "40000000",
+            "-100000000",
+            "5000000",
+        ]
+        assert events[0]["balance"] == "624500000"
+        assert account["balanceHistory"]["pageInfo"]["hasNextPage"] is True
+        totals = [p["totalUsd"] for p in account["portfolioHistory"]]
+        assert len(totals) == 10 and len(set(totals)) > 3  # the value moved day by day
     finally:
         stop(proc, signal.SIGINT)
     for anvil_port in anvil_ports:

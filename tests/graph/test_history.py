@@ -412,3 +412,70 @@ def test_a_node_refusing_wide_ranges_still_yields_the_whole_timeline(
         page = history(api, life, life.token)
         assert [e["delta"] for e in page["events"]] == ["-100", "0", "50", "-300", "1000"]
         assert refusing.refused >= 1
+
+
+class Pruned(httpx.AsyncBaseTransport):
+    """`pruned.test` is the life node with only its newest blocks' state, as a full node
+    keeps it: a call at an older block answers "missing trie node"."""
+
+    def __init__(self, life: Life, keeps: int = 2) -> None:
+        self.life = life
+        self.keeps = keeps
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "pruned.test":
+            return await self._inner.handle_async_request(request)
+        body = json.loads(request.content)
+        calls = body if isinstance(body, list) else [body]
+        head = self.life.chain.block_number()
+        old = [c for c in calls if self._too_old(c, head)]
+        if old:
+            error = {"code": -32000, "message": "missing trie node 8d3b… (path ) <nil>"}
+            answers = [{"jsonrpc": "2.0", "id": c["id"], "error": error} for c in calls]
+            return httpx.Response(200, json=answers if isinstance(body, list) else answers[0])
+        forwarded = httpx.Request(
+            "POST",
+            self.life.url,
+            content=request.content,
+            headers={"content-type": "application/json"},
+        )
+        return await self._inner.handle_async_request(forwarded)
+
+    def _too_old(self, call: dict[str, Any], head: int) -> bool:
+        if call.get("method") not in {"eth_call", "eth_getBalance", "eth_getCode"}:
+            return False
+        tag = call["params"][-1]
+        return tag.startswith("0x") and int(tag, 16) < head - self.keeps
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def test_a_pruned_node_answers_archive_node_required_for_its_chain_only(
+    tmp_path: Path, life: Life
+) -> None:
+    settings = life_settings(tmp_path, life, rpc_urls=["http://pruned.test"])
+    query = """query($a: String!, $b: BigInt) {
+      old: balance(account: $a, chain: "life", token: "native", atBlock: $b) { rawAmount }
+      now: balance(account: $a, chain: "life", token: "native") { rawAmount } }"""
+    for api in serve(settings, transport=Pruned(life)):
+        body = api.query(query, {"a": life.wallet, "b": str(life.blocks["send"])})
+        assert body["data"]["old"] is None and body["data"]["now"] is not None
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "ARCHIVE_NODE_REQUIRED"
+        assert error["extensions"]["chain"] == "life" and error["path"] == ["old"]
+        # logs need no state: the timeline still comes back, scanned from genesis
+        assert [e["delta"] for e in history(api, life, life.token)["events"]][-1] == "1000"
+
+
+def test_archive_rpc_urls_serve_past_reads(tmp_path: Path, life: Life) -> None:
+    settings = life_settings(
+        tmp_path, life, rpc_urls=["http://pruned.test"], archive_rpc_urls=[life.url]
+    )
+    query = """query($a: String!, $b: BigInt) {
+      balance(account: $a, chain: "life", token: $t, atBlock: $b) { rawAmount } }"""
+    query = query.replace("$b: BigInt)", "$b: BigInt, $t: String!)")
+    for api in serve(settings, transport=Pruned(life)):
+        body = api.query(query, {"a": life.wallet, "t": life.token, "b": str(life.blocks["send"])})
+        assert body == {"data": {"balance": {"rawAmount": "700"}}}
