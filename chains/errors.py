@@ -10,13 +10,14 @@
     │   ├── UpstreamError              UPSTREAM_PROVIDER_ERROR     node trouble: another node or
     │   │   │                                                      a later try may succeed
     │   │   ├── UpstreamTimeout        UPSTREAM_TIMEOUT
-    │   │   └── UpstreamRateLimited    UPSTREAM_RATE_LIMITED
+    │   │   ├── UpstreamRateLimited    UPSTREAM_RATE_LIMITED
+    │   │   └── ArchiveNodeRequired    ARCHIVE_NODE_REQUIRED       that block's state is pruned
+    │   │                                                          (fails over to the next node)
     │   ├── UpstreamRefused            UPSTREAM_REFUSED            the node definitely refused the
     │   │   │                                                      request (a JSON-RPC error that
     │   │   │                                                      is an answer, Esplora's HTTP 400)
-    │   │   └── RangeTooLarge          UPSTREAM_REFUSED            a log range or result too large:
-    │   │                                                          the scanner splits it (internal)
-    │   ├── ArchiveNodeRequired        ARCHIVE_NODE_REQUIRED       that block's state is pruned
+    │   │   └── RangeTooLarge          UPSTREAM_RANGE_REFUSED      a log range or result too large:
+    │   │                                                          the scanner splits it
     │   ├── HistoryUnavailable         HISTORY_UNAVAILABLE         no events tell this history
     │   ├── TokenCallFailed            TOKEN_CALL_FAILED           balanceOf reverted / no data
     │   ├── TokenMetadataUnavailable   TOKEN_METADATA_UNAVAILABLE  decimals unknown: no amount
@@ -154,6 +155,15 @@ class UpstreamRateLimited(UpstreamError):
     code = "UPSTREAM_RATE_LIMITED"
 
 
+class ArchiveNodeRequired(UpstreamError):
+    """The node no longer has the state of the block asked for ("missing trie node",
+    "header not found" on a pruned node): another node of the list may (it fails over), but
+    trying this one again will not help; only an archive node (`archive_rpc_urls`) can."""
+
+    code = "ARCHIVE_NODE_REQUIRED"
+    retryable = False
+
+
 class UpstreamRefused(ChainError):
     """The node answered that it will not run the request (a definite JSON-RPC error such
     as a revert or invalid params, Esplora's HTTP 400): another node would say the same."""
@@ -165,17 +175,11 @@ class UpstreamRefused(ChainError):
 class RangeTooLarge(UpstreamRefused):
     """The node refused a log query's block range or result size (`-32005`, "more than N
     results", "block range too large"): the same query over a smaller range will pass.
-    `suggested_end` is the range end the node proposed, when it named one."""
+    `suggested_end` is the range end the node proposed, when it named one. A client sees it
+    only when a node refuses even one block's logs."""
 
+    code = "UPSTREAM_RANGE_REFUSED"
     suggested_end: int | None = None
-
-
-class ArchiveNodeRequired(ChainError):
-    """The node no longer has the state of the block asked for ("missing trie node",
-    "header not found" on a pruned node): only an archive node (`archive_rpc_urls`) can
-    answer. Another try of the same node will not help."""
-
-    code = "ARCHIVE_NODE_REQUIRED"
 
 
 class HistoryUnavailable(ChainError):

@@ -98,11 +98,9 @@ def _family(
     if config.family is ChainFamily.STARKNET:
         return _starknet(config, http, metrics)
     rpc = _rpc(config, http, metrics)
-    archive = (
-        _rpc(config, http, metrics, urls=config.archive_rpc_urls)
-        if config.archive_rpc_urls
-        else None
-    )
+    # Past reads have their own client (their own circuits): a pruned node refusing old
+    # blocks must never take the current reads of the same node down with it.
+    archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
     return provider, EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
 
@@ -114,8 +112,9 @@ def _rpc(
     definite_codes: frozenset[int] = frozenset(),
     *,
     urls: tuple[Secret, ...] = (),
+    past: bool = False,
 ) -> JsonRpcClient:
-    """A client of `urls`, by default the chain's `rpc_urls`."""
+    """A client of `urls`, by default the chain's `rpc_urls`; `past` for reads at a past block."""
     return JsonRpcClient(
         config.id,
         urls or config.rpc_urls,
@@ -127,6 +126,7 @@ def _rpc(
         max_response_bytes=config.max_response_bytes,
         max_concurrency=config.max_connections,
         definite_codes=definite_codes,
+        past=past,
     )
 
 

@@ -15,9 +15,9 @@ from resolvers import portfolio_history as portfolio_history_resolvers
 
 @strawberry.enum(description="The spacing of portfolioHistory points.")
 class HistoryInterval(Enum):
-    HOUR = "HOUR"
-    DAY = "DAY"
-    WEEK = "WEEK"
+    HOUR = strawberry.enum_value("HOUR", description="A point every hour.")
+    DAY = strawberry.enum_value("DAY", description="A point every day (24 hours).")
+    WEEK = strawberry.enum_value("WEEK", description="A point every week (7 days).")
 
 
 @strawberry.type(description="One event that moved a balance.")

@@ -165,7 +165,7 @@ class EvmHistory:
     async def _logs(self, filters: Filters, start: int, end: int) -> list[Any] | RangeTooLarge:
         calls = [RpcCall("eth_getLogs", [p]) for p in filters.params(start, end)]
         try:
-            answers = await self._rpc.batch(calls)
+            answers = await self._rpc.batch(calls, label="eth_getLogs")
         except RangeTooLarge as exc:
             return exc
         for answer in answers:
@@ -194,7 +194,7 @@ class EvmHistory:
     async def _codes(self, contract: str, blocks: list[int]) -> list[bool]:
         """Whether `contract` has code at each block (archive nodes answer for old ones)."""
         answers = await self._archive.batch(
-            [RpcCall("eth_getCode", [contract, hex(b)]) for b in blocks]
+            [RpcCall("eth_getCode", [contract, hex(b)]) for b in blocks], label="eth_getCode"
         )
         codes: list[bool] = []
         for answer in answers:
@@ -208,7 +208,8 @@ class EvmHistory:
 
     async def _headers(self, blocks: list[int]) -> list[int]:
         answers = await self._rpc.batch(
-            [RpcCall("eth_getBlockByNumber", [hex(b), False]) for b in blocks]
+            [RpcCall("eth_getBlockByNumber", [hex(b), False]) for b in blocks],
+            label="eth_getBlockByNumber",
         )
         return [self._timestamp(b, a) for b, a in zip(blocks, answers, strict=True)]
 

@@ -8,11 +8,15 @@ node trouble and moves on to the next endpoint; a definite answer (a revert, inv
 params: `UpstreamRefused`) never does.
 
 Two answers are told apart by their text, because nodes give them no code of their own (and
-this is the one place that reads an error's text): a pruned node's "missing trie node" or
-"header not found" is `ArchiveNodeRequired`, and a log query refused for its range or result
-size ("query returned more than 10000 results", "block range too large", often -32005,
+this is the one place that reads an error's text): a log query refused for its range or
+result size ("query returned more than 10000 results", "block range too large", often -32005,
 which otherwise means rate limiting) is `RangeTooLarge`, with the range end the node
-suggests when it names one. Neither fails over: the history scanner splits the range.
+suggests when it names one (it does not fail over: the history scanner splits the range);
+and, on a client for reads at past blocks (`past=True`, with its own endpoint health so they
+never open the circuits of current reads), a pruned node's "missing trie node" or "header
+not found" is `ArchiveNodeRequired`, which fails over to the next node. On other clients
+those texts stay node trouble (a lagging node behind a load balancer says "header not
+found" too).
 
 Endpoint URLs may carry API keys: messages and logs name endpoints by `Secret.label` only.
 """
@@ -95,6 +99,7 @@ class JsonRpcClient:
         max_response_bytes: int = 32 * 1024 * 1024,
         max_concurrency: int = 32,
         definite_codes: frozenset[int] = frozenset(),
+        past: bool = False,
     ) -> None:
         self._chain = chain
         self.endpoints = Endpoints(
@@ -109,6 +114,7 @@ class JsonRpcClient:
         self._slots = asyncio.Semaphore(max_concurrency)
         # Codes a chain family defines as the chain's answer (e.g. Starknet's CONTRACT_ERROR).
         self._definite = _DEFINITE_CODES | definite_codes
+        self._past = past
         self._ids = itertools.count(1)
 
     @overload
@@ -130,23 +136,32 @@ class JsonRpcClient:
         async def attempt(endpoint: Secret, last: bool) -> Any:
             payload = await self._exchange(endpoint, content, method)
             item = _as_object(self._chain, payload)
-            return parse(_unwrap(self._chain, item, request_id, self._definite))
+            return parse(_unwrap(self._chain, item, request_id, self._definite, self._past))
 
         return await self.endpoints.first_answer(attempt)
 
     @overload
-    async def batch(self, calls: Sequence[RpcCall]) -> BatchResults: ...
+    async def batch(self, calls: Sequence[RpcCall], *, label: str = "batch") -> BatchResults: ...
 
     @overload
     async def batch(
-        self, calls: Sequence[RpcCall], *, parse: Callable[[BatchResults], _T]
+        self,
+        calls: Sequence[RpcCall],
+        *,
+        parse: Callable[[BatchResults], _T],
+        label: str = "batch",
     ) -> _T: ...
 
     async def batch(
-        self, calls: Sequence[RpcCall], *, parse: Callable[[BatchResults], Any] = _same
+        self,
+        calls: Sequence[RpcCall],
+        *,
+        parse: Callable[[BatchResults], Any] = _same,
+        label: str = "batch",
     ) -> Any:
         """One HTTP request carrying many calls; `parse` gets the results in call order,
-        errors as values.
+        errors as values. `label` is the request's `method` on `/metrics` (history names
+        its batches after their one method: `eth_getLogs`, `eth_getBlockByNumber`).
 
         Responses may arrive in any order and are matched by id. A batch answered with node
         trouble, missing, extra or malformed items fails over; on the last endpoint, each
@@ -160,9 +175,6 @@ class JsonRpcClient:
             ]
         )
 
-        methods = {c.method for c in calls}
-        label = methods.pop() if len(methods) == 1 else "batch"
-
         async def attempt(endpoint: Secret, last: bool) -> Any:
             payload = await self._exchange(endpoint, content, label)
             return parse(self._match(payload, ids, strict=not last))
@@ -172,7 +184,7 @@ class JsonRpcClient:
     def _match(self, payload: Any, ids: list[int], *, strict: bool) -> BatchResults:
         chain = self._chain
         if isinstance(payload, dict):  # some nodes answer a whole batch with one error
-            _unwrap(chain, payload, None, self._definite)
+            _unwrap(chain, payload, None, self._definite, self._past)
         if not isinstance(payload, list):
             raise UpstreamError(f"{chain} node answered a batch with a non-array", chain=chain)
         by_id = {
@@ -189,12 +201,14 @@ class JsonRpcClient:
                 if item is None:
                     raise UpstreamError(f"{chain} node left a batch call unanswered", chain=chain)
                 if strict and _is_node_trouble(item.get("error"), self._definite):
-                    _unwrap(chain, item, request_id, self._definite)  # raises: fail over
-                results.append(_unwrap(chain, item, request_id, self._definite))
+                    _unwrap(
+                        chain, item, request_id, self._definite, self._past
+                    )  # raises: fail over
+                results.append(_unwrap(chain, item, request_id, self._definite, self._past))
             except UpstreamError:
                 if strict:
                     raise
-                results.append(_last_resort(chain, item, request_id, self._definite))
+                results.append(_last_resort(chain, item, request_id, self._definite, self._past))
             except ChainError as exc:
                 results.append(exc)
         return results
@@ -231,13 +245,17 @@ def _encode(body: Any) -> bytes:
 
 
 def _last_resort(
-    chain: str, item: dict[str, Any] | None, request_id: int, definite: frozenset[int]
+    chain: str,
+    item: dict[str, Any] | None,
+    request_id: int,
+    definite: frozenset[int],
+    past: bool,
 ) -> ChainError:
     """The error value of one call that failed on the last endpoint there is."""
     try:
         if item is None:
             raise UpstreamError(f"{chain} node left a batch call unanswered", chain=chain)
-        _unwrap(chain, item, request_id, definite)
+        _unwrap(chain, item, request_id, definite, past)
     except ChainError as exc:
         return exc
     return UpstreamError(f"{chain} node sent a malformed JSON-RPC response", chain=chain)
@@ -275,7 +293,11 @@ def _is_node_trouble(error: Any, definite: frozenset[int]) -> bool:
 
 
 def _unwrap(
-    chain: str, item: dict[str, Any], request_id: int | None, definite: frozenset[int]
+    chain: str,
+    item: dict[str, Any],
+    request_id: int | None,
+    definite: frozenset[int],
+    past: bool = False,
 ) -> Any:
     """The `result` of one JSON-RPC response object, or the mapped error."""
     error = item.get("error")
@@ -293,7 +315,7 @@ def _unwrap(
                 chain=chain,
                 suggested_end=_suggested_end(text, data),
             )
-        if _PRUNED.search(text):
+        if past and _PRUNED.search(text):
             raise ArchiveNodeRequired(
                 f"{chain} node no longer has that block's state ({detail}): an archive node "
                 "(archive_rpc_urls) is required",

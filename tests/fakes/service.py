@@ -19,6 +19,8 @@ from chains.cache.memory import MemoryCache
 from chains.cache.store import ReadingStore
 from chains.errors import ChainError, TokenCallFailed, UnsupportedToken
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
+from chains.history.base import HistorySource
+from chains.history.timelines import Timelines
 from chains.metrics import Metrics
 from chains.models import (
     NATIVE_ALIASES,
@@ -41,6 +43,7 @@ from prices.fallback import FallbackSources
 from prices.reader import PriceReader
 from resolvers.scope import CacheHints, RequestScope
 from settings import CacheConfig, ChainConfig, LimitsConfig, NativeAsset, Secret, SpamConfig
+from tests.fakes.history import ScriptedHistory
 
 ALICE = checksum_evm_address("0x" + "a1" * 20)
 BOB = checksum_evm_address("0x" + "b0" * 20)
@@ -167,6 +170,7 @@ def make_chain(
     listed: Sequence[TokenMeta] = (),
     store: ReadingStore | None = None,
     price_id: str | None = None,
+    history: HistorySource | None = None,
 ) -> Chain:
     """The chain as `build_registry` makes it: native first, then the listed tokens."""
     config = chain_config(provider.chain, family=provider.family, price_id=price_id)
@@ -175,7 +179,9 @@ def make_chain(
     reader = ChainReader(
         config.id, provider, table, store or new_store(), Metrics(), provider.clock
     )
-    return Chain(config, provider, reader, native, table)
+    source = history or ScriptedHistory(config.id)
+    timelines = Timelines(source, finality_depth=config.final_depth, max_events=10_000)
+    return Chain(config, provider, reader, native, table, timelines)
 
 
 def new_store(shared: Cache | None = None) -> ReadingStore:
