@@ -1,0 +1,173 @@
+"""The history service over a scripted source: what it reads, what it keeps, what it refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections.abc import Sequence
+
+import pytest
+
+from chains.errors import BadUserInput, CostLimitExceeded, UpstreamError
+from chains.history.base import Movement
+from chains.history.blocks import blocks_at
+from chains.history.timelines import Timelines
+from chains.models import BalanceKey, TokenRef
+from tests.fakes.history import ScriptedHistory
+
+ACCOUNT = "0x" + "ab" * 20
+TOKEN = TokenRef("0x" + "cd" * 20)
+KEY = BalanceKey("fake", ACCOUNT, TOKEN)
+
+
+def moves(*pairs: tuple[int, int]) -> list[Movement]:
+    return [Movement(b, i, f"0x{b:064x}", i, d) for i, (b, d) in enumerate(pairs)]
+
+
+class Clock:
+    """The monotonic clock the service's caches expire by, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+CLOCKS: dict[int, Clock] = {}
+
+
+def service(source: ScriptedHistory, depth: int = 10, max_events: int = 1_000) -> Timelines:
+    clock = Clock()
+    timelines = Timelines(source, finality_depth=depth, max_events=max_events, clock=clock)
+    CLOCKS[id(timelines)] = clock
+    return timelines
+
+
+def later(timelines: Timelines, seconds: float) -> None:
+    CLOCKS[id(timelines)].now += seconds
+
+
+async def test_blocks_at_is_the_last_block_at_or_before_each_instant() -> None:
+    rng = random.Random(7)
+    stamps = [1_000]
+    for _ in range(999):
+        stamps.append(stamps[-1] + rng.choice([0, 1, 2, 12, 13, 40]))  # equal times allowed
+    reads: list[int] = []
+
+    async def times(blocks: Sequence[int]) -> dict[int, int]:
+        reads.append(len(blocks))
+        return {b: stamps[b] for b in blocks}
+
+    instants = [rng.randrange(990, stamps[-1] + 50) for _ in range(60)]
+    found = await blocks_at(instants, len(stamps) - 1, times)
+    for instant in instants:
+        expected = max((b for b, t in enumerate(stamps) if t <= instant), default=None)
+        assert found[instant] == expected, instant
+    assert len(reads) <= math.ceil(math.log2(len(stamps))) + 1  # all instants, one search
+
+
+async def test_at_time_reads_about_log2_headers_cold_and_none_warm() -> None:
+    source = ScriptedHistory(head_block=1_000_000)
+    timelines = service(source)
+    instant = source.genesis + 12 * 654_321 + 5
+    assert (await timelines.blocks_at([instant]))[instant] == 654_321
+    cold = source.calls["block_times"]
+    assert cold <= 22 and source.headers <= 22  # log2(1e6) = 20, plus both ends
+    later(timelines, 60)
+    assert (await timelines.blocks_at([instant]))[instant] == 654_321
+    assert source.calls["block_times"] == cold  # final: no header read at all
+
+
+async def test_an_instant_before_the_first_block_is_bad_user_input() -> None:
+    timelines = service(ScriptedHistory())
+    (error,) = (await timelines.blocks_at([1])).values()
+    assert isinstance(error, BadUserInput)
+
+
+async def test_a_block_beyond_the_head_is_bad_user_input() -> None:
+    timelines = service(ScriptedHistory(head_block=50))
+    assert await timelines.check(50) == 50
+    with pytest.raises(BadUserInput, match="beyond"):
+        await timelines.check(51)
+
+
+async def test_the_final_range_is_scanned_once_and_the_tail_reused_while_the_head_holds() -> None:
+    source = ScriptedHistory(
+        head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10), (50, -3), (95, 1))}
+    )
+    timelines = service(source)
+    events = await timelines.timeline(KEY, None, None)
+    assert [(e.movement.block_number, e.balance) for e in events] == [(5, 10), (50, 7), (95, 8)]
+    assert source.calls["movements"] == 2  # the final range 0..90, then the tail 91..100
+    assert await timelines.timeline(KEY, None, None) == events
+    assert source.calls["movements"] == 2 and source.calls["head"] == 1  # a repeat: nothing
+    source.head_block = 120
+    later(timelines, 3)  # the head is read again
+    await timelines.timeline(KEY, None, None)
+    assert source.calls["head"] == 2
+    assert source.calls["movements"] == 4  # 91..110 now final, and the new tail 111..120
+
+
+async def test_a_window_keeps_the_whole_timelines_balances() -> None:
+    source = ScriptedHistory(
+        head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10), (50, -3), (60, 4))}
+    )
+    events = await service(source).timeline(KEY, 40, 55)
+    assert [(e.movement.block_number, e.movement.delta, e.balance) for e in events] == [(50, -3, 7)]
+
+
+async def test_a_window_after_the_deployment_opens_with_the_balance_before_it() -> None:
+    source = ScriptedHistory(
+        head_block=100, first=3, moves={(ACCOUNT, TOKEN): moves((5, 10), (50, -3), (60, 4))}
+    )
+    timelines = service(source)
+    events = await timelines.timeline(KEY, 40, 80)
+    assert [e.balance for e in events] == [7, 11]
+    assert source.calls["balances_at"] == 1  # the opening balance, at block 39
+    (movements,) = [n for c, n in source.calls.items() if c == "movements"]
+    assert movements == 1  # only 40..80 was scanned
+
+
+async def test_too_many_events_are_refused_not_kept() -> None:
+    many = moves(*[(b, 1) for b in range(1, 60)])
+    timelines = service(
+        ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): many}), max_events=50
+    )
+    with pytest.raises(CostLimitExceeded, match="fromBlock"):
+        await timelines.timeline(KEY, None, None)
+
+
+async def test_concurrent_identical_timelines_share_one_scan() -> None:
+    source = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10))})
+    timelines = service(source)
+    results = await asyncio.gather(*(timelines.timeline(KEY, None, 80) for _ in range(20)))
+    assert all(r == results[0] for r in results)
+    assert source.calls["movements"] == 1
+
+
+async def test_final_balances_at_a_block_are_read_once() -> None:
+    source = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10))})
+    timelines = service(source)
+    (first,) = await timelines.balances_at([KEY], 20)
+    (again,) = await timelines.balances_at([KEY], 20)
+    assert first == again and source.calls["balances_at"] == 1
+    await timelines.balances_at([KEY], 95)
+    await timelines.balances_at([KEY], 95)
+    assert source.calls["balances_at"] == 3  # above the final block: never kept
+
+
+async def test_a_family_without_state_sums_its_movements() -> None:
+    source = ScriptedHistory(
+        head_block=100, stateful=False, moves={(ACCOUNT, TOKEN): moves((5, 10), (30, -4), (70, 1))}
+    )
+    (reading,) = await service(source).balances_at([KEY], 50)
+    assert not isinstance(reading, Exception)
+    assert (reading.raw_amount, reading.block_number) == (6, 50)
+
+
+async def test_a_failing_source_raises_for_timelines() -> None:
+    source = ScriptedHistory(failing=True)
+    with pytest.raises(UpstreamError):
+        await service(source).timeline(KEY, None, None)
