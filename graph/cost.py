@@ -215,7 +215,7 @@ class _Walk:
 def _points(args: dict[str, Any]) -> int:
     """`portfolioHistory`'s points (0 when its arguments are refused: nothing is read)."""
     interval = args.get("interval")
-    step = INTERVALS.get(getattr(interval, "value", str(interval)))
+    step = INTERVALS.get(str(getattr(interval, "name", interval)))
     try:
         return point_count(args["from"], args["to"], step) if step else 0
     except ServiceError:

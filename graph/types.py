@@ -415,7 +415,7 @@ class Account:
     ) -> list[PortfolioPoint]:
         self._check()
         scope = info.context.scope
-        step = portfolio_history_resolvers.INTERVALS[interval.value]
+        step = portfolio_history_resolvers.INTERVALS[interval.name]
         points = portfolio_history_resolvers.instants(
             from_, to, step, scope.limits.max_history_points
         )
