@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from chains.amounts import scale_amount
 from chains.errors import (
@@ -29,10 +28,8 @@ from chains.models import (
 from chains.reader import BalanceRequest
 from chains.registry import ChainRegistry
 from resolvers.arguments import account_on, freshness, token_on
+from resolvers.history import At, read_at
 from resolvers.scope import RequestScope
-
-if TYPE_CHECKING:
-    from resolvers.history import At
 
 _EVM_SHAPED = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -151,8 +148,6 @@ async def load(
     """Each lookup now (through the cache), or as of `at` with each chain's block time."""
     if at is None:
         return list(await scope.loaders.balances.load_many(requests)), {}
-    from resolvers.history import read_at  # history reads build on this module
-
     past = await read_at(scope, [r.key for r in requests], at)
     return past.outcomes, past.times
 
