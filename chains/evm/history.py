@@ -25,7 +25,6 @@ from typing import Any
 from chains.errors import (
     ArchiveNodeRequired,
     ChainError,
-    CostLimitExceeded,
     HistoryUnavailable,
     RangeTooLarge,
     TokenCallFailed,
@@ -34,7 +33,7 @@ from chains.errors import (
 from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.logs import Filters
 from chains.evm.provider import EvmProvider
-from chains.history.base import Movement
+from chains.history.base import Movement, too_many_events
 from chains.models import BalanceKey, BalanceReading, TokenRef
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from settings import ChainConfig
@@ -146,13 +145,7 @@ class EvmHistory:
                 continue
             found += filters.movements(self.chain, answers, position, stop)
             if len(found) > self._max_events:
-                raise CostLimitExceeded(
-                    f"this timeline has more than {self._max_events} events; "
-                    "ask from a later fromBlock",
-                    chain=self.chain,
-                    account=account,
-                    token=str(token),
-                )
+                raise too_many_events(self._max_events, BalanceKey(self.chain, account, token))
             position = stop + 1
             self._widen()
         return found

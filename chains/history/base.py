@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chains.errors import ChainError
+from chains.errors import ChainError, CostLimitExceeded
 from chains.models import BalanceKey, BalanceReading, TokenRef
 
 
@@ -69,3 +69,10 @@ class HistorySource(Protocol):
     async def balances_at(
         self, keys: Sequence[BalanceKey], block: int
     ) -> list[BalanceReading | ChainError] | None: ...
+
+
+def too_many_events(limit: int, key: BalanceKey) -> CostLimitExceeded:
+    """Why a timeline longer than `limit` events is neither read on nor kept."""
+    return CostLimitExceeded(
+        f"this timeline has more than {limit} events; ask from a later fromBlock", **key.labels
+    )

@@ -26,8 +26,8 @@ from typing import Any
 
 from chains.cache.lru import Lru
 from chains.clock import Clock, utcnow
-from chains.errors import BadUserInput, ChainError, CostLimitExceeded, ServiceError
-from chains.history.base import HistorySource, Movement
+from chains.errors import BadUserInput, ChainError, ServiceError
+from chains.history.base import HistorySource, Movement, too_many_events
 from chains.history.blocks import blocks_at
 from chains.models import BalanceKey, BalanceReading, TokenRef
 
@@ -248,11 +248,7 @@ class Timelines:
 
     def _limit(self, key: BalanceKey, count: int) -> None:
         if count > self._max_events:
-            raise CostLimitExceeded(
-                f"this timeline has more than {self._max_events} events; "
-                "ask from a later fromBlock",
-                **key.labels,
-            )
+            raise too_many_events(self._max_events, key)
 
     async def _flight(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, _Scan]]) -> _Scan:
         """One scan per timeline at a time: concurrent callers share it."""
