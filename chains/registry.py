@@ -9,11 +9,13 @@ import httpx
 
 from chains.base import ChainProvider
 from chains.bitcoin.provider import BitcoinProvider
+from chains.cache.base import Cache
 from chains.cache.store import ReadingStore
 from chains.errors import HistoryUnavailable, InvalidAddress, UnsupportedChain
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
 from chains.history.base import HistorySource, Movement
+from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
 from chains.metrics import Metrics
 from chains.models import BalanceKey, ChainFamily, TokenMeta, TokenRef
@@ -71,8 +73,13 @@ class ChainRegistry:
 
 
 def build_registry(
-    settings: Settings, pools: Pools, store: ReadingStore, metrics: Metrics
+    settings: Settings,
+    pools: Pools,
+    store: ReadingStore,
+    metrics: Metrics,
+    shared: Cache | None = None,
 ) -> ChainRegistry:
+    """Every configured chain; `shared` (Redis) also carries what is final in history."""
     chains: dict[str, Chain] = {}
     for config in settings.chains.values():
         http = pools.client(config.id, config.max_connections)
@@ -81,7 +88,12 @@ def build_registry(
         native = native_token(config)
         listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
         reader = ChainReader(config.id, provider, listed, store, metrics)
-        history = Timelines(source, finality_depth=config.final_depth, max_events=max_events)
+        history = Timelines(
+            source,
+            finality_depth=config.final_depth,
+            max_events=max_events,
+            shared=None if shared is None else SharedHistory(config.id, shared),
+        )
         chains[config.id] = Chain(config, provider, reader, native, listed, history)
     return ChainRegistry(chains)
 

@@ -4,10 +4,10 @@ One lookup is one (account, chain, token) balance, whether it will be served fro
 or from the chain. The walk multiplies through aliases and list arguments (`accounts` of N
 addresses, `balances` of N pairs, N entity representations), and counts an account's
 `balances`/`portfolio` with the same planning the resolvers use (`plan_account`), so the
-number is what execution will read, not a guess. History is priced the same way: a
-`balanceHistory` page costs `first` (each event is a balance at a block) and a
-`portfolioHistory` its points times the account's lookups per point. Where the address is only known at run time
-(`Balance.account`), the count is an upper bound: every chain, every listed token.
+number is what execution will read, not a guess. Where the address is only known at run
+time (`Balance.account`), the count is an upper bound: every chain, every listed token.
+History is priced the same way: a `balanceHistory` page costs `first` (each event is a
+balance at a block) and a `portfolioHistory` its points times the account's lookups.
 
 Fragments are costed once per (fragment, type, account) and reused wherever they are spread,
 so the walk stays linear in the document however its fragments fan out.

@@ -110,7 +110,7 @@ def open_services(
         metadata_ttl=settings.cache.metadata_ttl,
         shared=shared,
     )
-    registry = build_registry(settings, pools, store, metrics)
+    registry = build_registry(settings, pools, store, metrics, shared)
     price_cache: Cache = shared or MemoryCache(10_000)
     prices = build_price_reader(settings, registry, pools, price_cache, metrics)
     schema = build_schema()._schema

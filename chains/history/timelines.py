@@ -29,6 +29,7 @@ from chains.clock import Clock, utcnow
 from chains.errors import BadUserInput, ChainError, ServiceError
 from chains.history.base import HistorySource, Movement, too_many_events
 from chains.history.blocks import blocks_at
+from chains.history.shared import Scan, SharedHistory
 from chains.models import BalanceKey, BalanceReading, TokenRef
 
 HEAD_TTL = 2.0
@@ -48,17 +49,6 @@ class Event:
     balance: int
 
 
-@dataclass(frozen=True)
-class _Scan:
-    """A timeline read from `start` through block `through` (final): every movement, and
-    the balance before `start`."""
-
-    start: int
-    through: int
-    opening: int
-    movements: tuple[Movement, ...]
-
-
 class Timelines:
     """Cached history of one chain (`HistorySource` does the reading)."""
 
@@ -69,11 +59,13 @@ class Timelines:
         finality_depth: int,
         max_events: int,
         event_budget: int | None = None,
+        shared: SharedHistory | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Clock = utcnow,
     ) -> None:
         self.chain = source.chain
         self._source = source
+        self._shared = shared
         self._depth = finality_depth
         self._max_events = max_events
         self._clock = clock
@@ -85,8 +77,8 @@ class Timelines:
         self._past: Lru[tuple[BalanceKey, int], BalanceReading] = Lru(_ENTRIES * 4, clock)
         self._firsts: Lru[TokenRef, int] = Lru(_ENTRIES, clock)
         self._tails: Lru[tuple[BalanceKey, int, int], tuple[Movement, ...]] = Lru(1024, clock)
-        self._scans = _Scans(event_budget or 4 * max_events)
-        self._flights: dict[Hashable, asyncio.Task[_Scan]] = {}
+        self._scans = Scans(event_budget or 4 * max_events)
+        self._flights: dict[Hashable, asyncio.Task[Scan]] = {}
 
     async def head(self) -> int:
         """The newest block, reused for `HEAD_TTL` seconds."""
@@ -139,10 +131,18 @@ class Timelines:
                 open_.append(instant)
             else:
                 found[instant] = block
+        if open_ and self._shared is not None:
+            kept = await self._shared.numbers("at", [str(i) for i in open_])
+            for instant in open_:
+                if str(instant) in kept:
+                    found[instant] = kept[str(instant)]
+                    self._instants.put(instant, kept[str(instant)], RETENTION)
+            open_ = [i for i in open_ if i not in found]
         if not open_:
             return found
         head = await self.head()
         final = head - self._depth
+        keep: dict[str, int] = {}
         for instant, block in (await blocks_at(open_, head, self.times)).items():
             if block is None:
                 found[instant] = BadUserInput(
@@ -151,7 +151,10 @@ class Timelines:
                 continue
             if block + 1 <= final:  # the next block is final too: the answer cannot change
                 self._instants.put(instant, block, RETENTION)
+                keep[str(instant)] = block
             found[instant] = block
+        if self._shared is not None:
+            await self._shared.keep_numbers("at", keep)
         return found
 
     async def balances_at(
@@ -198,22 +201,30 @@ class Timelines:
 
     async def first_block(self, token: TokenRef) -> int:
         known = self._firsts.get(token)
+        if known is None and self._shared is not None:
+            known = (await self._shared.numbers("first", [str(token)])).get(str(token))
         if known is None:
             known = await self._source.first_block(token)
-            self._firsts.put(token, known, RETENTION)
+            if self._shared is not None:
+                await self._shared.keep_numbers("first", {str(token): known})
+        self._firsts.put(token, known, RETENTION)
         return known
 
-    async def _scan(self, key: BalanceKey, origin: int, first: int, end: int) -> _Scan:
+    async def _scan(self, key: BalanceKey, origin: int, first: int, end: int) -> Scan:
         upto = min(end, await self.final())
         scan = self._scans.get((key, origin))
+        if scan is None and self._shared is not None:
+            scan = await self._shared.scan(key, origin)
         if scan is None:
             opening = 0 if origin == first else await self._opening(key, origin)
-            scan = _Scan(origin, origin - 1, opening, ())
+            scan = Scan(origin, origin - 1, opening, ())
         if upto > scan.through:
             found = await self._source.movements(key.account, key.token, scan.through + 1, upto)
-            scan = _Scan(origin, upto, scan.opening, scan.movements + tuple(found))
+            scan = Scan(origin, upto, scan.opening, scan.movements + tuple(found))
             self._limit(key, len(scan.movements))
-            self._scans.put((key, origin), scan)
+            if self._shared is not None:
+                await self._shared.keep_scan(key, scan)
+        self._scans.put((key, origin), scan)
         return scan
 
     async def _opening(self, key: BalanceKey, origin: int) -> int:
@@ -250,7 +261,7 @@ class Timelines:
         if count > self._max_events:
             raise too_many_events(self._max_events, key)
 
-    async def _flight(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, _Scan]]) -> _Scan:
+    async def _flight(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Scan]]) -> Scan:
         """One scan per timeline at a time: concurrent callers share it."""
         task = self._flights.get(key)
         if task is None:
@@ -259,28 +270,28 @@ class Timelines:
             task.add_done_callback(lambda done: self._landed(key, done))
         return await asyncio.shield(task)
 
-    def _landed(self, key: Hashable, task: asyncio.Task[_Scan]) -> None:
+    def _landed(self, key: Hashable, task: asyncio.Task[Scan]) -> None:
         self._flights.pop(key, None)
         if not task.cancelled():
             task.exception()  # every waiter got it; don't warn again at collection
 
 
-class _Scans:
+class Scans:
     """Scans by (key, origin), least recently used out first, with at most `budget`
     movements across all of them."""
 
     def __init__(self, budget: int) -> None:
         self._budget = budget
         self._held = 0
-        self._entries: OrderedDict[tuple[BalanceKey, int], _Scan] = OrderedDict()
+        self._entries: OrderedDict[tuple[BalanceKey, int], Scan] = OrderedDict()
 
-    def get(self, key: tuple[BalanceKey, int]) -> _Scan | None:
+    def get(self, key: tuple[BalanceKey, int]) -> Scan | None:
         scan = self._entries.get(key)
         if scan is not None:
             self._entries.move_to_end(key)
         return scan
 
-    def put(self, key: tuple[BalanceKey, int], scan: _Scan) -> None:
+    def put(self, key: tuple[BalanceKey, int], scan: Scan) -> None:
         old = self._entries.pop(key, None)
         self._held -= 0 if old is None else len(old.movements)
         self._entries[key] = scan

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 import pytest
 
+from chains.cache.memory import MemoryCache
 from chains.errors import BadUserInput, CostLimitExceeded, UpstreamError
 from chains.history.base import Movement
 from chains.history.blocks import blocks_at
+from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
 from chains.models import BalanceKey, TokenRef
 from tests.fakes.history import ScriptedHistory
@@ -171,3 +173,35 @@ async def test_a_failing_source_raises_for_timelines() -> None:
     source = ScriptedHistory(failing=True)
     with pytest.raises(UpstreamError):
         await service(source).timeline(KEY, None, None)
+
+
+async def test_a_second_process_reuses_what_the_first_made_final_through_the_shared_cache() -> None:
+    cache = MemoryCache(1_000)
+    history = {(ACCOUNT, TOKEN): moves((5, 10), (50, -3), (95, 1))}
+    first, second = (
+        ScriptedHistory(head_block=100, moves=history),
+        ScriptedHistory(head_block=100, moves=history),
+    )
+    one = Timelines(first, finality_depth=10, max_events=100, shared=SharedHistory("fake", cache))
+    two = Timelines(second, finality_depth=10, max_events=100, shared=SharedHistory("fake", cache))
+    instant = first.genesis + 12 * 40
+    assert await one.timeline(KEY, None, None) == await two.timeline(KEY, None, None)
+    assert (await one.blocks_at([instant])) == (await two.blocks_at([instant])) == {instant: 40}
+    assert second.calls["first_block"] == 0 and second.calls["block_times"] == 0
+    assert second.calls["movements"] == 1  # only the unfinal tail 91..100
+
+
+async def test_garbage_in_the_shared_cache_is_a_miss_never_an_answer() -> None:
+    cache = MemoryCache(1_000)
+    source = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10))})
+    shared = SharedHistory("fake", cache)
+    await Timelines(source, finality_depth=10, max_events=100, shared=shared).timeline(
+        KEY, None, 80
+    )
+    for garbage in (b"{", b'{"t": 80, "o": "0", "m": [[500, 0, "x", 0, "1", null]]}', b"[]"):
+        await cache.set_many({shared._scan_key(KEY, 0): garbage}, 60)
+        fresh = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10))})
+        events = await Timelines(fresh, finality_depth=10, max_events=100, shared=shared).timeline(
+            KEY, None, 80
+        )
+        assert [e.balance for e in events] == [10] and fresh.calls["movements"] == 1
