@@ -45,7 +45,12 @@ class BalanceEvent:
         )
 
 
-@strawberry.type(description="Where a page of events ends.")
+@strawberry.type(
+    name="HistoryPageInfo",
+    description=(
+        "Where a page of events ends (not named PageInfo: a supergraph may hold Relay's)."
+    ),
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Older events remain.")
     end_cursor: str | None = strawberry.field(
