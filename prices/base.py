@@ -42,7 +42,7 @@ class Priced:
 
 
 class PriceSource(Protocol):
-    """Prices many tokens in one call.
+    """Prices many tokens in one call, now (`quotes`) or at a past instant (`quotes_at`).
 
     Returns the quotes it has; a key absent from the answer is unpriced by this source.
     Raises `PriceUnavailable` when the source itself failed (down, rate limited, garbage).
@@ -51,3 +51,5 @@ class PriceSource(Protocol):
     name: str
 
     async def quotes(self, keys: Sequence[PriceKey]) -> dict[PriceKey, Quote]: ...
+
+    async def quotes_at(self, keys: Sequence[PriceKey], at: datetime) -> dict[PriceKey, Quote]: ...

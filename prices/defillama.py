@@ -4,13 +4,17 @@
 `{"coins": {"ethereum:0x…": {"price": 0.9998, "symbol": "USDC", "decimals": 6,
 "timestamp": 1763800000, "confidence": 0.99}}}`. Prices are parsed from the JSON text as
 `Decimal` (never through float), and every field is validated.
+
+A past instant is `GET {base}/prices/historical/{unix seconds}/{ids}?searchWidth=6h`, with
+the same answer shape: the quote nearest the instant within the search width. A quote whose
+`timestamp` is farther than that from the instant is treated as no price at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +32,7 @@ _MAX_RESPONSE_BYTES = (
     4 * 1024 * 1024
 )  # 100 coins are ~20 KB  # keeps the URL well under common 8 KB limits
 _MAX_PRICE = Decimal(10) ** 15  # USD per token; anything above is garbage, not a price
+SEARCH_WIDTH = timedelta(hours=6)
 
 
 class DefiLlamaPrices:
@@ -49,6 +54,19 @@ class DefiLlamaPrices:
         self._timeout = timeout
 
     async def quotes(self, keys: Sequence[PriceKey]) -> dict[PriceKey, Quote]:
+        return await self._quotes(keys, "current", "")
+
+    async def quotes_at(self, keys: Sequence[PriceKey], at: datetime) -> dict[PriceKey, Quote]:
+        moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+        width = int(SEARCH_WIDTH.total_seconds()) // 3600
+        found = await self._quotes(
+            keys, f"historical/{int(moment.timestamp())}", f"?searchWidth={width}h"
+        )
+        return {k: q for k, q in found.items() if abs(q.quoted_at - moment) <= SEARCH_WIDTH}
+
+    async def _quotes(
+        self, keys: Sequence[PriceKey], kind: str, query: str
+    ) -> dict[PriceKey, Quote]:
         ids: dict[str, list[PriceKey]] = {}
         for key in keys:
             coin = self._coin_id(key)
@@ -58,7 +76,7 @@ class DefiLlamaPrices:
         chunks = [
             coins[i : i + _COINS_PER_REQUEST] for i in range(0, len(coins), _COINS_PER_REQUEST)
         ]
-        answers = await asyncio.gather(*(self._fetch(chunk) for chunk in chunks))
+        answers = await asyncio.gather(*(self._fetch(chunk, kind, query) for chunk in chunks))
         quotes: dict[PriceKey, Quote] = {}
         for answer in answers:
             for coin, quote_ in answer.items():
@@ -66,16 +84,17 @@ class DefiLlamaPrices:
                     quotes[key] = quote_
         return quotes
 
-    async def _fetch(self, coins: list[str]) -> dict[str, Quote]:
+    async def _fetch(self, coins: list[str], kind: str, query: str) -> dict[str, Quote]:
         path = ",".join(quote(c, safe=":") for c in coins)
-        self._metrics.upstream_requests.inc(chain=self.name, method="GET /prices/current")
+        method = "GET /prices/" + kind.partition("/")[0]
+        self._metrics.upstream_requests.inc(chain=self.name, method=method)
         try:
             with upstream_errors(self.name):
                 async with asyncio.timeout(self._timeout):
                     answer = await read_capped(
                         self._http,
                         "GET",
-                        f"{self._base}/prices/current/{path}",
+                        f"{self._base}/prices/{kind}/{path}{query}",
                         upstream=self.name,
                         limit=_MAX_RESPONSE_BYTES,
                         io_timeout=self._timeout,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from chains.errors import PriceUnavailable
 from prices.base import PriceKey, PriceSource, Quote
@@ -15,6 +16,17 @@ class FallbackSources:
         self.sources = tuple(sources)
 
     async def quotes(self, keys: Sequence[PriceKey]) -> dict[PriceKey, Quote | PriceUnavailable]:
+        return await self._ask(keys, None)
+
+    async def quotes_at(
+        self, keys: Sequence[PriceKey], at: datetime
+    ) -> dict[PriceKey, Quote | PriceUnavailable]:
+        """As `quotes`, at a past instant."""
+        return await self._ask(keys, at)
+
+    async def _ask(
+        self, keys: Sequence[PriceKey], at: datetime | None
+    ) -> dict[PriceKey, Quote | PriceUnavailable]:
         found: dict[PriceKey, Quote | PriceUnavailable] = {}
         failures: list[PriceUnavailable] = []
         remaining = list(dict.fromkeys(keys))
@@ -22,7 +34,9 @@ class FallbackSources:
             if not remaining:
                 break
             try:
-                answer = await source.quotes(remaining)
+                answer = await (
+                    source.quotes(remaining) if at is None else source.quotes_at(remaining, at)
+                )
             except PriceUnavailable as exc:
                 failures.append(exc)
                 continue

@@ -2,6 +2,8 @@
 
 Answers are cached for `ttl` seconds (default 60), including "no source prices this", with
 the time they were fetched; a failed source is not cached, so the next request asks again.
+A price at a past instant (`priced_at`) cannot change, so it is kept for `history_ttl`
+(default a week), unless the instant is within the last `ttl` seconds.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ class PriceReader:
         cache: Cache,
         ttl: int,
         clock: Callable[[], float] = time.time,
+        history_ttl: int = 7 * 86_400,
     ) -> None:
         self._sources = sources
         self._cache = cache
         self._ttl = ttl
+        self._history_ttl = history_ttl
         self._clock = clock
 
     @property
@@ -49,46 +53,67 @@ class PriceReader:
 
     async def priced(self, keys: Sequence[PriceKey], deadline: float | None = None) -> list[Priced]:
         """`prices`, each with when it was fetched from its source."""
+        return await self._priced(keys, deadline, None)
+
+    async def priced_at(
+        self, keys: Sequence[PriceKey], at: datetime, deadline: float | None = None
+    ) -> list[Priced]:
+        """Each key's price at the instant `at` (a past one: never a current price)."""
+        return await self._priced(keys, deadline, at)
+
+    async def _priced(
+        self, keys: Sequence[PriceKey], deadline: float | None, at: datetime | None
+    ) -> list[Priced]:
         now = self._clock()
         if not self.enabled or not keys:
             return [Priced(None, now)] * len(keys)
+        instant = None if at is None else int(_utc(at).timestamp())
+        ttl = self._ttl if instant is None or instant > now - self._ttl else self._history_ttl
         unique = list(dict.fromkeys(keys))
-        stored = await self._cache.get_many([_cache_key(k) for k in unique])
+        stored = await self._cache.get_many([_cache_key(k, instant) for k in unique])
         known: dict[PriceKey, Priced] = {}
         for key, data in zip(unique, stored, strict=True):
-            cached = _decode(data, now - self._ttl)
+            cached = _decode(data, now - ttl)
             if cached is not None:
                 known[key] = cached
         missing = [k for k in unique if k not in known]
         if missing:
-            answer = await self._quotes(missing, deadline)
+            answer = await self._quotes(missing, deadline, at)
             fetched = self._clock()
             fresh = {k: Priced(answer.get(k), fetched) for k in missing}
             known.update(fresh)
             # Quotes and "unpriced" are answers worth keeping; a failed source is not.
             await self._cache.set_many(
                 {
-                    _cache_key(k): _encode(v)
+                    _cache_key(k, instant): _encode(v)
                     for k, v in fresh.items()
                     if not isinstance(v.outcome, PriceUnavailable)
                 },
-                self._ttl,
+                ttl,
             )
         return [known[k] for k in keys]
 
     async def _quotes(
-        self, keys: list[PriceKey], deadline: float | None
+        self, keys: list[PriceKey], deadline: float | None, at: datetime | None
     ) -> dict[PriceKey, Quote | PriceUnavailable]:
         try:
             async with asyncio.timeout_at(deadline):
+                if at is not None:
+                    return await self._sources.quotes_at(keys, at)
                 return await self._sources.quotes(keys)
         except TimeoutError:
             late = PriceUnavailable("the price sources did not answer within the request deadline")
             return dict.fromkeys(keys, late)
 
 
-def _cache_key(key: PriceKey) -> str:
-    return f"bg:v1:px:{key.chain}:{key.token}"
+def _cache_key(key: PriceKey, instant: int | None) -> str:
+    if instant is None:
+        return f"bg:v1:px:{key.chain}:{key.token}"
+    return f"bg:v1:pxat:{instant}:{key.chain}:{key.token}"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _encode(priced: Priced) -> bytes:

@@ -33,3 +33,8 @@ class Counting:
             for k in keys
             if k in self.prices
         }
+
+    async def quotes_at(self, keys: Sequence[PriceKey], at: datetime) -> dict[PriceKey, Quote]:
+        """The same prices, quoted at `at` (a constant, like the static source)."""
+        found = await self.quotes(keys)
+        return {k: Quote(q.usd, at, self.name) for k, q in found.items()}
