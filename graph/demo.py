@@ -21,7 +21,10 @@ from graph.logs import log_config
 from settings import load_settings
 
 DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}
-DEMO_PRICES = {"native": "3000.25", "USDC": "0.9998", "WETH": "3000.25"}  # MKR left unpriced
+DEMO_PRICES = {"native": "3000.25", "USDC": "0.9998", "WETH": "3000.25", "MKR": "1520.5"}
+UNPRICED = {"devnet-l2": "MKR"}
+"""Left unpriced on purpose: `portfolio` says `complete: false` rather than guess. `devnet`,
+whose history the demo plays, is wholly priced, so its `portfolioHistory` has totals."""
 HISTORY_DAYS = 10
 """`devnet` starts this many days ago and moves USDC once a day (`play_a_week`)."""
 
@@ -41,7 +44,9 @@ def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployme
     for chain_id, (url, deployment) in chains.items():
         numeric = DEMO_CHAINS[chain_id]
         lines.append(f'"{chain_id}:native" = "{DEMO_PRICES["native"]}"')
-        for symbol in ("USDC", "WETH"):
+        for symbol in ("USDC", "WETH", "MKR"):
+            if UNPRICED.get(chain_id) == symbol:
+                continue
             lines.append(
                 f'"{chain_id}:{deployment.token(symbol).address}" = "{DEMO_PRICES[symbol]}"'
             )

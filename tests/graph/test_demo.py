@@ -38,10 +38,11 @@ def test_demo_serves_two_chains_with_usd_values_and_cleans_up(tmp_path: Path) ->
         for chain, usdc in (("devnet", "624.5"), ("devnet-l2", "1234.5")):
             assert rows[(chain, "USDC")]["rawAmount"] == str(int(Decimal(usdc) * 10**6))
             assert Decimal(rows[(chain, "USDC")]["valueUsd"]) == Decimal(usdc) * Decimal("0.9998")
-            assert rows[(chain, "MKR")]["valueUsd"] is None  # deliberately unpriced
+        assert rows[("devnet-l2", "MKR")]["valueUsd"] is None  # deliberately unpriced
+        assert Decimal(rows[("devnet", "MKR")]["valueUsd"]) == Decimal("3.25") * Decimal("1520.5")
         assert rows[("devnet-l2", "ETH")]["rawAmount"] == str(10_000 * 10**18)  # dev funds
         portfolio = body["data"]["account"]["portfolio"]
-        assert portfolio["complete"] is False and portfolio["unpricedCount"] == 2
+        assert portfolio["complete"] is False and portfolio["unpricedCount"] == 1
         assert {c["chain"] for c in portfolio["byChain"]} == {"devnet", "devnet-l2"}
         history = graphql_at(
             port, output.split("History:")[1].split("\n", 1)[1].split("GraphiQL:")[0]
