@@ -228,9 +228,11 @@ class Balance:
         )
     )
     async def value_usd(self, info: Info) -> Decimal | None:
-        key = self.row.reading.key
-        quote = await _quote(info, key.chain, key.token, self.row.at)
-        return value_resolvers.Valued(self.row, quote).value_usd
+        row = self.row
+        if row.past and row.at is None:
+            return None  # its block's time is unknown: unpriced, never today's price
+        quote = await _quote(info, row.reading.key.chain, row.reading.key.token, row.at)
+        return value_resolvers.Valued(row, quote).value_usd
 
 
 @strawberry.federation.type(

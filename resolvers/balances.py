@@ -50,8 +50,11 @@ class BalanceRow:
     spam: bool = False
     token_error: ChainError | None = None
     """Why the metadata is unknown, when reading it failed (e.g. a retryable timeout)."""
+    past: bool = False
+    """Read at a past block (`atBlock`, `atTime`)."""
     at: datetime | None = None
-    """For a balance read at a past block: that block's time (it is valued at that time)."""
+    """A past read's block time, when its header could be read: it is valued at that time
+    (a past read without it is unpriced, never valued at today's price)."""
 
 
 async def balance(
@@ -144,19 +147,22 @@ def _undecided(meta: TokenMeta) -> TokenMetadataUnavailable:
 
 async def load(
     scope: RequestScope, requests: list[BalanceRequest], at: At | None
-) -> tuple[list[BalanceReading | ServiceError], dict[str, datetime]]:
-    """Each lookup now (through the cache), or as of `at` with each chain's block time."""
+) -> tuple[list[BalanceReading | ServiceError], dict[str, datetime] | None]:
+    """Each lookup now (through the cache; no times), or as of `at` with each chain's block
+    time (a chain whose header could not be read has none)."""
     if at is None:
-        return list(await scope.loaders.balances.load_many(requests)), {}
+        return list(await scope.loaders.balances.load_many(requests)), None
     past = await read_at(scope, [r.key for r in requests], at)
     return past.outcomes, past.times
 
 
 async def with_tokens(
-    scope: RequestScope, readings: list[BalanceReading], times: dict[str, datetime] | None = None
+    scope: RequestScope,
+    readings: list[BalanceReading],
+    times: dict[str, datetime] | None = None,
 ) -> list[BalanceRow]:
     """Attach token metadata (listed, primed by the balance read, or loaded in one batch),
-    and for a past read the time of its block (`times`, by chain).
+    and for a past read (`times` given, by chain) the time of its block.
 
     Metadata that cannot be read leaves every field unknown (null) rather than failing a
     balance that was read correctly; `amount` then reports TOKEN_METADATA_UNAVAILABLE.
@@ -165,10 +171,11 @@ async def with_tokens(
     rows: list[BalanceRow] = []
     known = scope.views.rows
     for reading, loaded in zip(readings, metas, strict=True):
-        at = times.get(reading.key.chain) if times else None
+        past = times is not None
+        at = times.get(reading.key.chain) if times is not None else None
         if isinstance(loaded, TokenMeta):
-            if at is not None:  # a past read: a row of its own
-                row = _row(scope, reading, loaded, None, at)
+            if past:  # a row of its own
+                row = _row(scope, reading, loaded, None, at, past=True)
             else:  # cached objects, so the same row as last time
                 row = known.get((reading, loaded)) or known.put(
                     (reading, loaded), _row(scope, reading, loaded, None)
@@ -178,7 +185,7 @@ async def with_tokens(
             erc1155 = key.token.token_id is not None
             standard = TokenStandard.ERC1155 if erc1155 else TokenStandard.ERC20
             meta = TokenMeta(key.chain, key.token, standard, None, None, None)
-            row = _row(scope, reading, meta, loaded, at)
+            row = _row(scope, reading, meta, loaded, at, past=past)
         rows.append(row)
     return rows
 
@@ -189,10 +196,12 @@ def _row(
     meta: TokenMeta,
     error: ChainError | None,
     at: datetime | None = None,
+    *,
+    past: bool = False,
 ) -> BalanceRow:
     key = reading.key
     listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
-    return BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error, at)
+    return BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error, past, at)
 
 
 def plan_pair(registry: ChainRegistry, pair: PairInput) -> BalanceKey:

@@ -62,10 +62,13 @@ async def price(
 async def valued(scope: RequestScope, rows: list[BalanceRow]) -> list[Valued]:
     """Each row with its price: now, or for a past read at its block's time."""
     groups: dict[datetime | None, list[int]] = {}
-    for index, row in enumerate(rows):
-        groups.setdefault(row.at, []).append(index)
-    loader = scope.loaders.prices
     found: dict[int, PriceOutcome] = {}
+    for index, row in enumerate(rows):
+        if row.past and row.at is None:
+            found[index] = None  # its block's time is unknown: unpriced, never today's price
+        else:
+            groups.setdefault(row.at, []).append(index)
+    loader = scope.loaders.prices
     for at, indexes in groups.items():
         keys = [price_key(rows[i]) for i in indexes]
         prices = await (loader.load_many(keys) if at is None else loader.load_at(keys, at))
