@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from chains.base import ChainProvider
+from chains.bitcoin.history import EsploraHistory
 from chains.bitcoin.provider import BitcoinProvider
 from chains.cache.base import Cache
 from chains.cache.store import ReadingStore
-from chains.errors import HistoryUnavailable, InvalidAddress, UnsupportedChain
+from chains.errors import InvalidAddress, UnsupportedChain
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
-from chains.history.base import HistorySource, Movement
+from chains.history.base import HistorySource
 from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
 from chains.metrics import Metrics
-from chains.models import BalanceKey, ChainFamily, TokenMeta, TokenRef
+from chains.models import ChainFamily, TokenMeta, TokenRef
 from chains.reader import ChainReader
+from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
 from chains.text import excerpt
@@ -104,11 +106,10 @@ def _family(
     """The family decides the provider and the history source; adding a chain of a known
     family is config only. Reads at a past block go to the archive nodes, if any."""
     if config.family is ChainFamily.BITCOIN:
-        return BitcoinProvider(config, http, metrics, network=config.network), _bitcoin_history(
-            config, http, metrics
-        )
+        bitcoin = BitcoinProvider(config, http, metrics, network=config.network)
+        return bitcoin, EsploraHistory(config.id, bitcoin)
     if config.family is ChainFamily.STARKNET:
-        return _starknet(config, http, metrics)
+        return _starknet(config, http, metrics, max_events)
     rpc = _rpc(config, http, metrics)
     # Past reads have their own client (their own circuits): a pruned node refusing old
     # blocks must never take the current reads of the same node down with it.
@@ -142,42 +143,17 @@ def _rpc(
     )
 
 
-class _PendingHistory:  # replaced by the family sources
-    def __init__(self, chain: str) -> None:
-        self.chain = chain
-
-    async def head(self) -> int:
-        raise HistoryUnavailable("pending", chain=self.chain)
-
-    async def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
-        raise HistoryUnavailable("pending", chain=self.chain)
-
-    async def first_block(self, token: TokenRef) -> int:
-        raise HistoryUnavailable("pending", chain=self.chain)
-
-    async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
-    ) -> list[Movement]:
-        raise HistoryUnavailable("pending", chain=self.chain)
-
-    async def balances_at(self, keys: Sequence[BalanceKey], block: int) -> None:
-        raise HistoryUnavailable("pending", chain=self.chain)
-
-
-def _bitcoin_history(
-    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics
-) -> HistorySource:
-    return _PendingHistory(config.id)
-
-
 def _starknet(
-    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics
+    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
 ) -> tuple[ChainProvider, HistorySource]:
     rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
+    urls = config.history_rpc_urls
+    archive = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, urls=urls, past=True)
     try:
         provider = StarknetProvider(
-            config, rpc, native_contract=config.native.contract or STRK_ADDRESS
+            config, rpc, native_contract=config.native.contract or STRK_ADDRESS, archive=archive
         )
     except InvalidAddress as exc:
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
-    return provider, _PendingHistory(config.id)
+    history = StarknetHistory(config.id, rpc, provider, archive=archive, max_events=max_events)
+    return provider, history

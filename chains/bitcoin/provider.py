@@ -163,11 +163,23 @@ class BitcoinProvider:
         except ChainError as exc:
             return exc
 
+    async def tip_height(self) -> int:
+        """The newest block's height; raises `ChainError`."""
+        return await self._get(
+            "/blocks/tip/height", "GET /blocks/tip/height", self._parse_tip, what="tip height"
+        )
+
+    async def get(self, path: str, method: str, parse: Callable[[bytes], _T], *, what: str) -> _T:
+        """`parse` of the first good answer to `GET path` (history reads other paths with the
+        same failover, caps and metrics)."""
+        return await self._get(path, method, parse, what=what)
+
+    def malformed(self, detail: str) -> UpstreamError:
+        return self._malformed(detail)
+
     async def _tip_height(self) -> int | None:
         try:
-            return await self._get(
-                "/blocks/tip/height", "GET /blocks/tip/height", self._parse_tip, what="tip height"
-            )
+            return await self.tip_height()
         except ChainError as exc:
             log.warning("%s: tip height unavailable: %s", self._chain, exc.message)
             return None

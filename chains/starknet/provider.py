@@ -10,6 +10,9 @@ round).
 Starknet has no native coin apart from a contract: the chain's `native` asset is the fee token
 contract given to the provider (STRK by default), read with `balanceOf` like any ERC-20.
 
+`read_at` reads balances as of a past block: the same calls with
+`block_id: {"block_number": n}`, through the `archive` client when one is given.
+
 The client passed in should treat Starknet's definite `starknet_call` errors
 (`DEFINITE_CODES`: contract not found, entry point not found, contract error) as answers, not
 node trouble; those become `TokenCallFailed` (balances) or unknown fields (metadata).
@@ -58,13 +61,14 @@ class _Call:
     entry_point: int
     calldata: tuple[str, ...] = ()
 
-    def rpc(self) -> RpcCall:
+    def rpc(self, block: int | None = None) -> RpcCall:
         request = {
             "contract_address": felts.to_hex(int(self.contract, 16)),
             "entry_point_selector": felts.to_hex(self.entry_point),
             "calldata": [felts.to_hex(int(arg, 16)) for arg in self.calldata],
         }
-        return RpcCall("starknet_call", [request, "latest"])
+        block_id: str | dict[str, int] = "latest" if block is None else {"block_number": block}
+        return RpcCall("starknet_call", [request, block_id])
 
 
 _Felts = list[int] | ChainError
@@ -83,10 +87,12 @@ class StarknetProvider:
         clock: Clock = utcnow,
         *,
         native_contract: str = STRK_ADDRESS,
+        archive: JsonRpcClient | None = None,
     ) -> None:
         self._chain = config.id
         self._chunk = max(1, config.batch_size - 1)  # one slot of each chunk reads the block
         self._rpc = rpc
+        self._archive = archive or rpc
         self._clock = clock
         self._native = normalize_address(native_contract)
 
@@ -113,6 +119,28 @@ class StarknetProvider:
             balances=[self._balance(k, a) for k, a in zip(balances, answers.balances, strict=True)],
             tokens=[self._token(t, a) for t, a in zip(tokens, answers.tokens, strict=True)],
         )
+
+    async def read_at(
+        self, balances: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ChainError]:
+        """Each balance as of the end of `block` (at most the head), in order."""
+
+        async def run(calls: list[_Call]) -> Chunk[_Felts]:
+            answers = await self._archive.batch([c.rpc(block) for c in calls])
+            return Chunk(block, self._clock(), [self._answer(a) for a in answers])
+
+        answers = await read_in_chunks(
+            self._chain,
+            [_Call(self._contract(k.token), BALANCE_OF, (k.account,)) for k in balances],
+            [],
+            self._chunk,
+            run,
+        )
+        return [self._balance(k, a) for k, a in zip(balances, answers.balances, strict=True)]
+
+    def contract(self, token: TokenRef) -> str:
+        """The contract holding `token`'s balances (the fee token for `native`)."""
+        return self._contract(token)
 
     def _metadata_calls(self, token: TokenRef) -> dict[str, _Call]:
         contract = self._contract(token)

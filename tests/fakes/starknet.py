@@ -28,6 +28,7 @@ import httpx
 from chains.base import Reading
 from chains.metrics import Metrics
 from chains.models import NATIVE, NATIVE_TOKEN, BalanceKey, ChainFamily, TokenRef
+from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES, ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
 from chains.transport.jsonrpc import JsonRpcClient
 from settings import ChainConfig, NativeAsset, Secret
@@ -38,6 +39,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 # sn_keccak selectors as published (starknet.js, pathfinder, Cairo token sources)
 BALANCE_OF = 0x2E4263AFAD30923C891518314C3C95DBE830A16874E8ABC5777A9A20B54C76E
+TRANSFER = 0x99CD8BDE557814842A3121E8DDFD433A539B8C9F14BF31EBF108D12E6196E9
 DECIMALS = 0x4C4FB1AB068F6039D5780C68DD0FA2F8742CCEB3426D19667778CA7F3518A9
 SYMBOL = 0x216B05C387BAB9AC31918A3E61672F4618601F3C598A2F3F2710F37053E1EA4
 NAME = 0x361458367E696363FBCC70777D07EBBD2394E89FD0ADCAF147FACCD1D294D60
@@ -72,9 +74,31 @@ class NodeError(Exception):
             self.body["data"] = data
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """One `Transfer` event the node emitted; `legacy` puts from/to in the data, not the keys."""
+
+    contract: str
+    block: int
+    sender: str
+    receiver: str
+    value: int
+    legacy: bool = False
+    transaction: int = 0
+
+
+GENESIS_TIME = 1_700_000_000
+BLOCK_TIME = 6
+
+
 @dataclass
 class Node:
-    """A Starknet node: contracts are `address -> {selector -> function(calldata)}`."""
+    """A Starknet node: contracts are `address -> {selector -> function(calldata)}`.
+
+    History: `transfers` are the `Transfer` events it serves from `starknet_getEvents` (paged
+    by `chunk_size` with opaque continuation tokens); block n was made at `GENESIS_TIME +
+    BLOCK_TIME * n`; a contract of `deployed` exists from that block on (others from 0); a
+    `balanceOf` at a block number of a contract with transfers is their sum up to it."""
 
     contracts: dict[str, dict[int, Function]]
     block: int = 812_345
@@ -82,13 +106,20 @@ class Node:
     status: int = 200
     advance_per_request: bool = False
     batches: list[list[dict[str, Any]]] = field(default_factory=list)
+    singles: list[dict[str, Any]] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
+    transfers: list[Transfer] = field(default_factory=list)
+    deployed: dict[str, int] = field(default_factory=dict)
+    continuation: str | None = None
+    """When set, every getEvents page answers with this token (a node that never ends)."""
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if self.status != 200:
             return httpx.Response(self.status, text="<html>service unavailable</html>")
         body = json.loads(request.content)
-        assert isinstance(body, list), "the provider always sends JSON-RPC batches"
+        if isinstance(body, dict):
+            self.singles.append(body)
+            return httpx.Response(200, json=self._reply(body))
         self.batches.append(body)
         replies = [self._reply(item) for item in body]
         self.rng.shuffle(replies)
@@ -112,7 +143,69 @@ class Node:
             return self.block
         if method == "starknet_call":
             return self._call(params)
+        if method == "starknet_getEvents":
+            return self._events(params)
+        if method == "starknet_getBlockWithTxHashes":
+            number = self._block_number(params[0] if isinstance(params, list) else None)
+            return {"block_number": number, "timestamp": GENESIS_TIME + BLOCK_TIME * number}
+        if method == "starknet_getClassHashAt":
+            number = self._block_number(params[0])
+            contract = int(params[1], 16)
+            since = {int(a, 16): b for a, b in self.deployed.items()}.get(contract, 0)
+            if number < since:
+                raise NodeError(20, "Contract not found")
+            return "0x5ffbcfeb50d200a0677c48a129a11245a3fc519d1d98d76882d1c9a1b19c6ed"
         raise NodeError(-32601, "Method not found")
+
+    def _block_number(self, block_id: Any) -> int:
+        number = block_id.get("block_number") if isinstance(block_id, dict) else None
+        if type(number) is not int or number < 0:
+            raise NodeError(-32602, "Invalid params")
+        if number > self.block:
+            raise NodeError(24, "Block not found")
+        return number
+
+    def _events(self, params: Any) -> dict[str, Any]:
+        (query,) = params
+        start = self._block_number(query["from_block"])
+        end = self._block_number(query["to_block"])
+        contract = int(query["address"], 16)
+        assert query["keys"] == [[hex(TRANSFER)]]
+        matching = [
+            t for t in self.transfers if int(t.contract, 16) == contract and start <= t.block <= end
+        ]
+        token = query.get("continuation_token")
+        first = 0 if self.continuation is not None or token is None else int(token)
+        page = matching[first : first + query["chunk_size"]]
+        answer: dict[str, Any] = {"events": [self._event(t) for t in page]}
+        if self.continuation is not None:
+            answer["continuation_token"] = self.continuation
+        elif first + len(page) < len(matching):
+            answer["continuation_token"] = str(first + len(page))
+        return answer
+
+    def _event(self, transfer: Transfer) -> dict[str, Any]:
+        value = [hex(transfer.value & (2**128 - 1)), hex(transfer.value >> 128)]
+        parties = [transfer.sender, transfer.receiver]
+        keys = [hex(TRANSFER)] + ([] if transfer.legacy else parties)
+        return {
+            "from_address": transfer.contract,
+            "keys": keys,
+            "data": (parties if transfer.legacy else []) + value,
+            "block_hash": hex(10**6 + transfer.block),
+            "block_number": transfer.block,
+            "transaction_hash": hex(transfer.transaction or 10**9 + transfer.block),
+        }
+
+    def balance_at(self, contract: str, account: str, block: int) -> int:
+        total = 0
+        for t in self.transfers:
+            if int(t.contract, 16) == int(contract, 16) and t.block <= block:
+                sign = (int(t.receiver, 16) == int(account, 16)) - (
+                    int(t.sender, 16) == int(account, 16)
+                )
+                total += t.value * sign
+        return total
 
     def _call(self, params: Any) -> list[str]:
         if isinstance(params, dict):  # by-name
@@ -130,11 +223,18 @@ class Node:
                 for f in [request["contract_address"], request["entry_point_selector"]]
                 + request["calldata"]
             )
-            or block_id not in ("latest", "pending")
+            or not (block_id in ("latest", "pending") or isinstance(block_id, dict))
         ):
             raise NodeError(-32602, "Invalid params")
         address = int(request["contract_address"], 16)
         selector = int(request["entry_point_selector"], 16)
+        if isinstance(block_id, dict):
+            number = self._block_number(block_id)
+            if selector == BALANCE_OF and any(
+                int(t.contract, 16) == address for t in self.transfers
+            ):
+                value = self.balance_at(hex(address), request["calldata"][0], number)
+                return [hex(value & (2**128 - 1)), hex(value >> 128)]
         contract = {int(a, 16): fns for a, fns in self.contracts.items()}.get(address)
         if contract is None:
             raise NodeError(20, "Contract not found")
@@ -228,6 +328,7 @@ class Harness:
     provider: StarknetProvider
     node: Node
     metrics: Metrics
+    history: StarknetHistory
 
     @property
     def requests(self) -> int:
@@ -263,9 +364,8 @@ async def connect(
             cooldown=30,
             definite_codes=DEFINITE_CODES,
         )
-        yield Harness(
-            StarknetProvider(config, rpc, lambda: NOW, native_contract=native), node, metrics
-        )
+        provider = StarknetProvider(config, rpc, lambda: NOW, native_contract=native)
+        yield Harness(provider, node, metrics, StarknetHistory(CHAIN, rpc, provider))
 
 
 def ref(token: str) -> TokenRef:
