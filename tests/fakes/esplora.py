@@ -3,7 +3,10 @@
 `GET /address/:address` -> JSON `{address, chain_stats, mempool_stats}` (each with
 `funded_txo_count`, `funded_txo_sum`, `spent_txo_count`, `spent_txo_sum`, `tx_count`); an
 unknown but valid address has all-zero stats, an invalid one gets HTTP 400 with a text body.
-`GET /blocks/tip/height` -> the height as plain text. Anything else is 404.
+`GET /blocks/tip/height` -> the height as plain text. `GET /address/:address/txs/chain` ->
+the 25 newest confirmed transactions (`txid`, `vin[].prevout`, `vout[]`, `status`), and
+`.../txs/chain/:last_seen_txid` the 25 before that one. `GET /blocks/:height` -> up to 10
+blocks from that height down, each with its `timestamp`. Anything else is 404.
 
 `transport` routes each host to its fake (or to a handler that fails the way a real network
 does); `provider` builds a `BitcoinProvider` on it with a fixed clock.
@@ -72,6 +75,8 @@ class FakeEsplora:
     requests: list[httpx.Request] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Confirmed transactions by address, newest first, as Esplora lists them."""
 
     def paths(self) -> list[str]:
         return [r.url.path.removeprefix(self.prefix) for r in self.requests]
@@ -93,6 +98,15 @@ class FakeEsplora:
         path = request.url.path.removeprefix(self.prefix)
         if request.method == "GET" and path == "/blocks/tip/height":
             return self.tip_reply or httpx.Response(200, text=str(self.height))
+        if request.method == "GET" and "/txs/chain" in path:
+            return self._txs(path)
+        if request.method == "GET" and path.startswith("/blocks/") and path[8:].isdigit():
+            top = min(int(path[8:]), self.height)
+            blocks = [
+                {"id": f"{h:064x}", "height": h, "timestamp": block_time(h), "tx_count": 1}
+                for h in range(top, max(top - 10, -1), -1)
+            ]
+            return httpx.Response(200, json=blocks)
         if request.method == "GET" and path.startswith("/address/"):
             address = path.removeprefix("/address/")
             if address in self.bodies:
@@ -105,6 +119,71 @@ class FakeEsplora:
             body = {"address": address, "chain_stats": chain, "mempool_stats": mempool}
             return httpx.Response(200, json=body)
         return httpx.Response(404, text="Not Found")
+
+    def _txs(self, path: str) -> httpx.Response:
+        address, _, last = path.removeprefix("/address/").partition("/txs/chain")
+        txs = self.history.get(address, [])
+        start = 0
+        if last:
+            ids = [t["txid"] for t in txs]
+            start = ids.index(last.removeprefix("/")) + 1
+        return httpx.Response(200, json=txs[start : start + 25])
+
+
+GENESIS_TIME = 1_231_006_505
+
+
+def block_time(height: int) -> int:
+    """Block `height` was made ten minutes after the one before."""
+    return GENESIS_TIME + 600 * height
+
+
+def tx(
+    number: int,
+    height: int,
+    inputs: list[tuple[str, int] | None],
+    outputs: list[tuple[str, int]],
+) -> dict[str, Any]:
+    """A confirmed transaction as Esplora serves it; an input `None` is a coinbase."""
+    return {
+        "txid": f"{number:064x}",
+        "version": 2,
+        "locktime": 0,
+        "vin": [
+            {"txid": "00" * 32, "vout": 4294967295, "prevout": None, "is_coinbase": True}
+            if spent is None
+            else {
+                "txid": f"{number + 10**6:064x}",
+                "vout": 0,
+                "is_coinbase": False,
+                "prevout": {
+                    "scriptpubkey": "0014" + "ab" * 20,
+                    "scriptpubkey_type": "v0_p2wpkh",
+                    "scriptpubkey_address": spent[0],
+                    "value": spent[1],
+                },
+            }
+            for spent in inputs
+        ],
+        "vout": [
+            {
+                "scriptpubkey": "0014" + "cd" * 20,
+                "scriptpubkey_type": "v0_p2wpkh",
+                "scriptpubkey_address": address,
+                "value": value,
+            }
+            for address, value in outputs
+        ],
+        "size": 222,
+        "weight": 561,
+        "fee": 141,
+        "status": {
+            "confirmed": True,
+            "block_height": height,
+            "block_hash": f"{height:064x}",
+            "block_time": block_time(height),
+        },
+    }
 
 
 Handler = Callable[[httpx.Request], Any]
