@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chains.bitcoin.provider import BitcoinProvider
-from chains.errors import UnsupportedToken, UpstreamError
+from chains.errors import ChainError, UnsupportedToken, UpstreamError
 from chains.history.base import Movement
-from chains.models import BalanceKey, TokenRef
+from chains.models import BalanceKey, BalanceReading, TokenRef
 from chains.transport.http import parse_json
 
 PAGE = 25
@@ -98,7 +98,9 @@ class EsploraHistory:
             account=account,
         )
 
-    async def balances_at(self, keys: Sequence[BalanceKey], block: int) -> None:
+    async def balances_at(
+        self, keys: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ChainError] | None:
         return None  # no state at a block: the history service sums movements
 
     def _native(self, token: TokenRef) -> None:
