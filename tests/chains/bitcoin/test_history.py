@@ -111,6 +111,7 @@ async def test_lying_pages_are_node_trouble(lie: list[dict[str, Any]]) -> None:
 
 async def test_a_node_serving_the_same_page_forever_is_refused() -> None:
     page = [tx(i, 900, [(OTHER, 2)], [(ME, 1)]) for i in range(1, 26)]
+
     async def same_page(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=page)
 
