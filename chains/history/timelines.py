@@ -161,7 +161,6 @@ class Timelines:
         self, keys: Sequence[BalanceKey], block: int
     ) -> list[BalanceReading | ServiceError]:
         """Each balance at the end of `block`; final ones are read once."""
-        final = await self.final()
         results: dict[int, BalanceReading | ServiceError] = {}
         missing: list[int] = []
         for index, key in enumerate(keys):
@@ -171,6 +170,7 @@ class Timelines:
             else:
                 missing.append(index)
         if missing:
+            final = await self.final()
             wanted = [keys[i] for i in missing]
             read = await self._source.balances_at(wanted, block)
             outcomes = read if read is not None else await self._summed(wanted, block)

@@ -486,3 +486,18 @@ def test_archive_rpc_urls_serve_past_reads(tmp_path: Path, life: Life) -> None:
     for api in serve(settings, transport=Pruned(life)):
         body = api.query(query, {"a": life.wallet, "t": life.token, "b": str(life.blocks["send"])})
         assert body == {"data": {"balance": {"rawAmount": "700"}}}
+
+
+def test_final_portfolio_points_cost_nothing_the_second_time(api: Api, life: Life) -> None:
+    def iso(step: str) -> str:
+        return datetime.fromtimestamp(life.time_of(step) + 60, UTC).isoformat()
+
+    variables = {"a": life.wallet, "from": iso("mint"), "to": iso("burn")}
+    first = api.query(PORTFOLIO, variables)
+    cold = api.upstream("life")
+    assert cold > 0
+    again = api.query(
+        PORTFOLIO.replace("interval: HOUR", 'interval: HOUR, chains: ["life"]'), variables
+    )
+    assert again == first  # a different document: not the answer cache
+    assert api.upstream("life") == cold
