@@ -17,7 +17,6 @@ block is an ordinary read.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -34,21 +33,15 @@ from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.logs import Filters
 from chains.evm.provider import EvmProvider
 from chains.history.base import Movement, too_many_events
+from chains.history.blocks import first_block_where, in_batches
 from chains.models import BalanceKey, BalanceReading, TokenRef
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from settings import ChainConfig
 
 log = logging.getLogger(__name__)
 
-_PROBES = 15
-"""`eth_getCode` calls per round of the deployment search."""
-_HEADERS_PER_BATCH = 100
 _FORGET_CEILING = 8
 """Successes after which a refused span is tried again."""
-
-
-class _NoCode(Exception):
-    """The contract has no code at the head."""
 
 
 class EvmHistory:
@@ -77,49 +70,26 @@ class EvmHistory:
         return await self._rpc.call("eth_blockNumber", [], parse=self._number)
 
     async def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
-        wanted = sorted(set(blocks))
-        groups = [
-            wanted[i : i + _HEADERS_PER_BATCH] for i in range(0, len(wanted), _HEADERS_PER_BATCH)
-        ]
-        times: dict[int, int] = {}
-        for group, answers in zip(
-            groups, await asyncio.gather(*(self._headers(g) for g in groups)), strict=True
-        ):
-            times.update(zip(group, answers, strict=True))
-        return times
+        return await in_batches(blocks, self._headers)
 
     async def first_block(self, token: TokenRef) -> int:
         if token.is_native:
             return 0
         contract = token.contract
-        high = await self.head()
         try:
-            return await self._deployment(contract, high)
+            deployed = await first_block_where(
+                await self.head(), lambda blocks: self._codes(contract, blocks)
+            )
         except ArchiveNodeRequired:
             log.info("%s: no state for old blocks; scanning %s from genesis", self.chain, token)
             return 0
-        except _NoCode:
+        if deployed is None:
             raise TokenCallFailed(
                 f"{contract} has no contract code on {self.chain}",
                 chain=self.chain,
                 token=str(token),
-            ) from None
-
-    async def _deployment(self, contract: str, head: int) -> int:
-        """The first block at which `contract` has code (it has some at `head`)."""
-        if not (await self._codes(contract, [head]))[0]:
-            raise _NoCode
-        low, high = -1, head  # no code at `low` (before genesis), code at `high`
-        while high - low > 1:
-            step = (high - low) / (_PROBES + 1)
-            probes = sorted({low + max(1, round(step * i)) for i in range(1, _PROBES + 1)})
-            probes = [p for p in probes if low < p < high]
-            for probe, code in zip(probes, await self._codes(contract, probes), strict=True):
-                if code:
-                    high = probe
-                    break
-                low = probe
-        return high
+            )
+        return deployed
 
     async def movements(
         self, account: str, token: TokenRef, start: int, end: int

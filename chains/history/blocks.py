@@ -1,5 +1,7 @@
-"""The block at an instant: the last block whose timestamp is at or before it.
+"""Searches over blocks: the block at an instant, the first block where something holds
+(a contract's deployment), and reads of many blocks in batches.
 
+The block at an instant is the last block whose timestamp is at or before it.
 A binary search over block timestamps, for many instants at once: each round asks for the
 midpoint of every instant still open in one `times` call (one batched request on EVM and
 Starknet), so a whole `portfolioHistory` resolves in about as many rounds as one instant,
@@ -10,6 +12,7 @@ the answer is a block within that much of the instant.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 Times = Callable[[Sequence[int]], Awaitable[dict[int, int]]]
@@ -39,4 +42,38 @@ async def blocks_at(instants: Sequence[int], head: int, times: Times) -> dict[in
                 del brackets[instant]
             else:
                 brackets[instant] = (low, high)
+    return found
+
+
+Probe = Callable[[list[int]], Awaitable[list[bool]]]
+"""Whether something holds at each block asked (one batched request)."""
+
+
+async def first_block_where(head: int, holds: Probe, per_round: int = 15) -> int | None:
+    """The first block at which `holds` (true from then on), searched `per_round` blocks a
+    request: about log16(head) requests. `None` when it does not hold at the head."""
+    if not (await holds([head]))[0]:
+        return None
+    low, high = -1, head  # false at `low` (before genesis), true at `high`
+    while high - low > 1:
+        step = (high - low) / (per_round + 1)
+        probes = sorted({low + max(1, round(step * i)) for i in range(1, per_round + 1)})
+        probes = [p for p in probes if low < p < high]
+        for probe, found in zip(probes, await holds(probes), strict=True):
+            if found:
+                high = probe
+                break
+            low = probe
+    return high
+
+
+async def in_batches(
+    blocks: Sequence[int], read: Callable[[list[int]], Awaitable[list[int]]], size: int = 100
+) -> dict[int, int]:
+    """`read` of every distinct block, `size` blocks a request, the requests concurrent."""
+    wanted = sorted(set(blocks))
+    groups = [wanted[i : i + size] for i in range(0, len(wanted), size)]
+    found: dict[int, int] = {}
+    for group, values in zip(groups, await asyncio.gather(*(read(g) for g in groups)), strict=True):
+        found.update(zip(group, values, strict=True))
     return found

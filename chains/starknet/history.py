@@ -14,7 +14,6 @@ felt is checked; a continuation that repeats or never ends is node trouble, neve
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +26,7 @@ from chains.errors import (
     UpstreamRefused,
 )
 from chains.history.base import Movement, too_many_events
+from chains.history.blocks import first_block_where, in_batches
 from chains.models import BalanceKey, BalanceReading, TokenRef
 from chains.starknet import felts
 from chains.starknet.provider import StarknetProvider
@@ -38,8 +38,6 @@ TRANSFER = felts.selector("Transfer")
 CHUNK = 1_000
 """Events per `starknet_getEvents` page."""
 MAX_PAGES = 2_000
-_PROBES = 15
-_HEADERS_PER_BATCH = 100
 _U128 = 2**128
 
 
@@ -65,43 +63,22 @@ class StarknetHistory:
         return await self._rpc.call("starknet_blockNumber", [], parse=self._number)
 
     async def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
-        wanted = sorted(set(blocks))
-        groups = [
-            wanted[i : i + _HEADERS_PER_BATCH] for i in range(0, len(wanted), _HEADERS_PER_BATCH)
-        ]
-        times: dict[int, int] = {}
-        for group, stamps in zip(
-            groups, await asyncio.gather(*(self._headers(g) for g in groups)), strict=True
-        ):
-            times.update(zip(group, stamps, strict=True))
-        return times
+        return await in_batches(blocks, self._headers)
 
     async def first_block(self, token: TokenRef) -> int:
         contract = self._provider.contract(token)
-        head = await self.head()
         try:
-            if not (await self._deployed(contract, [head]))[0]:
-                raise TokenCallFailed(
-                    f"{contract} is not deployed on {self.chain}",
-                    chain=self.chain,
-                    token=str(token),
-                )
-            low, high = -1, head  # not deployed at `low`, deployed at `high`
-            while high - low > 1:
-                step = (high - low) / (_PROBES + 1)
-                probes = sorted({low + max(1, round(step * i)) for i in range(1, _PROBES + 1)})
-                probes = [p for p in probes if low < p < high]
-                for probe, found in zip(
-                    probes, await self._deployed(contract, probes), strict=True
-                ):
-                    if found:
-                        high = probe
-                        break
-                    low = probe
-            return high
+            deployed = await first_block_where(
+                await self.head(), lambda blocks: self._deployed(contract, blocks)
+            )
         except ArchiveNodeRequired:
             log.info("%s: no state for old blocks; scanning %s from genesis", self.chain, token)
             return 0
+        if deployed is None:
+            raise TokenCallFailed(
+                f"{contract} is not deployed on {self.chain}", chain=self.chain, token=str(token)
+            )
+        return deployed
 
     async def movements(
         self, account: str, token: TokenRef, start: int, end: int
