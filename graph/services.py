@@ -69,6 +69,7 @@ class Contexts:
             default_max_age=settings.cache.default_max_age,
             spam=self.spam,
             views=self.views,
+            deadline=deadline,
             hints=CacheHints(settings.cache.default_max_age, settings.prices.cache_ttl),
         )
         return Context(scope=scope, request_id=request.state.request_id)

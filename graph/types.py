@@ -367,7 +367,8 @@ class Account:
             "Every event that moved one balance, newest first, each with the balance right "
             "after it: ERC-20/721 Transfer and ERC-1155 TransferSingle/Batch logs, Starknet "
             "Transfer events, Bitcoin transactions. Native EVM assets have no events to read "
-            "(HISTORY_UNAVAILABLE). What is final is read once; a repeat reads only new blocks."
+            "(HISTORY_UNAVAILABLE). What is final is read once; a repeat reads only new blocks. "
+            "On failure: no events, and the error beside them."
         )
     )
     async def balance_history(
@@ -389,8 +390,12 @@ class Account:
         ] = None,
     ) -> BalanceHistory:
         query = history_resolvers.HistoryQuery(chain, token, from_block, to_block, first, after)
-        self._check()
-        page = await history_resolvers.balance_history(info.context.scope, self.address, query)
+        try:
+            self._check()
+            page = await history_resolvers.balance_history(info.context.scope, self.address, query)
+        except ServiceError as exc:  # an empty page and the error; the siblings are served
+            info.context.report(info, exc)
+            return BalanceHistory.empty()
         return BalanceHistory.from_domain(page)
 
     @strawberry.field(
@@ -415,15 +420,18 @@ class Account:
             HistoryInterval, strawberry.argument(description="The spacing of points.")
         ] = HistoryInterval.DAY,
     ) -> list[PortfolioPoint]:
-        self._check()
         scope = info.context.scope
         step = portfolio_history_resolvers.INTERVALS[interval.name]
-        points = portfolio_history_resolvers.instants(
-            from_, to, step, scope.limits.max_history_points
-        )
-        values, errors = await portfolio_history_resolvers.portfolio_history(
-            scope, self.address, chains, points
-        )
+        try:
+            self._check()
+            points = portfolio_history_resolvers.instants(
+                from_, to, step, scope.limits.max_history_points
+            )
+            values, errors = await portfolio_history_resolvers.portfolio_history(
+                scope, self.address, chains, points
+            )
+        except ServiceError as exc:  # no points and the error; the siblings are served
+            values, errors = [], [exc]
         for error in errors:
             info.context.report(info, error)
         return [PortfolioPoint.from_domain(v) for v in values]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from chains.errors import BadUserInput, CostLimitExceeded, ServiceError
+from chains.errors import BadUserInput, CostLimitExceeded, ServiceError, UpstreamTimeout
 from chains.history.timelines import Event
 from chains.models import BalanceKey, BalanceReading
 from chains.reader import Freshness
@@ -25,6 +26,7 @@ from resolvers.arguments import account_on, token_on
 from resolvers.scope import RequestScope
 
 _CURSOR = b"bgh1:"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,26 @@ async def _block_on(scope: RequestScope, chain: str, at: At) -> int | ServiceErr
     history = scope.registry.get(chain).history
     try:
         if at.block is not None:
-            return await history.check(at.block)
+            return await within_deadline(scope, chain, history.check(at.block))
         instant = at.instant()
         if instant > int(datetime.now(UTC).timestamp()):
             raise BadUserInput("atTime is in the future", chain=chain)
-        return (await history.blocks_at([instant]))[instant]
+        return (await within_deadline(scope, chain, history.blocks_at([instant])))[instant]
     except ServiceError as exc:
         return exc
+
+
+async def within_deadline(scope: RequestScope, chain: str, work: Awaitable[_T]) -> _T:
+    """`work`, or `UpstreamTimeout` at the request's deadline (shared scans go on: what
+    they read is kept for the next request)."""
+    try:
+        async with asyncio.timeout_at(scope.deadline):
+            return await work
+    except TimeoutError:
+        raise UpstreamTimeout(
+            f"{chain} did not answer within the request's deadline; what was read is kept",
+            chain=chain,
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -163,11 +178,13 @@ async def balance_history(scope: RequestScope, address: str, query: HistoryQuery
     key = BalanceKey(chain.id, account_on(chain, address), token_on(chain, query.token))
     scope.charge(query.first)
     scope.hints.served(Freshness(scope.default_max_age))  # the unfinal tail ages
-    events = await chain.history.timeline(key, query.from_block, query.to_block)
+    history = chain.history
+    timeline = history.timeline(key, query.from_block, query.to_block)
+    events = await within_deadline(scope, chain.id, timeline)
     newest_first = [e for e in reversed(events) if position is None or _position(e) < position]
     page = newest_first[: query.first]
     missing = [e.movement.block_number for e in page if e.movement.timestamp is None]
-    stamps = await chain.history.times(missing) if missing else {}
+    stamps = await within_deadline(scope, chain.id, history.times(missing)) if missing else {}
     return HistoryPage(
         events=[_event(e, stamps) for e in page],
         has_next_page=len(newest_first) > len(page),

@@ -23,6 +23,7 @@ from chains.reader import Freshness
 from loaders.past import PastRequest
 from prices.base import PriceKey, Quote
 from resolvers.account import plan_account, unique_errors
+from resolvers.history import within_deadline
 from resolvers.scope import RequestScope
 
 INTERVALS = {"HOUR": 3_600, "DAY": 86_400, "WEEK": 7 * 86_400}
@@ -97,7 +98,8 @@ async def _blocks(
     scope: RequestScope, chain: str, points: list[int]
 ) -> dict[int, int | ServiceError]:
     try:
-        return await scope.registry.get(chain).history.blocks_at(points)
+        history = scope.registry.get(chain).history
+        return await within_deadline(scope, chain, history.blocks_at(points))
     except ServiceError as exc:
         return dict.fromkeys(points, exc)
 

@@ -92,6 +92,8 @@ class RequestScope:
     hints: CacheHints
     views: Views = field(default_factory=Views)
     """Shared by the service's requests (a scope of its own in tests)."""
+    deadline: float | None = None
+    """When the request stops waiting for upstreams (event loop clock); `None`: never."""
     lookups: int = 0
 
     def charge(self, lookups: int) -> None:

@@ -100,3 +100,25 @@ def test_a_garbage_esplora_body_costs_only_bitcoins_rows(tmp_path: Path, body: b
         assert data["pairs"][0] is None and data["pairs"][1] == {"rawAmount": str(7 * 10**18)}
         codes = {e["extensions"]["code"] for e in answer["errors"]}
         assert codes == {"UPSTREAM_PROVIDER_ERROR"}
+
+
+async def test_history_on_a_hung_chain_answers_at_the_deadline(
+    hung_and_healthy: tuple[str, BlackHole], devnet: Devnet
+) -> None:
+    url, _ = hung_and_healthy
+    query = """query($a: String!) { account(address: $a) {
+      then: balances(chains: ["hung"], atTime: "2024-01-01T00:00:00Z") { rawAmount }
+      events: balanceHistory(chain: "hung", token: "0x%s") { events { delta } }
+      now: balances(chains: ["devnet"], tokens: ["native"]) { rawAmount } } }""" % ("11" * 20)
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        started = time.perf_counter()
+        response = await http.post(
+            "/graphql", json={"query": query, "variables": {"a": devnet.holder}}
+        )
+        took = time.perf_counter() - started
+    body = response.json()
+    assert took < 6  # the 3 s deadline, not 2 endpoints x 30 s
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"UPSTREAM_TIMEOUT"}
+    account = body["data"]["account"]
+    assert account["then"] == [] and account["events"] == {"events": []}
+    assert account["now"] == [{"rawAmount": str(devnet.chain.get_balance(devnet.holder))}]
