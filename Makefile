@@ -69,4 +69,4 @@ image:
 	docker build -t balance-graph .
 
 clean:
-	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache build dist graph/static/vendor
+	rm -rf $(VENV) node_modules .demo .mypy_cache .ruff_cache .pytest_cache build dist graph/pages/static/vendor

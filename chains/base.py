@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from chains.errors import ChainError, UpstreamError
-from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenRef
+from core.errors import ChainError, UpstreamError
+from core.models import BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenRef
 
 _Call = TypeVar("_Call")
 _Result = TypeVar("_Result")

@@ -24,10 +24,10 @@ from typing import Any, TypeVar
 
 from chains.base import ChainProvider, Reading
 from chains.cache.store import ReadingStore
-from chains.clock import Clock, utcnow
-from chains.errors import ChainError, UpstreamTimeout
-from chains.metrics import Metrics
-from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
+from core.clock import Clock, utcnow
+from core.errors import ChainError, UpstreamTimeout
+from core.metrics import Metrics
+from core.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
 
 log = logging.getLogger(__name__)
 

@@ -12,22 +12,23 @@ from chains.bitcoin.history import EsploraHistory
 from chains.bitcoin.provider import BitcoinProvider
 from chains.cache.base import Cache
 from chains.cache.store import ReadingStore
-from chains.errors import InvalidAddress, UnsupportedChain
+from chains.evm.addresses import checksum_evm_address
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
 from chains.history.base import HistorySource
 from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
-from chains.metrics import Metrics
-from chains.models import ChainFamily, TokenMeta, TokenRef
 from chains.reader import ChainReader
 from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
-from chains.text import excerpt
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
-from chains.transport.pools import Pools
+from core.errors import InvalidAddress, UnsupportedChain
+from core.metrics import Metrics
+from core.models import ChainFamily, TokenMeta, TokenRef
+from core.pools import Pools
+from core.text import excerpt
 from settings import ChainConfig, ConfigError, Secret, Settings
 
 
@@ -64,6 +65,11 @@ class ChainRegistry:
         for chain in self._chains.values():
             await chain.reader.aclose()
 
+    def normalize_token(self, chain_id: str, text: str) -> tuple[str, TokenRef]:
+        """The canonical (chain id, token) that `text` names on `chain_id`."""
+        chain = self.get(chain_id)
+        return chain.id, chain.provider.normalize_token(text)
+
     def get(self, chain_id: str) -> Chain:
         chain = self._chains.get(chain_id.strip().lower())
         if chain is None:
@@ -83,7 +89,8 @@ def build_registry(
 ) -> ChainRegistry:
     """Every configured chain; `shared` (Redis) also carries what is final in history."""
     chains: dict[str, Chain] = {}
-    for config in settings.chains.values():
+    for configured in settings.chains.values():
+        config = _checksummed_multicall3(configured)
         http = pools.client(config.id, config.max_connections)
         max_events = settings.limits.max_history_events
         provider, source = _family(config, http, metrics, max_events)
@@ -116,6 +123,18 @@ def _family(
     archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
     return provider, EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
+
+
+def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
+    """`config` with its Multicall3 address in EIP-55 form; a wrong checksum is a config
+    error (the settings checked only the shape: EVM addresses are this package's to judge)."""
+    if config.multicall3 is None:
+        return config
+    try:
+        address = checksum_evm_address(config.multicall3)
+    except InvalidAddress as exc:
+        raise ConfigError(f"[chains.{config.id}]: multicall3 {exc.message}") from None
+    return config.model_copy(update={"multicall3": address})
 
 
 def _rpc(

@@ -17,11 +17,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from graph import health
-from graph.graphiql import GraphiQL
-from graph.http import GraphQLEndpoint, Pipeline
-from graph.limits import BodySizeLimit
-from graph.middleware import ResponseHeadersMiddleware
+from graph.http import health
+from graph.http.body_limit import BodySizeLimit
+from graph.http.endpoint import GraphQLEndpoint, Pipeline
+from graph.http.middleware import ResponseHeadersMiddleware
+from graph.pages.graphiql import GraphiQL
 from graph.services import Services, open_services
 from metering.meter import RESPONSE_HEADERS
 from settings import Settings, load_settings

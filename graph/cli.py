@@ -15,8 +15,8 @@ from pathlib import Path
 
 import uvicorn
 
+from graph.http.protocol import HEADER_BYTES_ENV, READ_TIMEOUT_ENV, GuardedHttpToolsProtocol
 from graph.logs import log_config
-from graph.server import HEADER_BYTES_ENV, READ_TIMEOUT_ENV, GuardedHttpToolsProtocol
 from metering import admin
 from settings import DEFAULT_CONFIG, ConfigError, load_settings
 
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "keys":
             return admin.run(args, load_settings(args.config.resolve(), os.environ))
         if args.command == "export-schema":
-            from graph.schema import build_schema
+            from graph.schema.subgraph import build_schema
 
             print(build_schema().as_str())
             return 0

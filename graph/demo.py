@@ -16,8 +16,8 @@ from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.sample import DAY, SampleDeployment, deploy_sample_tokens, play_a_week
 from graph.app import create_app
-from graph.graphiql import GraphiQL
 from graph.logs import log_config
+from graph.pages.graphiql import GraphiQL
 from settings import load_settings
 
 DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}

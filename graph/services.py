@@ -22,19 +22,19 @@ from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
 from chains.cache.store import ReadingStore
-from chains.metrics import Metrics
 from chains.registry import ChainRegistry, build_registry
 from chains.tokens.spam import SpamPolicy
-from chains.transport.pools import Pools
-from graph.context import Context
-from graph.cost import CostModel
-from graph.documents import DocumentCache
-from graph.executor import executor_for
-from graph.http import Pipeline
-from graph.persisted import LocalOnly, PersistedQueries, RedisPersistedQueries
-from graph.planning import Planner
-from graph.responses import ResponseCache
-from graph.schema import build_schema
+from core.metrics import Metrics
+from core.pools import Pools
+from graph.checks.cost import CostModel
+from graph.checks.documents import DocumentCache
+from graph.checks.persisted import LocalOnly, PersistedQueries, RedisPersistedQueries
+from graph.checks.planning import Planner
+from graph.execution.answers import ResponseCache
+from graph.execution.context import Context
+from graph.execution.direct import executor_for
+from graph.http.endpoint import Pipeline
+from graph.schema.subgraph import build_schema
 from loaders.context import build_loaders
 from metering.meter import Meter
 from metering.redis_store import RedisStore
@@ -126,7 +126,9 @@ def open_services(
         if redis
         else LocalOnly()
     )
-    contexts = Contexts(settings, registry, prices, SpamPolicy.configured(settings.spam, registry))
+    contexts = Contexts(
+        settings, registry, prices, SpamPolicy.configured(settings.spam, registry.normalize_token)
+    )
     planner = Planner(
         schema=schema,
         documents=DocumentCache(schema, settings.limits, documents.cache_bytes),

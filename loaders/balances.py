@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from aiodataloader import DataLoader
 
-from chains.errors import ChainError
-from chains.models import BalanceReading
 from chains.reader import BalanceRequest
 from chains.registry import ChainRegistry
+from core.errors import ChainError
+from core.models import BalanceReading
 from loaders.per_chain import per_chain
 from loaders.tokens import TokenLoader
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from chains.errors import ServiceError, UpstreamTimeout
-from chains.models import BalanceKey, BalanceReading
 from chains.registry import ChainRegistry
+from core.errors import ServiceError, UpstreamTimeout
+from core.models import BalanceKey, BalanceReading
 
 Outcome = BalanceReading | ServiceError
 

@@ -7,9 +7,9 @@ from typing import cast
 
 from aiodataloader import DataLoader
 
-from chains.errors import ChainError
-from chains.models import TokenMeta, TokenRef
 from chains.registry import ChainRegistry
+from core.errors import ChainError
+from core.models import TokenMeta, TokenRef
 from loaders.per_chain import per_chain
 
 TokenKey = tuple[str, TokenRef]

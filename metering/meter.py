@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from chains.metrics import Metrics
+from core.metrics import Metrics
 from metering import keys
 from metering.caller import Caller, ConflictingKeys, Network, client_subject, presented_key
 from metering.keys import KeyRecord

@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from chains.errors import PriceUnavailable
-from chains.models import TokenRef
+from core.errors import PriceUnavailable
+from core.models import TokenRef
 
 
 @dataclass(frozen=True, order=True)

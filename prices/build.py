@@ -6,11 +6,11 @@ from decimal import Decimal
 from functools import partial
 
 from chains.cache.base import Cache
-from chains.clock import utcnow
-from chains.errors import ServiceError
-from chains.metrics import Metrics
 from chains.registry import ChainRegistry
-from chains.transport.pools import Pools
+from core.clock import utcnow
+from core.errors import ServiceError
+from core.metrics import Metrics
+from core.pools import Pools
 from prices.base import PriceKey, PriceSource
 from prices.defillama import DefiLlamaPrices
 from prices.fallback import FallbackSources

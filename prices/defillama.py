@@ -21,10 +21,10 @@ from urllib.parse import quote
 
 import httpx
 
-from chains.amounts import PRICE_DIGITS
-from chains.errors import PriceUnavailable, UpstreamError
-from chains.metrics import Metrics
-from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
+from core.amounts import PRICE_DIGITS
+from core.errors import PriceUnavailable, UpstreamError
+from core.http import parse_json, raise_for_status, read_capped, upstream_errors
+from core.metrics import Metrics
 from prices.base import PriceKey, Quote
 
 _COINS_PER_REQUEST = 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from chains.errors import PriceUnavailable
+from core.errors import PriceUnavailable
 from prices.base import PriceKey, PriceSource, Quote
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from chains.cache.base import Cache
-from chains.errors import PriceUnavailable
+from core.errors import PriceUnavailable
 from prices.base import Priced, PriceKey, PriceOutcome, Quote
 from prices.fallback import FallbackSources
 

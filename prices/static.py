@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from chains.clock import Clock
+from core.clock import Clock
 from prices.base import PriceKey, Quote
 
 

@@ -14,19 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from chains.errors import (
+from chains.reader import BalanceRequest
+from chains.registry import Chain, ChainRegistry
+from core.errors import (
     BadUserInput,
     CostLimitExceeded,
     ServiceError,
     TokenCallFailed,
     TokenMetadataUnavailable,
 )
-from chains.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
-from chains.reader import BalanceRequest
-from chains.registry import Chain, ChainRegistry
+from core.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
-from resolvers.balances import BalanceRow, load, with_tokens
+from resolvers.balances import load, with_tokens
 from resolvers.history import At
+from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
 from resolvers.values import Valued, dust, valuation
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chains.errors import BadUserInput, InvalidAddress
-from chains.models import TokenRef
 from chains.reader import Freshness
 from chains.registry import Chain, ChainRegistry
-from chains.text import excerpt
+from core.errors import BadUserInput, InvalidAddress
+from core.models import TokenRef
+from core.text import excerpt
 from resolvers.scope import RequestScope
 
 

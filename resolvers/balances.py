@@ -12,23 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from chains.amounts import scale_amount
-from chains.errors import (
+from chains.reader import BalanceRequest
+from chains.registry import ChainRegistry
+from core.amounts import scale_amount
+from core.errors import (
     ChainError,
     CostLimitExceeded,
     ServiceError,
     TokenMetadataUnavailable,
 )
-from chains.models import (
+from core.models import (
     BalanceKey,
     BalanceReading,
     TokenMeta,
     TokenStandard,
 )
-from chains.reader import BalanceRequest
-from chains.registry import ChainRegistry
 from resolvers.arguments import account_on, freshness, token_on
 from resolvers.history import At, read_at
+from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
 
 _EVM_SHAPED = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -39,22 +40,6 @@ class PairInput:
     account: str
     chain: str
     token: str
-
-
-@dataclass(frozen=True)
-class BalanceRow:
-    """A balance with its token's metadata attached, so serving it needs no more I/O."""
-
-    reading: BalanceReading
-    token: TokenMeta
-    spam: bool = False
-    token_error: ChainError | None = None
-    """Why the metadata is unknown, when reading it failed (e.g. a retryable timeout)."""
-    past: bool = False
-    """Read at a past block (`atBlock`, `atTime`)."""
-    at: datetime | None = None
-    """A past read's block time, when its header could be read: it is valued at that time
-    (a past read without it is unpriced, never valued at today's price)."""
 
 
 async def balance(

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from chains.errors import BadUserInput, CostLimitExceeded, ServiceError, UpstreamTimeout
 from chains.history.timelines import Event
-from chains.models import BalanceKey, BalanceReading
 from chains.reader import Freshness
+from core.errors import BadUserInput, CostLimitExceeded, ServiceError, UpstreamTimeout
+from core.models import BalanceKey, BalanceReading
 from loaders.past import PastRequest
 from resolvers.arguments import account_on, token_on
 from resolvers.scope import RequestScope

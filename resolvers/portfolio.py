@@ -1,6 +1,6 @@
 """Portfolio totals that can never be mistaken for the whole when they are partial.
 
-Sums are exact (`chains.amounts.EXACT`). What is not known is `None`: with no chain read at
+Sums are exact (`core.amounts.EXACT`). What is not known is `None`: with no chain read at
 all the total is unknown, not zero; `complete` is false whenever anything is missing.
 """
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from chains.amounts import exact_sum
-from chains.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
+from core.amounts import exact_sum
+from core.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
 from resolvers.account import Selection, holdings
 from resolvers.history import At
 from resolvers.scope import RequestScope

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from chains.amounts import exact_product, exact_sum, scale_amount
-from chains.errors import BadUserInput, CostLimitExceeded, PriceUnavailable, ServiceError
-from chains.models import BalanceKey, BalanceReading, TokenMeta
 from chains.reader import Freshness
+from core.amounts import exact_product, exact_sum, scale_amount
+from core.errors import BadUserInput, CostLimitExceeded, PriceUnavailable, ServiceError
+from core.models import BalanceKey, BalanceReading, TokenMeta
 from loaders.past import PastRequest
 from prices.base import PriceKey, Quote
 from resolvers.account import plan_account, unique_errors

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chains.errors import CostLimitExceeded
-from chains.identity import IdentityMemo
 from chains.reader import Freshness
 from chains.registry import ChainRegistry
 from chains.tokens.spam import SpamPolicy
+from core.errors import CostLimitExceeded
+from core.identity import IdentityMemo
 from loaders.context import Loaders
+from resolvers.rows import BalanceRow
 from settings import LimitsConfig
-
-if TYPE_CHECKING:
-    from resolvers.balances import BalanceRow
 
 VIEWS_CAPACITY = 16_384
 """Rows each memo of `Views` keeps: a few large warm answers' worth, a few MB."""

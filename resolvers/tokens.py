@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chains.models import TokenMeta
 from chains.registry import Chain
+from core.models import TokenMeta
 from resolvers.arguments import token_on
 from resolvers.scope import RequestScope
 

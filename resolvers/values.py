@@ -16,11 +16,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from chains.amounts import exact_product, scale_amount
-from chains.errors import PriceUnavailable
-from chains.models import TokenRef
+from core.amounts import exact_product, scale_amount
+from core.errors import PriceUnavailable
+from core.models import TokenRef
 from prices.base import PriceKey, PriceOutcome, Quote
-from resolvers.balances import BalanceRow
+from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
 
 

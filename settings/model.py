@@ -22,10 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from chains.amounts import PRICE_DIGITS
-from chains.errors import InvalidAddress
-from chains.evm.addresses import checksum_evm_address
-from chains.models import ChainFamily
+from core.amounts import PRICE_DIGITS
+from core.models import ChainFamily
+from core.text import excerpt
 from settings.metering import AuthConfig, RateLimitsConfig
 from settings.secret import Secret
 from settings.section import Lax, Section
@@ -33,6 +32,7 @@ from settings.section import Lax, Section
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 DEFILLAMA_URL = "https://coins.llama.fi"
 CHAIN_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 NETWORKS = ("mainnet", "testnet", "signet", "regtest")
 _FINALITY_DEPTHS = {ChainFamily.EVM: 64, ChainFamily.STARKNET: 32, ChainFamily.BITCOIN: 6}
 """Ethereum finalizes in two epochs (64 blocks); Bitcoin's six confirmations; Starknet
@@ -146,13 +146,16 @@ class ChainConfig(Section):
 
     @field_validator("multicall3")
     @classmethod
-    def _checksummed(cls, address: str | None) -> str | None:
+    def _hex_address(cls, address: str | None) -> str | None:
+        """The shape only: the chain registry checks the EIP-55 checksum (it owns EVM
+        addresses) and canonicalises the address."""
         if not address:
             return None
-        try:
-            return checksum_evm_address(address)
-        except InvalidAddress as exc:
-            raise ValueError(exc.message) from None
+        if not _HEX_ADDRESS.fullmatch(address):
+            raise ValueError(
+                f"{excerpt(address)} is not an EVM address (0x followed by 40 hex digits)"
+            )
+        return address
 
     @model_validator(mode="after")
     def _family_rules(self) -> ChainConfig:

@@ -22,7 +22,7 @@ import pytest
 
 from devnet.anvil import find_free_port
 from graph.cli import DEMO_NEEDS_CHECKOUT
-from graph.graphiql_files import MANIFEST_NAME, PAGE_FILES
+from graph.pages.assets import MANIFEST_NAME, PAGE_FILES
 from tests.conftest import healthcheck_command, service_port, stop, wait_healthy
 
 # Building and installing take ~15 s with warm caches; allow for cold ones.
@@ -127,8 +127,8 @@ def test_the_wheel_holds_the_runtime_packages_and_assets_and_no_dev_tooling(
         f"settings/tokenlists/{p.name}" for p in (ROOT / "settings/tokenlists").iterdir()
     } <= names
     vendored = {name for name, npm in PAGE_FILES.items() if npm is not None}
-    assert {f"graph/static/vendor/{n}" for n in [*vendored, MANIFEST_NAME]} <= names
-    assert "graph/static/graphiql-init.js" in names
+    assert {f"graph/pages/static/vendor/{n}" for n in [*vendored, MANIFEST_NAME]} <= names
+    assert "graph/pages/static/graphiql-init.js" in names
 
 
 def test_graphiql_is_served_from_the_wheel_with_every_asset_matching_its_integrity(

@@ -12,8 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from enum import Enum
 
-from chains.errors import InvalidAddress
-from chains.text import excerpt
+from core.errors import InvalidAddress
+from core.text import excerpt
 
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_VALUES = {c: i for i, c in enumerate(_BECH32_CHARSET)}

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chains.bitcoin.provider import BitcoinProvider
-from chains.errors import ChainError, UnsupportedToken, UpstreamError
 from chains.history.base import Movement
-from chains.models import BalanceKey, BalanceReading, TokenRef
-from chains.transport.http import parse_json
+from core.errors import ChainError, UnsupportedToken, UpstreamError
+from core.http import parse_json
+from core.models import BalanceKey, BalanceReading, TokenRef
 
 PAGE = 25
 """Confirmed transactions per page, as Esplora serves them."""

@@ -22,16 +22,18 @@ import httpx
 
 from chains.base import Reading
 from chains.bitcoin.addresses import NETWORKS, normalize_bitcoin_address
-from chains.clock import Clock, utcnow
-from chains.errors import (
+from chains.transport.endpoints import Endpoints
+from core.clock import Clock, utcnow
+from core.errors import (
     ChainError,
     TokenCallFailed,
     UnsupportedToken,
     UpstreamError,
     UpstreamRefused,
 )
-from chains.metrics import Metrics
-from chains.models import (
+from core.http import parse_json, raise_for_status, read_capped, upstream_errors
+from core.metrics import Metrics
+from core.models import (
     NATIVE_ALIASES,
     NATIVE_TOKEN,
     BalanceKey,
@@ -41,9 +43,7 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
-from chains.text import excerpt
-from chains.transport.endpoints import Endpoints
-from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
+from core.text import excerpt
 from settings import ChainConfig, Secret
 
 log = logging.getLogger(__name__)

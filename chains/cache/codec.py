@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef, TokenStandard
+from core.models import BalanceKey, BalanceReading, TokenMeta, TokenRef, TokenStandard
 
 _VERSION = "v1"
 _DIGITS = re.compile(r"[0-9]{1,200}")

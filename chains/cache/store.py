@@ -20,7 +20,7 @@ from typing import TypeVar
 from chains.cache import codec
 from chains.cache.base import Cache
 from chains.cache.lru import Lru
-from chains.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
+from core.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")

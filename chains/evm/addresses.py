@@ -7,9 +7,9 @@ from functools import lru_cache
 
 from eth_utils.crypto import keccak
 
-from chains.errors import InvalidAddress
-from chains.models import NATIVE_ALIASES, NATIVE_TOKEN, TokenRef
-from chains.text import excerpt
+from core.errors import InvalidAddress
+from core.models import NATIVE_ALIASES, NATIVE_TOKEN, TokenRef
+from core.text import excerpt
 
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _TOKEN_ID = re.compile(r"[0-9]{1,78}")

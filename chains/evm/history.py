@@ -21,7 +21,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from chains.errors import (
+from chains.evm.hexdata import hex_bytes, hex_quantity
+from chains.evm.logs import Filters
+from chains.evm.provider import EvmProvider
+from chains.history.base import Movement, too_many_events
+from chains.history.blocks import first_block_where, in_batches
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.errors import (
     ArchiveNodeRequired,
     ChainError,
     HistoryUnavailable,
@@ -29,13 +35,7 @@ from chains.errors import (
     TokenCallFailed,
     UpstreamError,
 )
-from chains.evm.hexdata import hex_bytes, hex_quantity
-from chains.evm.logs import Filters
-from chains.evm.provider import EvmProvider
-from chains.history.base import Movement, too_many_events
-from chains.history.blocks import first_block_where, in_batches
-from chains.models import BalanceKey, BalanceReading, TokenRef
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.models import BalanceKey, BalanceReading, TokenRef
 from settings import ChainConfig
 
 log = logging.getLogger(__name__)

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chains.errors import UpstreamError
 from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.multicall import selector_topic
 from chains.history.base import Movement
-from chains.models import TokenRef
+from core.errors import UpstreamError
+from core.models import TokenRef
 
 TRANSFER = selector_topic("Transfer(address,address,uint256)")
 TRANSFER_SINGLE = selector_topic("TransferSingle(address,address,address,uint256,uint256)")

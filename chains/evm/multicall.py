@@ -26,7 +26,7 @@ from functools import cache
 
 from eth_utils.crypto import keccak
 
-from chains.text import printable
+from core.text import printable
 
 _WORD = 32
 _TRUE = (1).to_bytes(_WORD, "big")

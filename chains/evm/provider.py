@@ -18,19 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from chains.base import Answer, Chunk, Reading, read_in_chunks
-from chains.clock import Clock, utcnow
-from chains.errors import (
+from chains.evm import multicall
+from chains.evm.addresses import checksum_evm_address, normalize_evm_token
+from chains.evm.hexdata import hex_bytes, hex_quantity
+from chains.evm.multicall import Call, CallResult
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.clock import Clock, utcnow
+from core.errors import (
     ChainError,
     ChainMisconfigured,
     TokenCallFailed,
     UpstreamError,
     UpstreamRefused,
 )
-from chains.evm import multicall
-from chains.evm.addresses import checksum_evm_address, normalize_evm_token
-from chains.evm.hexdata import hex_bytes, hex_quantity
-from chains.evm.multicall import Call, CallResult
-from chains.models import (
+from core.models import (
     BalanceKey,
     BalanceReading,
     ChainFamily,
@@ -38,7 +39,6 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from settings import ChainConfig
 
 

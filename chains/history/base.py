@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chains.errors import ChainError, CostLimitExceeded
-from chains.models import BalanceKey, BalanceReading, TokenRef
+from core.errors import ChainError, CostLimitExceeded
+from core.models import BalanceKey, BalanceReading, TokenRef
 
 
 @dataclass(frozen=True, order=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from chains.cache.base import Cache
 from chains.history.base import Movement
-from chains.models import BalanceKey
+from core.models import BalanceKey
 
 MAX_SHARED_MOVEMENTS = 20_000
 """About 2 MB of JSON: a larger scan is not worth a round trip per request."""

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chains.cache.lru import Lru
-from chains.clock import Clock, utcnow
-from chains.errors import BadUserInput, ChainError, ServiceError
 from chains.history.base import HistorySource, Movement, too_many_events
 from chains.history.blocks import blocks_at
 from chains.history.shared import Scan, SharedHistory
-from chains.models import BalanceKey, BalanceReading, TokenRef
+from core.clock import Clock, utcnow
+from core.errors import BadUserInput, ChainError, ServiceError
+from core.models import BalanceKey, BalanceReading, TokenRef
 
 HEAD_TTL = 2.0
 """Seconds the head is reused: a burst of requests costs one `head` read."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from chains.errors import InvalidAddress
 from chains.starknet import felts
-from chains.text import excerpt
+from core.errors import InvalidAddress
+from core.text import excerpt
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-from chains.text import printable
+from core.text import printable
 
 FELT_PRIME = 2**251 + 17 * 2**192 + 1
 ADDRESS_BOUND = 2**251

@@ -18,19 +18,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from chains.errors import (
+from chains.history.base import Movement, too_many_events
+from chains.history.blocks import first_block_where, in_batches
+from chains.starknet import felts
+from chains.starknet.provider import StarknetProvider
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.errors import (
     ArchiveNodeRequired,
     ChainError,
     TokenCallFailed,
     UpstreamError,
     UpstreamRefused,
 )
-from chains.history.base import Movement, too_many_events
-from chains.history.blocks import first_block_where, in_batches
-from chains.models import BalanceKey, BalanceReading, TokenRef
-from chains.starknet import felts
-from chains.starknet.provider import StarknetProvider
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.models import BalanceKey, BalanceReading, TokenRef
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chains.base import Answer, Chunk, Reading, read_in_chunks
-from chains.clock import Clock, utcnow
-from chains.errors import ChainError, TokenCallFailed, UpstreamError, UpstreamRefused
-from chains.models import (
+from chains.starknet import felts
+from chains.starknet.addresses import normalize_address
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.clock import Clock, utcnow
+from core.errors import ChainError, TokenCallFailed, UpstreamError, UpstreamRefused
+from core.models import (
     NATIVE_ALIASES,
     NATIVE_TOKEN,
     BalanceKey,
@@ -37,9 +40,6 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
-from chains.starknet import felts
-from chains.starknet.addresses import normalize_address
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from settings import ChainConfig
 
 ETH_ADDRESS = "0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7"

@@ -9,14 +9,15 @@ the operator's token list are trusted unless the list itself tags them `spam`.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from chains.errors import ServiceError
-from chains.models import TokenMeta, TokenRef
+from core.errors import ServiceError
+from core.models import TokenMeta, TokenRef
 from settings import ConfigError, SpamConfig
 
-if TYPE_CHECKING:
-    from chains.registry import ChainRegistry
+NormalizeToken = Callable[[str, str], tuple[str, TokenRef]]
+"""(chain id as written, token text) -> (canonical chain id, token), raising `ServiceError`
+for an unknown chain or a token its family cannot parse."""
 
 _BAIT = re.compile(
     r"https?://|www\.|t\.me/|\.(?:com|io|org|net|xyz|site|app|finance|gift|top|vip|cc)\b"
@@ -34,14 +35,13 @@ class SpamPolicy:
         self._heuristic = heuristic
 
     @classmethod
-    def configured(cls, config: SpamConfig, registry: ChainRegistry) -> SpamPolicy:
+    def configured(cls, config: SpamConfig, normalize: NormalizeToken) -> SpamPolicy:
         """The operator's policy, each `[spam] deny` entry parsed by its chain's family (so
         any spelling of an address matches); an entry that names nothing is a config error."""
         deny: set[tuple[str, TokenRef]] = set()
         for chain_id, text in sorted(config.deny):
             try:
-                chain = registry.get(chain_id)
-                deny.add((chain.id, chain.provider.normalize_token(text)))
+                deny.add(normalize(chain_id, text))
             except ServiceError as exc:
                 raise ConfigError(f"[spam] deny {chain_id}:{text}: {exc.message}") from exc
         return cls(frozenset(deny), config.heuristic)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chains.errors import InvalidAddress
-from chains.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
+from core.errors import InvalidAddress
+from core.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from settings import ChainConfig, ConfigError
 
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TypeVar
 
-from chains.errors import UpstreamError
-from chains.metrics import Metrics
+from core.errors import UpstreamError
+from core.metrics import Metrics
 from settings import Secret
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,8 @@ from typing import Any, TypeVar, overload
 
 import httpx
 
-from chains.errors import (
+from chains.transport.endpoints import Endpoints
+from core.errors import (
     ArchiveNodeRequired,
     ChainError,
     RangeTooLarge,
@@ -43,9 +44,8 @@ from chains.errors import (
     UpstreamRateLimited,
     UpstreamRefused,
 )
-from chains.metrics import Metrics
-from chains.transport.endpoints import Endpoints
-from chains.transport.http import parse_json, raise_for_status, read_capped, upstream_errors
+from core.http import parse_json, raise_for_status, read_capped, upstream_errors
+from core.metrics import Metrics
 from settings import Secret
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from graph.graphiql import NOT_INSTALLED, GraphiQL, find_node_modules
-from graph.graphiql_files import MANIFEST_NAME, Manifest, VendoredFile, npm_files, sri
+from graph.pages.assets import MANIFEST_NAME, Manifest, VendoredFile, npm_files, sri
+from graph.pages.graphiql import NOT_INSTALLED, GraphiQL, find_node_modules
 from tests.conftest import Devnet, devnet_settings, live_server, run_node_test
 
 NODE_TEST = str(Path(__file__).with_name("graphiql.test.mjs"))
@@ -154,8 +154,8 @@ def test_a_vendored_file_that_does_not_match_its_manifest_is_not_served(tmp_path
 def test_the_package_s_vendored_copy_wins_and_a_checkout_falls_back_to_node_modules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    packaged = tmp_path / "graph" / "static" / "vendor"
-    monkeypatch.setattr("graph.graphiql.packaged_vendor_dir", lambda: packaged)
+    packaged = tmp_path / "graph" / "pages" / "static" / "vendor"
+    monkeypatch.setattr("graph.pages.graphiql.packaged_vendor_dir", lambda: packaged)
     checkout = GraphiQL()  # no vendor directory, as in a checkout
     assert checkout.missing == []
     assert checkout.source == str(find_node_modules())

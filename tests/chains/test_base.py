@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chains.base import Answer, Chunk, read_in_chunks
-from chains.errors import ChainError, UpstreamError, UpstreamTimeout
+from core.errors import ChainError, UpstreamError, UpstreamTimeout
 
 AT = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from chains.base import ChainProvider
-from chains.errors import ChainError, InvalidAddress
 from chains.evm.provider import EvmProvider
-from chains.metrics import Metrics
-from chains.models import NATIVE, NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from chains.transport.jsonrpc import JsonRpcClient
+from core.errors import ChainError, InvalidAddress
+from core.metrics import Metrics
+from core.models import NATIVE, NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from settings import Secret
 from tests.conftest import Devnet, dead_url, devnet_settings
 from tests.fakes import esplora as btc

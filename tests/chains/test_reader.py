@@ -23,12 +23,12 @@ from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
 from chains.cache.store import ReadingStore
-from chains.errors import TokenCallFailed, UpstreamTimeout
 from chains.evm.provider import EvmProvider
-from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
 from chains.reader import BalanceRequest, ChainReader, Freshness
 from chains.transport.jsonrpc import JsonRpcClient
+from core.errors import TokenCallFailed, UpstreamTimeout
+from core.metrics import Metrics
+from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
 from settings import CacheConfig
 from tests.conftest import Devnet, RedisServer, devnet_settings
 from tests.fakes import service

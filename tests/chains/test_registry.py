@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from chains.bitcoin.provider import BitcoinProvider
-from chains.errors import UnsupportedChain
 from chains.evm.provider import EvmProvider
-from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef, TokenStandard
 from chains.registry import ChainRegistry, build_registry
 from chains.starknet.provider import ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
-from chains.transport.pools import Pools
+from core.errors import UnsupportedChain
+from core.metrics import Metrics
+from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef, TokenStandard
+from core.pools import Pools
 from settings import ConfigError, Settings, parse_settings
 from tests.fakes import starknet as stark
 from tests.fakes.service import FakeProvider, make_chain, new_store
@@ -143,3 +143,28 @@ async def test_a_bad_starknet_native_contract_is_a_config_error(
     }
     with pytest.raises(ConfigError, match=r"^\[chains.sn\] native.contract: '0xnothex' is not"):
         build_registry(settings(tmp_path, sn=bad), http, new_store(), Metrics())
+
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+
+
+async def test_the_multicall3_address_is_checksummed_by_the_registry(
+    tmp_path: Path, http: Pools
+) -> None:
+    evm = {"chain_id": 1, "rpc_urls": ["https://eth.example"], "native": NATIVE}
+    lower = build_registry(
+        settings(tmp_path, eth={**evm, "multicall3": MULTICALL3.lower()}),
+        http,
+        new_store(),
+        Metrics(),
+    )
+    assert lower.get("eth").config.multicall3 == MULTICALL3
+    wrong = "0xCA11bde05977b3631167028862bE2a173976CA11"
+    with pytest.raises(ConfigError) as info:
+        build_registry(
+            settings(tmp_path, eth={**evm, "multicall3": wrong}), http, new_store(), Metrics()
+        )
+    assert str(info.value) == (
+        f"[chains.eth]: multicall3 {wrong!r} has an invalid EIP-55 checksum "
+        f"(did you mean {MULTICALL3}?)"
+    )

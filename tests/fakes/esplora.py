@@ -24,9 +24,9 @@ import httpx
 
 from chains.bitcoin.addresses import normalize_bitcoin_address
 from chains.bitcoin.provider import BitcoinProvider
-from chains.errors import InvalidAddress
-from chains.metrics import Metrics
-from chains.models import NATIVE, NATIVE_TOKEN, BalanceKey, ChainFamily, TokenRef
+from core.errors import InvalidAddress
+from core.metrics import Metrics
+from core.models import NATIVE, NATIVE_TOKEN, BalanceKey, ChainFamily, TokenRef
 from settings import ChainConfig, NativeAsset, Secret
 
 CHAIN = "bitcoin"

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from chains.errors import ChainError, UpstreamError
 from chains.history.base import Movement
-from chains.models import BalanceKey, BalanceReading, TokenRef
+from core.errors import ChainError, UpstreamError
+from core.models import BalanceKey, BalanceReading, TokenRef
 
 READ_AT = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from chains.errors import PriceUnavailable
+from core.errors import PriceUnavailable
 from prices.base import PriceKey, Quote
 
 QUOTED_AT = datetime(2026, 11, 22, tzinfo=UTC)

@@ -17,12 +17,17 @@ from chains.bitcoin.addresses import normalize_bitcoin_address
 from chains.cache.base import Cache
 from chains.cache.memory import MemoryCache
 from chains.cache.store import ReadingStore
-from chains.errors import ChainError, TokenCallFailed, UnsupportedToken
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
 from chains.history.base import HistorySource
 from chains.history.timelines import Timelines
-from chains.metrics import Metrics
-from chains.models import (
+from chains.reader import ChainReader
+from chains.registry import Chain, ChainRegistry
+from chains.starknet.addresses import normalize_address
+from chains.tokens.spam import SpamPolicy
+from chains.tokens.tokenlist import native_token
+from core.errors import ChainError, TokenCallFailed, UnsupportedToken
+from core.metrics import Metrics
+from core.models import (
     NATIVE_ALIASES,
     NATIVE_TOKEN,
     BalanceKey,
@@ -32,11 +37,6 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
-from chains.reader import ChainReader
-from chains.registry import Chain, ChainRegistry
-from chains.starknet.addresses import normalize_address
-from chains.tokens.spam import SpamPolicy
-from chains.tokens.tokenlist import native_token
 from loaders.context import build_loaders
 from prices.base import PriceSource
 from prices.fallback import FallbackSources
@@ -215,6 +215,6 @@ def make_scope(
         loaders=build_loaders(registry, reader),
         limits=limits or LimitsConfig(),
         default_max_age=default_max_age,
-        spam=SpamPolicy.configured(spam or SpamConfig(), registry),
+        spam=SpamPolicy.configured(spam or SpamConfig(), registry.normalize_token),
         hints=CacheHints(default_max_age, price_ttl),
     )

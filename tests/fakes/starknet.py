@@ -26,11 +26,11 @@ from typing import Any
 import httpx
 
 from chains.base import Reading
-from chains.metrics import Metrics
-from chains.models import NATIVE, NATIVE_TOKEN, BalanceKey, ChainFamily, TokenRef
 from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES, ETH_ADDRESS, STRK_ADDRESS, StarknetProvider
 from chains.transport.jsonrpc import JsonRpcClient
+from core.metrics import Metrics
+from core.models import NATIVE, NATIVE_TOKEN, BalanceKey, ChainFamily, TokenRef
 from settings import ChainConfig, NativeAsset, Secret
 
 CHAIN = "starknet"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from graph import cli
-from graph.server import GuardedHttpToolsProtocol
+from graph.http.protocol import GuardedHttpToolsProtocol
 from settings import DEFAULT_CONFIG
 
 GOOD = """[chains.devnet]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, nodes, queries
 
-from graph.schema import build_schema
+from graph.schema.subgraph import build_schema
 from tests.fakes import esplora
 from tests.fakes import starknet as stark
 from tests.graph.conftest import Offline, offline_service, offline_settings

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from chains.errors import TokenCallFailed, UpstreamError
-from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from chains.reader import BalanceRequest, Freshness
+from core.errors import TokenCallFailed, UpstreamError
+from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
 from loaders.balances import BalanceLoader
 from tests.fakes.service import ALICE, BOB, DAI, USDC, FakeProvider, erc20, make_chain, make_scope
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chains.models import BalanceKey
 from chains.reader import BalanceRequest, Freshness
 from chains.registry import ChainRegistry
+from core.models import BalanceKey
 from loaders.context import build_loaders
 from tests.fakes.service import ALICE, DAI, FakeProvider, erc20, make_chain, price_reader
 

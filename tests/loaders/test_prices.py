@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from chains.errors import PriceUnavailable
-from chains.models import NATIVE_TOKEN
+from core.errors import PriceUnavailable
+from core.models import NATIVE_TOKEN
 from loaders.prices import PriceLoader
 from prices.base import PriceKey, Quote
 from tests.fakes.prices import Counting

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chains.errors import TokenCallFailed
-from chains.models import TokenMeta, TokenRef
+from core.errors import TokenCallFailed
+from core.models import TokenMeta, TokenRef
 from loaders.tokens import TokenLoader
 from tests.fakes.service import DAI, USDC, FakeProvider, erc20, make_chain, make_scope
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from chains.cache.memory import MemoryCache
-from chains.errors import PriceUnavailable
-from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, TokenRef
 from chains.registry import build_registry
-from chains.transport.pools import Pools
+from core.errors import PriceUnavailable
+from core.metrics import Metrics
+from core.models import NATIVE_TOKEN, TokenRef
+from core.pools import Pools
 from prices.base import PriceKey, Quote
 from prices.build import build_price_reader
 from prices.reader import PriceReader

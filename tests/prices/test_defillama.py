@@ -9,9 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from chains.errors import PriceUnavailable
-from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, TokenRef
+from core.errors import PriceUnavailable
+from core.metrics import Metrics
+from core.models import NATIVE_TOKEN, TokenRef
 from prices.base import PriceKey, Quote
 from prices.defillama import DefiLlamaPrices
 from tests.fakes.defillama import Llama, coin_id, entry

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chains.errors import PriceUnavailable
-from chains.models import NATIVE_TOKEN, TokenRef
+from core.errors import PriceUnavailable
+from core.models import NATIVE_TOKEN, TokenRef
 from prices.base import PriceKey, Quote
 from prices.fallback import FallbackSources
 from prices.static import StaticPrices

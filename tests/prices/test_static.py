@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from chains.models import NATIVE_TOKEN, TokenRef
+from core.models import NATIVE_TOKEN, TokenRef
 from prices.base import PriceKey, Quote
 from prices.static import StaticPrices
 

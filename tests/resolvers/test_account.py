@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from chains.errors import (
+from chains.registry import Chain
+from core.errors import (
     BadUserInput,
     CostLimitExceeded,
     InvalidAddress,
     TokenCallFailed,
     UpstreamError,
 )
-from chains.models import NATIVE_TOKEN, ChainFamily, TokenMeta, TokenRef, TokenStandard
-from chains.registry import Chain
+from core.models import NATIVE_TOKEN, ChainFamily, TokenMeta, TokenRef, TokenStandard
 from resolvers.account import Selection, account_balances
-from resolvers.balances import BalanceRow
+from resolvers.rows import BalanceRow
 from settings import LimitsConfig
 from tests.conftest import Api, Devnet, devnet_settings, serve
 from tests.fakes.service import ALICE, BOB, DAI, USDC, FakeProvider, erc20, make_chain, make_scope

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chains.errors import BadUserInput, InvalidAddress
-from chains.models import NATIVE_TOKEN, ChainFamily
 from chains.reader import Freshness
+from core.errors import BadUserInput, InvalidAddress
+from core.models import NATIVE_TOKEN, ChainFamily
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
 from tests.fakes.service import ALICE, USDC, FakeProvider, make_chain, make_scope
 

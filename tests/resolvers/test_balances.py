@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from chains.errors import (
+from chains.registry import Chain
+from core.errors import (
     BadUserInput,
     CostLimitExceeded,
     InvalidAddress,
@@ -17,7 +18,7 @@ from chains.errors import (
     UnsupportedChain,
     UpstreamTimeout,
 )
-from chains.models import (
+from core.models import (
     NATIVE_TOKEN,
     BalanceKey,
     BalanceReading,
@@ -25,8 +26,8 @@ from chains.models import (
     TokenRef,
     TokenStandard,
 )
-from chains.registry import Chain
-from resolvers.balances import BalanceRow, PairInput, amount, balance, balance_pairs, with_tokens
+from resolvers.balances import PairInput, amount, balance, balance_pairs, with_tokens
+from resolvers.rows import BalanceRow
 from settings import LimitsConfig
 from tests.fakes.service import ALICE, DAI, USDC, FakeProvider, erc20, make_chain, make_scope
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from chains.errors import TokenCallFailed, UpstreamError
-from chains.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from chains.registry import Chain
+from core.errors import TokenCallFailed, UpstreamError
+from core.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from prices.base import PriceKey
 from resolvers.account import Selection
 from resolvers.portfolio import ChainTotal, portfolio

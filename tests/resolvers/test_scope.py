@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chains.errors import CostLimitExceeded
 from chains.reader import Freshness
+from core.errors import CostLimitExceeded
 from resolvers.scope import CacheHints
 from settings import LimitsConfig
 from tests.fakes.service import FakeProvider, make_chain, make_scope

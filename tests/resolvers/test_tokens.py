@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chains.errors import InvalidAddress, UnsupportedChain
-from chains.models import TokenMeta, TokenRef, TokenStandard
+from core.errors import InvalidAddress, UnsupportedChain
+from core.models import TokenMeta, TokenRef, TokenStandard
 from resolvers.tokens import chains, token
 from tests.fakes.service import DAI, USDC, FakeProvider, erc20, make_chain, make_scope
 

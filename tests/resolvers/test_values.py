@@ -16,9 +16,9 @@ from fractions import Fraction
 
 import pytest
 
-from chains.amounts import exact_sum
-from chains.errors import PriceUnavailable
-from chains.models import (
+from core.amounts import exact_sum
+from core.errors import PriceUnavailable
+from core.models import (
     NATIVE_TOKEN,
     BalanceKey,
     BalanceReading,
@@ -28,7 +28,7 @@ from chains.models import (
 )
 from prices.base import PriceKey, Quote
 from resolvers.account import Selection
-from resolvers.balances import BalanceRow
+from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
 from resolvers.values import Valued, dust, price, price_key, valuation
 from tests.fakes.prices import Counting

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chains.models import ChainFamily
+from core.models import ChainFamily
 from settings import (
     MULTICALL3_ADDRESS,
     CacheConfig,

@@ -18,7 +18,7 @@ from chains.bitcoin.addresses import (
     decode_base58check,
     normalize_bitcoin_address,
 )
-from chains.errors import InvalidAddress
+from core.errors import InvalidAddress
 
 # BIP-350: valid segwit addresses and the scriptPubKey they pay to.
 BIP350_VALID = [

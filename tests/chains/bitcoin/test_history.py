@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from chains.bitcoin.history import EsploraHistory
-from chains.errors import UnsupportedToken, UpstreamError
-from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, TokenRef
+from core.errors import UnsupportedToken, UpstreamError
+from core.metrics import Metrics
+from core.models import NATIVE_TOKEN, TokenRef
 from tests.fakes.esplora import (
     CHAIN,
     P2SH,

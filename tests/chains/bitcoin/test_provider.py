@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from chains.bitcoin.provider import BitcoinProvider
-from chains.errors import (
+from core.errors import (
     ChainError,
     InvalidAddress,
     UnsupportedToken,
@@ -19,8 +19,8 @@ from chains.errors import (
     UpstreamRefused,
     UpstreamTimeout,
 )
-from chains.metrics import Metrics
-from chains.models import (
+from core.metrics import Metrics
+from core.models import (
     NATIVE,
     NATIVE_TOKEN,
     BalanceReading,

@@ -15,7 +15,7 @@ from chains.cache.codec import (
     encode_token,
     token_key,
 )
-from chains.models import (
+from core.models import (
     NATIVE_TOKEN,
     BalanceKey,
     BalanceReading,

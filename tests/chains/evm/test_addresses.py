@@ -7,9 +7,9 @@ from eth_utils.address import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chains.errors import InvalidAddress
 from chains.evm.addresses import checksum_evm_address, normalize_evm_token
-from chains.models import NATIVE_TOKEN, TokenRef
+from core.errors import InvalidAddress
+from core.models import NATIVE_TOKEN, TokenRef
 
 # EIP-55's own test vectors (all caps, all lower, mixed).
 EIP55 = [

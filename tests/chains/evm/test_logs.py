@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from eth_abi.abi import encode
 
-from chains.errors import UpstreamError
 from chains.evm.logs import TRANSFER, TRANSFER_BATCH, TRANSFER_SINGLE, Filters
-from chains.models import TokenRef
+from core.errors import UpstreamError
+from core.models import TokenRef
 
 TOKEN = "0x" + "11" * 20
 ME = "0x" + "aa" * 20

@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from chains.base import Reading
-from chains.errors import ChainError, ChainMisconfigured, TokenCallFailed
 from chains.evm.provider import EvmProvider
-from chains.metrics import Metrics
-from chains.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
-from chains.models import TokenStandard as Standard
 from chains.transport.jsonrpc import JsonRpcClient
+from core.errors import ChainError, ChainMisconfigured, TokenCallFailed
+from core.metrics import Metrics
+from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
+from core.models import TokenStandard as Standard
 from tests.conftest import Devnet, devnet_settings
 
 Connect = Callable[..., Any]

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import pytest
 
 from chains.cache.memory import MemoryCache
-from chains.errors import BadUserInput, CostLimitExceeded, UpstreamError
 from chains.history.base import Movement
 from chains.history.blocks import blocks_at
 from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
-from chains.models import BalanceKey, TokenRef
+from core.errors import BadUserInput, CostLimitExceeded, UpstreamError
+from core.models import BalanceKey, TokenRef
 from tests.fakes.history import ScriptedHistory
 
 ACCOUNT = "0x" + "ab" * 20

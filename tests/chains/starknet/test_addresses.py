@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chains.errors import InvalidAddress
 from chains.starknet.addresses import normalize_address
+from core.errors import InvalidAddress
 
 STRK = "0x04718f5a0fc34cc1af16a1cdee98ffb20c31f5cd61d6ab07201858f4287c938d"
 

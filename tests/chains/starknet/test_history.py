@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chains.errors import UpstreamError
-from chains.models import TokenRef
 from chains.starknet.provider import ETH_ADDRESS
+from core.errors import UpstreamError
+from core.models import TokenRef
 from tests.fakes import starknet as stark
 from tests.fakes.starknet import BLOCK_TIME, GENESIS_TIME, Transfer, connect
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from chains.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
-from chains.models import NATIVE, NATIVE_TOKEN, BalanceReading, TokenMeta, TokenRef
 from chains.starknet.provider import ETH_ADDRESS, STRK_ADDRESS
+from core.errors import ChainError, InvalidAddress, TokenCallFailed, UpstreamError
+from core.models import NATIVE, NATIVE_TOKEN, BalanceReading, TokenMeta, TokenRef
 from tests.fakes.starknet import (
     ALICE,
     BALANCE_OF,

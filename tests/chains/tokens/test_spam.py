@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chains.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from chains.registry import ChainRegistry
 from chains.tokens.spam import SpamPolicy
+from core.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from settings import ConfigError, SpamConfig
 from tests.fakes.service import FakeProvider, make_chain
 
@@ -27,7 +27,9 @@ def meta(
 
 def policy(*deny: str, heuristic: bool = True) -> SpamPolicy:
     config = SpamConfig.model_validate({"deny": list(deny), "heuristic": heuristic})
-    return SpamPolicy.configured(config, ChainRegistry({"eth": make_chain(FakeProvider("eth"))}))
+    return SpamPolicy.configured(
+        config, ChainRegistry({"eth": make_chain(FakeProvider("eth"))}).normalize_token
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from chains.evm.addresses import normalize_evm_token
-from chains.models import TokenRef, TokenStandard
 from chains.tokens.tokenlist import load_token_list
+from core.models import TokenRef, TokenStandard
 from settings import ConfigError, load_settings
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # EIP-55 checksummed (etherscan)

@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from chains.errors import (
+from chains.transport.endpoints import Endpoints
+from core.errors import (
     ChainError,
     TokenCallFailed,
     UpstreamError,
@@ -15,8 +16,7 @@ from chains.errors import (
     UpstreamRefused,
     UpstreamTimeout,
 )
-from chains.metrics import Metrics
-from chains.transport.endpoints import Endpoints
+from core.metrics import Metrics
 from settings import Secret
 
 KEY = "SECRETKEY42"

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from chains.errors import UpstreamError
-from chains.metrics import Metrics
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.errors import UpstreamError
+from core.metrics import Metrics
 from settings import Secret
 from tests.fakes.http_server import Reply, ScriptedServer, as_json, result_for
 

@@ -14,15 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from chains.errors import (
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.errors import (
     ChainError,
     UpstreamError,
     UpstreamRateLimited,
     UpstreamRefused,
     UpstreamTimeout,
 )
-from chains.metrics import Metrics
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.metrics import Metrics
 from graph.logs import log_config
 from settings import Secret
 from tests.fakes.http_server import (

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from chains.errors import ArchiveNodeRequired, RangeTooLarge, UpstreamError, UpstreamRateLimited
 from chains.transport.jsonrpc import _unwrap
+from core.errors import ArchiveNodeRequired, RangeTooLarge, UpstreamError, UpstreamRateLimited
 
 
 def error(code: int, message: str, data: Any = None) -> dict[str, Any]:

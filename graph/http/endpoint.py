@@ -1,0 +1,231 @@
+"""GraphQL over HTTP (the GraphQL-over-HTTP spec, audited with `graphql-http`).
+
+The order of a request, every step bounded before the next one starts:
+
+    identify the caller (metering: a key, or the client address) -> read and bound the
+    parameters (params.py) -> plan: the document, the operation, variables, static cost and
+    rate-class usage (planning.py) -> admit: rate limits and credits checked and charged in
+    one atomic step -> execute (execution.py)
+
+- POST `application/json` and GET (queries only: a mutation over GET is 405 with `Allow`).
+- `Accept` negotiates `application/graphql-response+json` or `application/json` (also for
+  `*/*` or no `Accept`); anything else is 406. A browser's GET (`text/html`) gets GraphiQL.
+- Request errors (bad JSON or parameters, parse, validation, variable coercion, cost) never
+  execute and carry no `data` key: 400 under `application/graphql-response+json`, 200 under
+  `application/json` (what older clients expect), 400 for malformed HTTP requests in both.
+  Metering refusals are 401, 402, 429 or 503 under both. Refused requests charge nothing.
+- An answer without errors is kept for identical requests (responses.py) until its oldest
+  value would break the smallest `maxAge` asked; GET answers tell shared caches the same
+  (`Cache-Control: max-age` is what is left of it, capped by `[server] max_cache_age`);
+  `no-store` for errors, `forceRefresh` and POST, `private` with credentials or an API key.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, GraphQLSchema
+from graphql.execution.executor import Executor
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.metrics import Metrics
+from graph.checks.documents import Invalid
+from graph.checks.params import JSON, RequestError, read_params
+from graph.checks.planning import Planner, has_non_query, post_only
+from graph.execution.answers import ResponseCache
+from graph.execution.context import Context
+from graph.execution.run import run
+from metering.meter import Meter, Refusal
+from settings import LimitsConfig
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_OFFERS = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
+_CREDENTIALS = ("authorization", "cookie", "api-key", "x-api-key")
+
+PageFactory = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What the endpoint needs from the process's services, built in the app lifespan."""
+
+    schema: GraphQLSchema
+    executor: type[Executor[Any]]
+    limits: LimitsConfig
+    planner: Planner
+    meter: Meter
+    responses: ResponseCache
+    context: Callable[[Request], Context]
+    max_cache_age: int
+    metrics: Metrics
+
+
+class GraphQLEndpoint:
+    """The `/graphql` route: spec-compliant transport around the pipeline."""
+
+    def __init__(
+        self, pipeline: Callable[[Request], Pipeline], graphiql: PageFactory | None = None
+    ) -> None:
+        self._pipeline = pipeline
+        self._graphiql = graphiql
+
+    async def handle(self, request: Request) -> Response:
+        if request.method not in {"GET", "POST"}:
+            error = RequestError("use GET or POST", "METHOD_NOT_ALLOWED", 405, allow="GET, POST")
+            return _request_error(error, JSON)
+        if request.method == "GET" and self._graphiql and _wants_html(request):
+            return await self._graphiql(request)
+        media = _negotiate(request.headers.get("accept"))
+        if media is None:
+            error = RequestError(
+                f"responses are {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE", 406
+            )
+            return _request_error(error, JSON)
+        pipeline = self._pipeline(request)
+        started = time.perf_counter()
+        metered: dict[str, str] = {}
+        try:
+            caller = await pipeline.meter.identify(
+                request.headers.items(),
+                request.client.host if request.client else None,
+                request.headers.getlist("x-forwarded-for"),
+            )
+            metered = {"x-credits-charged": "0"}
+            params = await read_params(request, pipeline.limits)
+            document = await pipeline.planner.document(params)
+            if isinstance(document, Invalid):
+                if request.method == "GET" and has_non_query(document.operations):
+                    raise post_only()
+                _count(pipeline.metrics, ["-"], "refused")
+                return _with(_graphql_request_errors(document.errors, media), metered)
+            plan = pipeline.planner.plan(document, params, request.method)
+            if isinstance(plan, list):
+                _count(pipeline.metrics, ["-"], "refused")
+                return _with(_graphql_request_errors(plan, media), metered)
+            metered = await pipeline.meter.admit(caller, plan.usage, plan.lookups)
+        except RequestError as exc:
+            _count(pipeline.metrics, ["-"], "refused")
+            return _with(_request_error(exc, media), metered)
+        except Refusal as exc:
+            _count(pipeline.metrics, ["-"], "refused")
+            return _refusal(exc, media)
+        fields = document.root_fields(params.operation_name)
+        key = None
+        if pipeline.responses.enabled:
+            key = pipeline.responses.key(caller.scope, plan.fingerprint)
+            hit = await pipeline.responses.get(key)
+            if hit is not None:
+                _count(pipeline.metrics, fields, "ok", time.perf_counter() - started)
+                return _answer(request, hit.body, media, metered, hit.expires, pipeline)
+        context = pipeline.context(request)
+        body = await run(
+            pipeline.schema,
+            document,
+            params.operation_name,
+            params.variables,
+            context,
+            pipeline.executor,
+        )
+        outcome = "ok" if "errors" not in body else "partial" if body.get("data") else "failed"
+        _count(pipeline.metrics, fields, outcome, time.perf_counter() - started)
+        data = orjson.dumps(body)
+        expires = None if "errors" in body else context.scope.hints.expires_at(time.time())
+        if key is not None and expires is not None:
+            await pipeline.responses.put(key, data, expires)
+        return _answer(request, data, media, metered, expires, pipeline)
+
+
+def _count(
+    metrics: Metrics, fields: Iterable[str], outcome: str, seconds: float | None = None
+) -> None:
+    """One request, under each root field it asked for."""
+    for field in fields:
+        metrics.requests.inc(root_field=field, outcome=outcome)
+        if seconds is not None:
+            metrics.request_latency.labels(root_field=field).observe(seconds)
+
+
+def _negotiate(accept: str | None) -> str | None:
+    """The response media type for an `Accept` header, or `None` when none fits."""
+    if not accept or not accept.strip():
+        return JSON
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(accept.split(",")):
+        media, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if media.lower() in _OFFERS and quality > 0:
+            ranked.append((-quality, position, _OFFERS[media.lower()]))
+    return min(ranked)[2] if ranked else None
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "query" not in request.query_params
+
+
+def _graphql_request_errors(errors: list[GraphQLError], media: str) -> Response:
+    status = 400 if media == GRAPHQL_RESPONSE else 200
+    return _json({"errors": [e.formatted for e in errors]}, status, media, cache="no-store")
+
+
+def _request_error(error: RequestError, media: str) -> Response:
+    extensions = {"code": error.code, "retryable": False}
+    body = {"errors": [{"message": error.message, "extensions": extensions}]}
+    status = (400 if media == GRAPHQL_RESPONSE else 200) if error.graphql else error.status
+    response = _json(body, status, media, cache="no-store")
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _refusal(refusal: Refusal, media: str) -> Response:
+    extensions = {"code": refusal.code, "retryable": refusal.retryable, **refusal.extensions}
+    body = {"errors": [{"message": refusal.message, "extensions": extensions}]}
+    return _with(_json(body, refusal.status, media, cache="no-store"), refusal.headers)
+
+
+def _with(response: Response, headers: dict[str, str]) -> Response:
+    response.headers.update(headers)
+    return response
+
+
+def _json(body: dict[str, Any], status: int, media: str, cache: str | None = None) -> Response:
+    response = Response(orjson.dumps(body), status, media_type=f"{media}; charset=utf-8")
+    response.headers["x-content-type-options"] = "nosniff"
+    if cache:
+        response.headers["cache-control"] = cache
+    return response
+
+
+def _answer(
+    request: Request,
+    data: bytes,
+    media: str,
+    headers: dict[str, str],
+    expires: float | None,
+    pipeline: Pipeline,
+) -> Response:
+    """An executed (or cached) answer. A GET may be cached by others until `expires` (never
+    past `max_cache_age`); anything else, or an answer with errors (`expires` None), not."""
+    response = Response(data, 200, media_type=f"{media}; charset=utf-8")
+    response.headers["x-content-type-options"] = "nosniff"
+    response.headers.update(headers)
+    cache = "no-store"
+    if request.method == "GET" and expires is not None:
+        left = max(0, min(math.floor(expires - time.time()), pipeline.max_cache_age))
+        scope = "private" if any(h in request.headers for h in _CREDENTIALS) else "public"
+        cache = f"{scope}, max-age={left}"
+    response.headers["cache-control"] = cache
+    return response

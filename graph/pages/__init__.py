@@ -1,0 +1,7 @@
+"""Static pages served by the service, offline: GraphiQL and its npm assets.
+
+graphiql.py   the explorer page and the routes of its files
+assets.py     which npm files the pages serve (shared with the build step)
+vendoring.py  the build step: those files from the tarballs package-lock.json pins
+static/       our own scripts; static/vendor/ is written at build time
+"""
