@@ -65,7 +65,11 @@ class Metrics:
     )
 
     def __post_init__(self) -> None:
-        r = self.registry
+        self._upstreams(self.registry)
+        self._caches(self.registry)
+        self._requests(self.registry)
+
+    def _upstreams(self, r: CollectorRegistry) -> None:
         self.upstream_requests = _counter(
             r,
             "upstream_requests",
@@ -87,9 +91,6 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.cache_lookups = _counter(
-            r, "cache_lookups", "Balance cache lookups, by result (hit, miss, shared).", "result"
-        )
         self.endpoint_state = Gauge(
             "endpoint_state",
             "Circuit state of each upstream endpoint: 0 closed, 1 half-open, 2 open.",
@@ -105,21 +106,28 @@ class Metrics:
             "endpoint",
             "state",
         )
+
+    def _caches(self, r: CollectorRegistry) -> None:
+        self.cache_lookups = _counter(
+            r, "cache_lookups", "Balance cache lookups, by result (hit, miss, shared).", "result"
+        )
+        self.response_cache = _counter(
+            r, "response_cache", "Whole-answer cache lookups, by result (hit, miss).", "result"
+        )
         self.cache_backend_state = Gauge(
             "cache_backend_state",
             "Circuit state of the shared cache (Redis): 0 closed, 1 half-open, 2 open.",
             registry=r,
             multiprocess_mode="livemax",
         )
+
+    def _requests(self, r: CollectorRegistry) -> None:
         self.requests = _counter(
             r,
             "graphql_requests",
             "GraphQL requests, by root field and outcome.",
             "root_field",
             "outcome",
-        )
-        self.response_cache = _counter(
-            r, "response_cache", "Whole-answer cache lookups, by result (hit, miss).", "result"
         )
         self.key_requests = _counter(
             r,

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 import httpx
+from graphql import GraphQLSchema
 from redis.asyncio import Redis
 from starlette.requests import Request
 
@@ -115,34 +116,15 @@ def open_services(
     price_cache: Cache = shared or MemoryCache(10_000)
     prices = build_price_reader(settings, registry, pools, price_cache, metrics)
     schema = build_schema()._schema
-    documents = settings.documents
-    persisted: PersistedQueries = (
-        RedisPersistedQueries(
-            redis,
-            breaker,
-            max_entries=documents.persisted_max_entries,
-            ttl=documents.persisted_ttl,
-        )
-        if redis
-        else LocalOnly()
-    )
     contexts = Contexts(
         settings, registry, prices, SpamPolicy.configured(settings.spam, registry.normalize_token)
-    )
-    planner = Planner(
-        schema=schema,
-        documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
-        persisted=persisted,
-        persisted_max_bytes=documents.persisted_max_bytes,
-        cost=CostModel(schema, registry),
-        limits=settings.limits,
     )
     pipeline = Pipeline(
         schema=schema,
         # `Balance.of` shares a row's object across requests and never changes it.
         executor=executor_for(schema, shared=frozenset({"Balance"})),
         limits=settings.limits,
-        planner=planner,
+        planner=_planner(settings, schema, registry, redis, breaker),
         meter=_meter(settings, redis, breaker, metrics),
         responses=ResponseCache(settings.cache.response_cache_bytes, metrics, shared),
         context=contexts,
@@ -157,6 +139,36 @@ def open_services(
         "redis" if redis else settings.auth.store_dir(),
     )
     return Services(settings, registry, metrics, breaker, pipeline, pools, redis)
+
+
+def _planner(
+    settings: Settings,
+    schema: GraphQLSchema,
+    registry: ChainRegistry,
+    redis: Redis | None,
+    breaker: Breaker,
+) -> Planner:
+    """The checks before I/O: documents parsed once, persisted queries (shared through Redis
+    when there is one), the cost model."""
+    documents = settings.documents
+    persisted: PersistedQueries = (
+        RedisPersistedQueries(
+            redis,
+            breaker,
+            max_entries=documents.persisted_max_entries,
+            ttl=documents.persisted_ttl,
+        )
+        if redis
+        else LocalOnly()
+    )
+    return Planner(
+        schema=schema,
+        documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
+        persisted=persisted,
+        persisted_max_bytes=documents.persisted_max_bytes,
+        cost=CostModel(schema, registry),
+        limits=settings.limits,
+    )
 
 
 def _meter(settings: Settings, redis: Redis | None, breaker: Breaker, metrics: Metrics) -> Meter:

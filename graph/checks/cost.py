@@ -9,32 +9,30 @@ time (`Balance.account`), the count is an upper bound: every chain, every listed
 History is priced the same way: a `balanceHistory` page costs `first` (each event is a
 balance at a block) and a `portfolioHistory` its points times the account's lookups.
 
-Fragments are costed once per (fragment, type, account) and reused wherever they are spread,
-so the walk stays linear in the document however its fragments fan out.
+Fragments are costed once per (fragment, type, account) and reused wherever they are spread
+(`fragments.SelectionFold`, shared with the rate-class usage), so the walk stays linear in
+the document however its fragments fan out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
 from typing import Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     get_named_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
 from chains.registry import ChainRegistry
 from core.errors import ServiceError
+from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
 from resolvers.balances import PairInput, plan_pair
 from resolvers.portfolio_history import INTERVALS, point_count
@@ -62,12 +60,8 @@ class CostModel:
         root = self._schema.query_type
         if root is None or operation.selection_set is None:
             return 0
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        return _Walk(self._schema, self._registry, fragments, variables).selection_set(
-            operation.selection_set, root, None
-        )
+        walk = _Walk(self._schema, self._registry, document, variables)
+        return walk.fold.selection_set(operation.selection_set, root, None)
 
 
 class _Walk:
@@ -75,52 +69,17 @@ class _Walk:
         self,
         schema: GraphQLSchema,
         registry: ChainRegistry,
-        fragments: Mapping[str, FragmentDefinitionNode],
+        document: DocumentNode,
         variables: VariableValues,
     ) -> None:
         self._schema = schema
         self._registry = registry
-        self._fragments = fragments
         self._variables = variables
-        self._memo: dict[tuple[str, str, Address], int] = {}
+        self.fold: SelectionFold[int, Address] = SelectionFold(
+            schema, document, self._field, int, operator.add
+        )
         self._sets: dict[tuple[int, str, Address], int] = {}
         self._plans: dict[tuple[Address, Any, Any], int] = {}
-
-    def selection_set(
-        self, selection_set: SelectionSetNode, parent: GraphQLObjectType, account: Address
-    ) -> int:
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += self._field(selection, parent, account)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or self._applies(condition.name.value, parent):
-                    total += self.selection_set(selection.selection_set, parent, account)
-            elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment(selection.name.value, parent, account)
-        return total
-
-    def _fragment(self, name: str, parent: GraphQLObjectType, account: Address) -> int:
-        key = (name, parent.name, account)
-        if key not in self._memo:
-            definition = self._fragments.get(name)
-            applies = definition is not None and self._applies(
-                definition.type_condition.name.value, parent
-            )
-            self._memo[key] = 0  # a cycle (refused by validation) costs nothing more
-            if definition is not None and applies:
-                self._memo[key] = self.selection_set(definition.selection_set, parent, account)
-        return self._memo[key]
-
-    def _applies(self, condition: str, parent: GraphQLObjectType) -> bool:
-        if condition == parent.name:
-            return True
-        abstract = self._schema.get_type(condition)
-        return abstract is not None and any(
-            t.name == parent.name
-            for t in self._schema.get_possible_types(abstract)  # type: ignore[arg-type]
-        )
 
     def _field(self, node: FieldNode, parent: GraphQLObjectType, account: Address) -> int:
         name = node.name.value
@@ -168,7 +127,7 @@ class _Walk:
             return 0
         address = representation.get("address") if typename == "Account" else None
         account = address if isinstance(address, str) else None
-        return self.selection_set(node.selection_set, concrete, account)
+        return self.fold.selection_set(node.selection_set, concrete, account)
 
     def _below(self, node: FieldNode, field: GraphQLField, account: Address) -> int:
         """The cost of a field's own selection (per item, for a list), each selection costed
@@ -178,7 +137,7 @@ class _Walk:
             return 0
         key = (id(node.selection_set), named.name, account)
         if key not in self._sets:
-            self._sets[key] = self.selection_set(node.selection_set, named, account)
+            self._sets[key] = self.fold.selection_set(node.selection_set, named, account)
         return self._sets[key]
 
     def _pairs(self, pairs: list[tuple[Any, Any, Any]]) -> int:

@@ -35,12 +35,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.metrics import Metrics
-from graph.checks.documents import Invalid
-from graph.checks.params import JSON, RequestError, read_params
-from graph.checks.planning import Planner, has_non_query, post_only
+from graph.checks.documents import Document, Invalid
+from graph.checks.params import JSON, Params, RequestError, read_params
+from graph.checks.planning import Plan, Planner, has_non_query, post_only
 from graph.execution.answers import ResponseCache
 from graph.execution.context import Context
 from graph.execution.run import run
+from metering.caller import Caller
 from metering.meter import Meter, Refusal
 from settings import LimitsConfig
 
@@ -89,56 +90,82 @@ class GraphQLEndpoint:
             return _request_error(error, JSON)
         pipeline = self._pipeline(request)
         started = time.perf_counter()
-        metered: dict[str, str] = {}
-        try:
-            caller = await pipeline.meter.identify(
-                request.headers.items(),
-                request.client.host if request.client else None,
-                request.headers.getlist("x-forwarded-for"),
-            )
-            metered = {"x-credits-charged": "0"}
-            params = await read_params(request, pipeline.limits)
-            document = await pipeline.planner.document(params)
-            if isinstance(document, Invalid):
-                if request.method == "GET" and has_non_query(document.operations):
-                    raise post_only()
-                _count(pipeline.metrics, ["-"], "refused")
-                return _with(_graphql_request_errors(document.errors, media), metered)
-            plan = pipeline.planner.plan(document, params, request.method)
-            if isinstance(plan, list):
-                _count(pipeline.metrics, ["-"], "refused")
-                return _with(_graphql_request_errors(plan, media), metered)
-            metered = await pipeline.meter.admit(caller, plan.usage, plan.lookups)
-        except RequestError as exc:
+        admitted = await _admit(request, pipeline, media)
+        if isinstance(admitted, Response):
             _count(pipeline.metrics, ["-"], "refused")
-            return _with(_request_error(exc, media), metered)
-        except Refusal as exc:
-            _count(pipeline.metrics, ["-"], "refused")
-            return _refusal(exc, media)
-        fields = document.root_fields(params.operation_name)
-        key = None
-        if pipeline.responses.enabled:
-            key = pipeline.responses.key(caller.scope, plan.fingerprint)
-            hit = await pipeline.responses.get(key)
-            if hit is not None:
-                _count(pipeline.metrics, fields, "ok", time.perf_counter() - started)
-                return _answer(request, hit.body, media, metered, hit.expires, pipeline)
-        context = pipeline.context(request)
-        body = await run(
-            pipeline.schema,
-            document,
-            params.operation_name,
-            params.variables,
-            context,
-            pipeline.executor,
+            return admitted
+        return await _execute(request, pipeline, media, admitted, started)
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    """A request that passed every check before I/O, and was charged."""
+
+    caller: Caller
+    params: Params
+    document: Document
+    plan: Plan
+    headers: dict[str, str]
+    """The metering headers to answer with."""
+
+
+async def _admit(request: Request, pipeline: Pipeline, media: str) -> _Admitted | Response:
+    """Identify, bound, plan and charge the request, or the response refusing it."""
+    metered: dict[str, str] = {}
+    try:
+        caller = await pipeline.meter.identify(
+            request.headers.items(),
+            request.client.host if request.client else None,
+            request.headers.getlist("x-forwarded-for"),
         )
-        outcome = "ok" if "errors" not in body else "partial" if body.get("data") else "failed"
-        _count(pipeline.metrics, fields, outcome, time.perf_counter() - started)
-        data = orjson.dumps(body)
-        expires = None if "errors" in body else context.scope.hints.expires_at(time.time())
-        if key is not None and expires is not None:
-            await pipeline.responses.put(key, data, expires)
-        return _answer(request, data, media, metered, expires, pipeline)
+        metered = {"x-credits-charged": "0"}
+        params = await read_params(request, pipeline.limits)
+        document = await pipeline.planner.document(params)
+        if isinstance(document, Invalid):
+            if request.method == "GET" and has_non_query(document.operations):
+                raise post_only()
+            return _with(_graphql_request_errors(document.errors, media), metered)
+        plan = pipeline.planner.plan(document, params, request.method)
+        if isinstance(plan, list):
+            return _with(_graphql_request_errors(plan, media), metered)
+        metered = await pipeline.meter.admit(caller, plan.usage, plan.lookups)
+    except RequestError as exc:
+        return _with(_request_error(exc, media), metered)
+    except Refusal as exc:
+        return _refusal(exc, media)
+    return _Admitted(caller, params, document, plan, metered)
+
+
+async def _execute(
+    request: Request, pipeline: Pipeline, media: str, admitted: _Admitted, started: float
+) -> Response:
+    """The answer to an admitted request: kept bytes when an identical one is fresh, else
+    executed (and kept when it has no errors)."""
+    params, metered = admitted.params, admitted.headers
+    fields = admitted.document.root_fields(params.operation_name)
+    key = None
+    if pipeline.responses.enabled:
+        key = pipeline.responses.key(admitted.caller.scope, admitted.plan.fingerprint)
+        hit = await pipeline.responses.get(key)
+        if hit is not None:
+            _count(pipeline.metrics, fields, "ok", time.perf_counter() - started)
+            return _answer(request, hit.body, media, metered, hit.expires, pipeline)
+    context = pipeline.context(request)
+    body = await run(
+        pipeline.schema,
+        admitted.document,
+        params.operation_name,
+        params.variables,
+        context,
+        pipeline.executor,
+    )
+    outcome = "ok" if "errors" not in body else "partial" if body.get("data") else "failed"
+    _count(pipeline.metrics, fields, outcome, time.perf_counter() - started)
+    data = orjson.dumps(body)
+    expires = None if "errors" in body else context.scope.hints.expires_at(time.time())
+    if key is not None and expires is not None:
+        await pipeline.responses.put(key, data, expires)
+    return _answer(request, data, media, metered, expires, pipeline)
 
 
 def _count(

@@ -95,7 +95,6 @@ def test_subgraph_composes_and_answers_through_apollo_gateway(
     settings = devnet_settings(tmp_path, devnet, extra_chains={DEAD_CHAIN: down})
 
     first, second = devnet.sample.holders[0], devnet.sample.holders[1]
-    usdc = devnet.sample.token("USDC")
     # The referencing subgraph sends one wallet in lower case: we must answer in EIP-55.
     sent = [first.lower(), second]
     batch = [f"0x{0xB0B0_0000 + i:040x}" for i in range(BATCH_WALLETS)]  # never read before
@@ -103,7 +102,35 @@ def test_subgraph_composes_and_answers_through_apollo_gateway(
         {"id": "1", "name": "Ada", "wallets": sent},
         {"id": "2", "name": "Bob", "wallets": batch},
     ]
-    expect = {
+    expect = expected_answers(devnet, sent, batch)
+
+    env = node_env()
+    with live_server(settings) as base, users_subgraph(node, users, env) as users_url:
+        bg_url = f"{base}/graphql"
+        result = subprocess.run(
+            [node, "--test", "--test-reporter=spec", str(HERE / "gateway.test.mjs")],
+            cwd=ROOT,
+            env={
+                **env,
+                "BG_URL": bg_url,
+                "USERS_URL": users_url,
+                "EXPECT_JSON": json.dumps(expect),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    output = f"--- node stdout ---\n{result.stdout}\n--- node stderr ---\n{result.stderr}"
+    print(output)
+    assert result.returncode == 0, output
+
+
+def expected_answers(devnet: Devnet, sent: list[str], batch: list[str]) -> dict[str, Any]:
+    """What gateway.test.mjs must see, read from the devnet itself."""
+    first, second = devnet.sample.holders[0], devnet.sample.holders[1]
+    usdc = devnet.sample.token("USDC")
+    return {
         "chain": "devnet",
         "deadChain": DEAD_CHAIN,
         "user": {"id": "1", "name": "Ada", "sent": sent, "wallets": [first, second]},
@@ -127,24 +154,3 @@ def test_subgraph_composes_and_answers_through_apollo_gateway(
             "wallets": [to_checksum_address(w) for w in batch],
         },
     }
-
-    env = node_env()
-    with live_server(settings) as base, users_subgraph(node, users, env) as users_url:
-        bg_url = f"{base}/graphql"
-        result = subprocess.run(
-            [node, "--test", "--test-reporter=spec", str(HERE / "gateway.test.mjs")],
-            cwd=ROOT,
-            env={
-                **env,
-                "BG_URL": bg_url,
-                "USERS_URL": users_url,
-                "EXPECT_JSON": json.dumps(expect),
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    output = f"--- node stdout ---\n{result.stdout}\n--- node stderr ---\n{result.stderr}"
-    print(output)
-    assert result.returncode == 0, output

@@ -140,39 +140,9 @@ def test_limits_credits_and_keys_hold_across_workers_replicas_and_restarts(
     revoked = keys_cli(config, store_env, "create", "--name", "gone").stdout.strip()
 
     with replicas(config, store_env, tmp_path) as urls:
-        # anonymous: 30 balance calls a minute from one address, wherever they land
-        in_one_minute()
-        answers = [post(urls[i % 2], balance) for i in range(31)]
-        assert [a.status_code for a in answers] == [200] * 30 + [429], answers[-1].text
-        assert answers[29].headers["x-ratelimit-remaining"] == "0"
-        assert int(answers[30].headers["retry-after"]) >= 1
-        assert answers[30].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-
-        # credits: 50 buy two 20-lookup queries; the third is refused before any read
-        body = {"query": PAIRS, "variables": {"p": twenty}}
-        first, second = (
-            post(urls[0], body, **{"x-api-key": key}),
-            post(urls[1], body, **{"x-api-key": key}),
-        )
-        assert first.status_code == second.status_code == 200, first.text
-        assert (credits(first), credits(second)) == (("20", "30"), ("20", "10"))
-        before = upstream(urls)
-        forced = {"query": PAIRS, "variables": {"p": twenty, "f": True}}
-        refused = post(urls[0], forced, authorization=f"Bearer {key}")
-        assert refused.status_code == 402
-        assert refused.json()["errors"][0]["extensions"]["code"] == "INSUFFICIENT_CREDITS"
-        assert upstream(urls) == before
-
-        # wrong and revoked keys
-        for wrong in ("bgk_" + "x" * 43, key[:-2] + "zz"):
-            answer = post(urls[1], balance, **{"x-api-key": wrong})
-            assert answer.status_code == 401
-            assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_API_KEY"
-        assert post(urls[0], balance, **{"api-key": revoked}).status_code == 200
-        assert keys_cli(config, store_env, "revoke", "gone").returncode == 0
-        for url in urls:
-            assert post(url, balance, **{"api-key": revoked}).status_code == 401
-
+        anonymous_minute_is_limited(urls, balance)
+        forced = credits_buy_lookups_and_no_more(urls, key, twenty)
+        wrong_and_revoked_keys_are_refused(config, store_env, urls, balance, key, revoked)
         # a plan's window, part used before the restart
         assert [
             post(urls[i % 2], balance, **{"x-api-key": daily}).status_code for i in range(3)
@@ -200,3 +170,52 @@ def test_limits_credits_and_keys_hold_across_workers_replicas_and_restarts(
     )
     assert listed["gone"]["revoked"] is True and listed["daily"]["requests"] == 5
     assert key not in json.dumps(listed)
+
+
+def anonymous_minute_is_limited(urls: list[str], balance: dict[str, Any]) -> None:
+    """30 balance calls a minute from one address, wherever they land."""
+    in_one_minute()
+    answers = [post(urls[i % 2], balance) for i in range(31)]
+    assert [a.status_code for a in answers] == [200] * 30 + [429], answers[-1].text
+    assert answers[29].headers["x-ratelimit-remaining"] == "0"
+    assert int(answers[30].headers["retry-after"]) >= 1
+    assert answers[30].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def credits_buy_lookups_and_no_more(
+    urls: list[str], key: str, twenty: list[dict[str, str]]
+) -> dict[str, Any]:
+    """50 credits buy two 20-lookup queries; the third is refused before any read. Returns
+    that refused (forced) request."""
+    body = {"query": PAIRS, "variables": {"p": twenty}}
+    first, second = (
+        post(urls[0], body, **{"x-api-key": key}),
+        post(urls[1], body, **{"x-api-key": key}),
+    )
+    assert first.status_code == second.status_code == 200, first.text
+    assert (credits(first), credits(second)) == (("20", "30"), ("20", "10"))
+    before = upstream(urls)
+    forced = {"query": PAIRS, "variables": {"p": twenty, "f": True}}
+    refused = post(urls[0], forced, authorization=f"Bearer {key}")
+    assert refused.status_code == 402
+    assert refused.json()["errors"][0]["extensions"]["code"] == "INSUFFICIENT_CREDITS"
+    assert upstream(urls) == before
+    return forced
+
+
+def wrong_and_revoked_keys_are_refused(
+    config: Path,
+    store_env: dict[str, str],
+    urls: list[str],
+    balance: dict[str, Any],
+    key: str,
+    revoked: str,
+) -> None:
+    for wrong in ("bgk_" + "x" * 43, key[:-2] + "zz"):
+        answer = post(urls[1], balance, **{"x-api-key": wrong})
+        assert answer.status_code == 401
+        assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_API_KEY"
+    assert post(urls[0], balance, **{"api-key": revoked}).status_code == 200
+    assert keys_cli(config, store_env, "revoke", "gone").returncode == 0
+    for url in urls:
+        assert post(url, balance, **{"api-key": revoked}).status_code == 401
