@@ -29,7 +29,16 @@ from tests.conftest import healthcheck_command, service_port, stop, wait_healthy
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_PACKAGES = ("graph", "resolvers", "loaders", "chains", "prices", "settings", "metering")
+RUNTIME_PACKAGES = (
+    "graph",
+    "resolvers",
+    "loaders",
+    "metering",
+    "prices",
+    "chains",
+    "settings",
+    "core",
+)
 TAG = re.compile(r'(?:src|href)="(/graphiql/[^"]+)" integrity="(sha384-[^"]+)"')
 
 
