@@ -12,13 +12,19 @@ from chains.bitcoin.history import EsploraHistory
 from chains.bitcoin.provider import BitcoinProvider
 from chains.cache.base import Cache
 from chains.cache.store import ReadingStore
+from chains.discovery.base import RangeSource
+from chains.discovery.build import build_discovery
+from chains.discovery.service import Discovery, ScanBudget
 from chains.evm.addresses import checksum_evm_address
+from chains.evm.discovery import EvmLogDiscovery
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
 from chains.history.base import HistorySource
 from chains.history.shared import SharedHistory
+from chains.history.spans import AdaptiveSpan
 from chains.history.timelines import Timelines
 from chains.reader import ChainReader
+from chains.starknet.discovery import StarknetEventDiscovery
 from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
@@ -31,6 +37,9 @@ from core.pools import Pools
 from core.text import excerpt
 from settings import ChainConfig, ConfigError, Secret, Settings
 
+DISCOVERY_SCANS = 8
+"""Background discovery scans one process runs at once, across every chain."""
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -42,6 +51,8 @@ class Chain:
     native: TokenMeta
     listed: Mapping[TokenRef, TokenMeta]
     history: Timelines
+    discovery: Discovery | None = None
+    """Which tokens a wallet holds beyond the list (`None`: discovery is off)."""
 
     @property
     def id(self) -> str:
@@ -64,6 +75,8 @@ class ChainRegistry:
         """Stop every chain's reads in flight."""
         for chain in self._chains.values():
             await chain.reader.aclose()
+            if chain.discovery is not None:
+                await chain.discovery.aclose()
 
     def normalize_token(self, chain_id: str, text: str) -> tuple[str, TokenRef]:
         """The canonical (chain id, token) that `text` names on `chain_id`."""
@@ -87,34 +100,60 @@ def build_registry(
     metrics: Metrics,
     shared: Cache | None = None,
 ) -> ChainRegistry:
-    """Every configured chain; `shared` (Redis) also carries what is final in history."""
+    """Every configured chain; `shared` (Redis) also carries what is final in history and
+    discovery. One scan budget bounds every chain's background discovery."""
     chains: dict[str, Chain] = {}
+    budget = ScanBudget(DISCOVERY_SCANS)
     for configured in settings.chains.values():
         config = _checksummed_multicall3(configured)
         http = pools.client(config.id, config.max_connections)
         max_events = settings.limits.max_history_events
-        provider, source = _family(config, http, metrics, max_events)
+        family = _family(config, http, metrics, max_events)
+        provider = family.provider
         native = native_token(config)
         listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
         reader = ChainReader(config.id, provider, listed, store, metrics)
         history = Timelines(
-            source,
+            family.history,
             finality_depth=config.final_depth,
             max_events=max_events,
             shared=None if shared is None else SharedHistory(config.id, shared),
         )
-        chains[config.id] = Chain(config, provider, reader, native, listed, history)
+        discovery = build_discovery(
+            config,
+            logs=family.logs,
+            http=http,
+            metrics=metrics,
+            head=history.head,
+            budget=budget,
+            max_tokens=settings.limits.max_discovered_tokens,
+            normalize=provider.normalize_token,
+            shared=shared,
+        )
+        chains[config.id] = Chain(config, provider, reader, native, listed, history, discovery)
     return ChainRegistry(chains)
+
+
+@dataclass(frozen=True)
+class _Family:
+    """What a chain's family reads it with."""
+
+    provider: ChainProvider
+    history: HistorySource
+    logs: RangeSource | None = None
+    """The family's discovery from its own events, if it has one."""
 
 
 def _family(
     config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
-) -> tuple[ChainProvider, HistorySource]:
-    """The family decides the provider and the history source; adding a chain of a known
-    family is config only. Reads at a past block go to the archive nodes, if any."""
+) -> _Family:
+    """The family decides the provider, the history source and discovery from events; adding
+    a chain of a known family is config only. Reads at a past block go to the archive nodes,
+    if any; discovery scans have their own client too (their own circuits): a heavy scan a
+    caller asked for never takes the chain's current reads down with it."""
     if config.family is ChainFamily.BITCOIN:
         bitcoin = BitcoinProvider(config, http, metrics, network=config.network)
-        return bitcoin, EsploraHistory(config.id, bitcoin)
+        return _Family(bitcoin, EsploraHistory(config.id, bitcoin))
     if config.family is ChainFamily.STARKNET:
         return _starknet(config, http, metrics, max_events)
     rpc = _rpc(config, http, metrics)
@@ -122,7 +161,10 @@ def _family(
     # blocks must never take the current reads of the same node down with it.
     archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
-    return provider, EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
+    history = EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
+    span = AdaptiveSpan(config.log_range, config.log_range_max)
+    logs = EvmLogDiscovery(config.id, _rpc(config, http, metrics), span, provider.normalize_token)
+    return _Family(provider, history, logs)
 
 
 def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
@@ -164,7 +206,7 @@ def _rpc(
 
 def _starknet(
     config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
-) -> tuple[ChainProvider, HistorySource]:
+) -> _Family:
     rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
     urls = config.history_rpc_urls
     archive = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, urls=urls, past=True)
@@ -175,4 +217,7 @@ def _starknet(
     except InvalidAddress as exc:
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
     history = StarknetHistory(config.id, rpc, provider, archive=archive, max_events=max_events)
-    return provider, history
+    scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
+    span = AdaptiveSpan(config.log_range, config.log_range_max)
+    logs = StarknetEventDiscovery(config.id, scans, span, provider.normalize_token)
+    return _Family(provider, history, logs)

@@ -23,6 +23,11 @@
     │   ├── TokenMetadataUnavailable   TOKEN_METADATA_UNAVAILABLE  decimals unknown: no amount
     │   └── ChainMisconfigured         CHAIN_MISCONFIGURED         the operator's config is wrong
     │                                                              (no Multicall3 at its address)
+    ├── DiscoveryIncomplete            DISCOVERY_INCOMPLETE        not every block scanned yet: the
+    │                                                              rows found so far (retryable)
+    ├── DiscoveryTruncated             DISCOVERY_TRUNCATED         more tokens found than kept: the
+    │                                                              most recently active are shown
+    ├── DiscoveryUnavailable           DISCOVERY_UNAVAILABLE       the chain has no discovery source
     └── PriceUnavailable               PRICE_UNAVAILABLE           a price source failed
 
 One code means one thing: a misconfiguration is never an upstream error, and a definite
@@ -206,6 +211,39 @@ class ChainMisconfigured(ChainError):
     address): the operator must fix the config; retrying will not help."""
 
     code = "CHAIN_MISCONFIGURED"
+
+
+@dataclass(frozen=True, eq=False)
+class DiscoveryIncomplete(ServiceError):
+    """Discovery has not scanned every block of the account's history yet (a cold scan
+    outlived the request's deadline, or waits for the scan budget): the rows are what was
+    found in `scanned_from`..`scanned_to`; the scan goes on, and a later call finds the rest."""
+
+    code = "DISCOVERY_INCOMPLETE"
+    retryable = True
+    scanned_from: int | None = None
+    scanned_to: int | None = None
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions
+        if self.scanned_from is not None and self.scanned_to is not None:
+            ext["scannedFromBlock"] = str(self.scanned_from)
+            ext["scannedToBlock"] = str(self.scanned_to)
+        return ext
+
+
+class DiscoveryTruncated(ServiceError):
+    """More tokens were found than `[limits] max_discovered_tokens`: those with the most
+    recent activity are kept and shown."""
+
+    code = "DISCOVERY_TRUNCATED"
+
+
+class DiscoveryUnavailable(ServiceError):
+    """Discovery was asked for on a chain that has no discovery source configured."""
+
+    code = "DISCOVERY_UNAVAILABLE"
 
 
 class PriceUnavailable(ServiceError):

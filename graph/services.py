@@ -166,7 +166,7 @@ def _planner(
         documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
         persisted=persisted,
         persisted_max_bytes=documents.persisted_max_bytes,
-        cost=CostModel(schema, registry),
+        cost=CostModel(schema, registry, settings.limits.discovery_lookups),
         limits=settings.limits,
     )
 

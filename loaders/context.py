@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chains.registry import ChainRegistry
 from loaders.balances import BalanceLoader
+from loaders.discovery import DiscoveryLoader
 from loaders.past import PastBalanceLoader
 from loaders.prices import PriceLoader
 from loaders.tokens import TokenLoader
@@ -18,6 +19,7 @@ class Loaders:
     tokens: TokenLoader
     prices: PriceLoader
     past: PastBalanceLoader
+    discovery: DiscoveryLoader
 
 
 def build_loaders(
@@ -30,4 +32,5 @@ def build_loaders(
         tokens=tokens,
         prices=PriceLoader(prices, deadline),
         past=PastBalanceLoader(registry, deadline),
+        discovery=DiscoveryLoader(registry, deadline),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from chains.discovery.service import Status
 from chains.reader import BalanceRequest
 from chains.registry import Chain, ChainRegistry
 from core.errors import (
@@ -26,6 +27,7 @@ from core.errors import (
 from core.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
 from resolvers.balances import load, with_tokens
+from resolvers.discovery import discovered, statuses
 from resolvers.history import At
 from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
@@ -45,6 +47,9 @@ class Selection:
     include_zero: bool = False
     min_value_usd: Decimal | None = None
     include_spam: bool = False
+    discover: bool | None = None
+    """Add the tokens discovery finds (`None`: as each chain is configured); only without
+    `tokens`."""
 
     def check(self, scope: RequestScope) -> None:
         """Refuse a selection that cannot be served, before anything is read."""
@@ -125,15 +130,19 @@ async def holdings(
     force_refresh: bool | None,
     at: At | None = None,
 ) -> Holdings:
-    """Every requested token on every requested chain (default: native plus token list),
-    as of `at` if given, spam-filtered and valued (a past read at its block's time); the
-    dust filter is the caller's to apply."""
+    """Every requested token on every requested chain (default: native, token list and what
+    discovery finds), as of `at` if given, spam-filtered and valued (a past read at its
+    block's time); the dust filter is the caller's to apply."""
     selection.check(scope)
     fresh = freshness(scope, max_age, force_refresh)
     scope.hints.served(fresh)
     plan = plan_account(scope.registry, address, selection.chains, selection.tokens)
     errors = list(plan.errors)
-    requests = [BalanceRequest(key, fresh) for key in plan.keys]
+    keys = plan.keys
+    if selection.tokens is None:
+        found = await discovered(scope, keys, selection.discover)
+        keys, errors = keys + found.keys, errors + found.errors
+    requests = [BalanceRequest(key, fresh) for key in keys]
     scope.charge(len(requests))
     outcomes, times = await load(scope, requests, at)
     read = [o for o in outcomes if isinstance(o, BalanceReading)]
@@ -142,7 +151,7 @@ async def holdings(
     readings = [o for o in read if selection.include_zero or o.raw_amount]
     failed = {o.chain for o in outcomes if isinstance(o, ServiceError) and _is_round_failure(o)}
     answered = list(dict.fromkeys(r.key.chain for r in read if r.key.chain not in failed))
-    unread = [c for c in dict.fromkeys(k.chain for k in plan.keys) if c not in answered]
+    unread = [c for c in dict.fromkeys(k.chain for k in keys) if c not in answered]
     errors += _collapse_chain_failures([o for o in outcomes if isinstance(o, ServiceError)])
     rows = await with_tokens(scope, readings, times)
     if not selection.include_spam:
@@ -150,6 +159,23 @@ async def holdings(
     items, price_errors = await valuation(scope, rows)
     oldest = min((r.read_at for r in read), default=None)
     return Holdings(items, unique_errors([*errors, *price_errors]), answered, unread, oldest)
+
+
+async def discovery(
+    scope: RequestScope, address: str, chains: Sequence[str] | None
+) -> tuple[list[Status], list[ServiceError]]:
+    """`Account.discovery`: each chain's progress (chains without discovery are left out,
+    or named in an error when the caller named them)."""
+    Selection(chains).check(scope)
+    plan = plan_account(scope.registry, address, chains, ())
+    pairs = []
+    for chain in _chains(scope.registry, address, chains, []):
+        try:
+            pairs.append((chain.id, account_on(chain, address)))
+        except ServiceError:
+            continue  # plan_account reported it
+    found, errors = await statuses(scope, pairs, named=chains is not None)
+    return found, unique_errors([*plan.errors, *errors])
 
 
 def _chains(

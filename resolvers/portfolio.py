@@ -11,11 +11,21 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.amounts import exact_sum
-from core.errors import ChainError, ServiceError, TokenCallFailed, TokenMetadataUnavailable
+from core.errors import (
+    ChainError,
+    DiscoveryIncomplete,
+    DiscoveryTruncated,
+    ServiceError,
+    TokenCallFailed,
+    TokenMetadataUnavailable,
+)
 from resolvers.account import Selection, holdings
 from resolvers.history import At
 from resolvers.scope import RequestScope
 from resolvers.values import dust
+
+_PARTIAL_DISCOVERY = (DiscoveryIncomplete, DiscoveryTruncated)
+"""Discovery left tokens out: a total over what was found is not the whole."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,9 @@ async def portfolio(
 ) -> tuple[Portfolio, list[ServiceError]]:
     """Sum of the USD values of the rows the filters keep.
 
-    `complete` is false whenever a chain failed, a token could not be read, or a held token
-    (after the spam filter) has no USD value: `unpricedCount` says how many. `updatedAt` is
+    `complete` is false whenever a chain failed, a token could not be read, discovery did not
+    finish (or kept only the most recent of too many tokens), or a held token (after the spam
+    filter) has no USD value: `unpricedCount` says how many. `updatedAt` is
     the oldest read time among the values read: the total is as old as its oldest part.
     """
     held = await holdings(scope, address, selection, max_age, force_refresh, at)
@@ -66,7 +77,7 @@ async def portfolio(
     if not held.answered:
         return unknown(failed), held.errors
     kept = dust(scope, held.items, selection)
-    unreadable = any(isinstance(e, token_failures) for e in held.errors)
+    unreadable = any(isinstance(e, (*token_failures, *_PARTIAL_DISCOVERY)) for e in held.errors)
     unpriced = sum(1 for v in held.items if v.value_usd is None)
     values: dict[str, list[Decimal]] = {}
     for item in kept:

@@ -25,6 +25,7 @@ from pydantic import (
 from core.amounts import PRICE_DIGITS
 from core.models import ChainFamily
 from core.text import excerpt
+from settings.discovery import ChainDiscovery
 from settings.metering import AuthConfig, RateLimitsConfig
 from settings.secret import Secret
 from settings.section import Lax, Section
@@ -50,8 +51,9 @@ class NativeAsset(Section):
     """Starknet only: the fee-token contract that holds the native balance (STRK or ETH)."""
 
 
-class ChainConfig(Section):
-    """One `[chains.<id>]` table; the table name is the chain id used in queries."""
+class ChainConfig(ChainDiscovery):
+    """One `[chains.<id>]` table; the table name is the chain id used in queries (its discovery
+    keys: `ChainDiscovery`)."""
 
     id: str
     name: str
@@ -165,6 +167,9 @@ class ChainConfig(Section):
             raise ValueError("network only applies to bitcoin chains")
         if self.log_range > self.log_range_max:
             raise ValueError("log_range must be at most log_range_max")
+        problem = self.discovery_problem(self.family.value)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -225,6 +230,11 @@ class LimitsConfig(Section):
     """`balanceHistory(first:)` events per page."""
     max_history_events: PositiveInt = 100_000
     """Events one (account, token) timeline may hold; a longer one needs `fromBlock`."""
+    max_discovered_tokens: PositiveInt = 2_000
+    """Tokens discovery keeps per (account, chain); past it, those most recently active."""
+    discovery_lookups: int = Field(default=10, ge=0, le=10_000)
+    """What discovering one (account, chain) costs, in lookups, besides the lookups of the
+    tokens it is known to have found."""
 
 
 PriceSourceName = Literal["static", "defillama"]
@@ -324,6 +334,21 @@ class DocumentsConfig(Section):
     persisted_ttl: int = Field(default=7 * 86_400, ge=1)
 
 
+class TokensConfig(Section):
+    """`[tokens]`: how token lists are shown."""
+
+    ipfs_gateway: str = "https://ipfs.io/ipfs/"
+    """Where an `ipfs://` logo is served from over HTTPS: `ipfs://<cid>/x` becomes
+    `<gateway><cid>/x`."""
+
+    @field_validator("ipfs_gateway")
+    @classmethod
+    def _https_base(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return url if url.endswith("/") else url + "/"
+
+
 class Settings(Section):
     """The whole configuration, validated once at start-up."""
 
@@ -334,6 +359,7 @@ class Settings(Section):
     spam: SpamConfig = SpamConfig()
     server: ServerConfig = ServerConfig()
     documents: DocumentsConfig = DocumentsConfig()
+    tokens: TokensConfig = TokensConfig()
     auth: AuthConfig = AuthConfig()
     rate_limits: RateLimitsConfig = RateLimitsConfig()
     source: Annotated[Path | None, Lax] = None

@@ -61,7 +61,7 @@ class Filters:
             if not isinstance(answer, list):
                 raise _malformed(chain, "eth_getLogs answered with a non-array")
             for raw in answer:
-                log = _Log.parse(chain, raw, self.contract, start, end)
+                log = Log.parse(chain, raw, start, end, self.contract)
                 if log is None:
                     continue
                 delta = self._delta(chain, log)
@@ -71,7 +71,7 @@ class Filters:
                     )
         return sorted(seen.values())
 
-    def _delta(self, chain: str, log: _Log) -> int | None:
+    def _delta(self, chain: str, log: Log) -> int | None:
         """The signed change `log` makes to the account's balance; `None` when the log is
         about another ERC-1155 id."""
         topics = log.topics
@@ -88,20 +88,22 @@ class Filters:
         else:
             if len(topics) != 4 or topics[0] not in (TRANSFER_SINGLE, TRANSFER_BATCH):
                 raise _malformed(chain, "an ERC-1155 log with the wrong topics")
-            pairs = _single(chain, log.data) if topics[0] == TRANSFER_SINGLE else None
-            if pairs is None:
-                pairs = _batch(chain, log.data)
+            pairs = erc1155_amounts(chain, topics[0], log.data)
             amounts = [v for i, v in pairs if i == self.token.token_id]
             if not amounts:
                 return None
             value = sum(amounts)
             sender, receiver = topics[2], topics[3]
         account = self.account.lower()
-        return value * ((_address(receiver) == account) - (_address(sender) == account))
+        return value * ((topic_address(receiver) == account) - (topic_address(sender) == account))
 
 
 @dataclass(frozen=True)
-class _Log:
+class Log:
+    """One log, every field checked."""
+
+    address: str
+    """The emitting contract, lower-case."""
     block: int
     index: int
     transaction: str
@@ -110,14 +112,19 @@ class _Log:
     timestamp: int | None
 
     @classmethod
-    def parse(cls, chain: str, raw: Any, contract: str, start: int, end: int) -> _Log | None:
-        """A validated log of `contract` in `start`..`end`; `None` for one a reorg removed."""
+    def parse(
+        cls, chain: str, raw: Any, start: int, end: int, contract: str | None = None
+    ) -> Log | None:
+        """A validated log in `start`..`end` (of `contract`, when given); `None` for one a
+        reorg removed."""
         if not isinstance(raw, dict):
             raise _malformed(chain, "a log that is not an object")
         if raw.get("removed") is True:
             return None
         address = raw.get("address")
-        if not isinstance(address, str) or address.lower() != contract.lower():
+        if not isinstance(address, str) or hex_bytes(address) is None or len(address) != 42:
+            raise _malformed(chain, "a log without a contract address")
+        if contract is not None and address.lower() != contract.lower():
             raise _malformed(chain, "a log of another contract")
         block, index = (
             hex_quantity(raw.get("blockNumber"), digits=16),
@@ -139,7 +146,20 @@ class _Log:
         stamp = hex_quantity(
             raw.get("blockTimestamp"), digits=16
         )  # newer nodes add it; else read headers
-        return cls(block, index, str(transaction).lower(), [t.lower() for t in topics], data, stamp)
+        return cls(
+            address.lower(),
+            block,
+            index,
+            str(transaction).lower(),
+            [t.lower() for t in topics],
+            data,
+            stamp,
+        )
+
+
+def erc1155_amounts(chain: str, topic: str, data: bytes) -> list[tuple[int, int]]:
+    """The (id, value) pairs a TransferSingle or TransferBatch log (`topic`) moves."""
+    return _single(chain, data) if topic == TRANSFER_SINGLE else _batch(chain, data)
 
 
 def _single(chain: str, data: bytes) -> list[tuple[int, int]]:
@@ -175,7 +195,8 @@ def _uint(chain: str, word: bytes) -> int:
     return int.from_bytes(word, "big")
 
 
-def _address(topic: str) -> str:
+def topic_address(topic: str) -> str:
+    """The address an indexed topic holds, lower-case (topics are lower-cased on parsing)."""
     return "0x" + topic[-40:]
 
 

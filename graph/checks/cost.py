@@ -8,6 +8,9 @@ number is what execution will read, not a guess. Where the address is only known
 time (`Balance.account`), the count is an upper bound: every chain, every listed token.
 History is priced the same way: a `balanceHistory` page costs `first` (each event is a
 balance at a block) and a `portfolioHistory` its points times the account's lookups.
+Discovery costs `[limits] discovery_lookups` per (account, chain) it runs on, plus the tokens
+this process already knows it found there (a cold discovery's finds are priced from the next
+request on).
 
 Fragments are costed once per (fragment, type, account) and reused wherever they are spread
 (`fragments.SelectionFold`, shared with the rate-class usage), so the walk stays linear in
@@ -35,6 +38,7 @@ from core.errors import ServiceError
 from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
 from resolvers.balances import PairInput, plan_pair
+from resolvers.discovery import discovering, known_lookups
 from resolvers.portfolio_history import INTERVALS, point_count
 
 _UNKNOWN = None
@@ -46,9 +50,12 @@ Address = str | None
 class CostModel:
     """Counts a request's balance lookups for one schema and one set of chains."""
 
-    def __init__(self, schema: GraphQLSchema, registry: ChainRegistry) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, registry: ChainRegistry, discovery_lookups: int = 0
+    ) -> None:
         self._schema = schema
         self._registry = registry
+        self._discovery = discovery_lookups
 
     def lookups(
         self,
@@ -60,7 +67,7 @@ class CostModel:
         root = self._schema.query_type
         if root is None or operation.selection_set is None:
             return 0
-        walk = _Walk(self._schema, self._registry, document, variables)
+        walk = _Walk(self._schema, self._registry, self._discovery, document, variables)
         return walk.fold.selection_set(operation.selection_set, root, None)
 
 
@@ -69,17 +76,19 @@ class _Walk:
         self,
         schema: GraphQLSchema,
         registry: ChainRegistry,
+        discovery: int,
         document: DocumentNode,
         variables: VariableValues,
     ) -> None:
         self._schema = schema
         self._registry = registry
+        self._discovery = discovery
         self._variables = variables
         self.fold: SelectionFold[int, Address] = SelectionFold(
             schema, document, self._field, int, operator.add
         )
         self._sets: dict[tuple[int, str, Address], int] = {}
-        self._plans: dict[tuple[Address, Any, Any], int] = {}
+        self._plans: dict[tuple[Address, Any, Any, bool | None], int] = {}
 
     def _field(self, node: FieldNode, parent: GraphQLObjectType, account: Address) -> int:
         name = node.name.value
@@ -114,8 +123,10 @@ class _Walk:
             return max(0, int(args.get("first") or 0))  # each event: a balance at a block
         if where == "Account.portfolioHistory":
             return self._account(account, args.get("chains"), None) * _points(args)
+        if where == "Account.discovery":
+            return self._discovery_scans(account, args.get("chains"))
         tokens = args.get("tokens") if where == "Account.balances" else None
-        reads = self._account(account, args.get("chains"), tokens)
+        reads = self._account(account, args.get("chains"), tokens, args.get("discover"))
         if where == "Account.portfolio":
             return reads
         return reads + reads * self._below(node, field, None)
@@ -150,24 +161,47 @@ class _Walk:
             reads += 1
         return reads
 
-    def _account(self, address: Address, chains: Any, tokens: Any) -> int:
+    def _account(
+        self, address: Address, chains: Any, tokens: Any, discover: bool | None = False
+    ) -> int:
+        """The lookups an account's selection reads; without `tokens`, discovery adds its
+        fixed cost per chain and the tokens it is already known to have found."""
+        if tokens is not None:
+            discover = False
         if address is _UNKNOWN:
-            return self._worst_case(chains, tokens)
-        key = (address, _frozen(chains), _frozen(tokens))
+            return self._worst_case(chains, tokens, discover)
+        key = (address, _frozen(chains), _frozen(tokens), discover)
         if key not in self._plans:
             try:
-                self._plans[key] = len(plan_account(self._registry, address, chains, tokens).keys)
+                keys = plan_account(self._registry, address, chains, tokens).keys
             except ServiceError:
-                self._plans[key] = 0  # an address no chain accepts reads nothing
+                keys = []  # an address no chain accepts reads nothing
+            found = known_lookups(self._registry, keys, discover, self._discovery)
+            self._plans[key] = len(keys) + found
         return self._plans[key]
 
-    def _worst_case(self, chains: Any, tokens: Any) -> int:
-        """Every named (or every) chain with every named (or listed) token."""
+    def _discovery_scans(self, address: Address, chains: Any) -> int:
+        """`Account.discovery`: the fixed cost of each chain it may start a scan on."""
+        if address is _UNKNOWN:
+            ids = {c.lower() for c in chains} if chains is not None else None
+            scans = [c for c in self._registry if c.discovery and (ids is None or c.id in ids)]
+            return self._discovery * len(scans)
+        try:
+            keys = plan_account(self._registry, address, chains, ()).keys
+        except ServiceError:
+            return 0
+        pairs = {(k.chain, k.account) for k in keys}
+        return self._discovery * sum(1 for c, _ in pairs if self._registry.get(c).discovery)
+
+    def _worst_case(self, chains: Any, tokens: Any, discover: bool | None) -> int:
+        """Every named (or every) chain with every named (or listed) token, and discovery's
+        fixed cost where it applies (what an unknown account has found is unknown)."""
         ids = {c.lower() for c in chains} if chains is not None else None
         total = 0
         for chain in self._registry:
             if ids is None or chain.id in ids:
                 total += len(set(tokens)) if tokens is not None else len(chain.listed)
+                total += self._discovery if discovering(chain, discover) else 0
         return total
 
 
@@ -200,5 +234,6 @@ _ACCOUNT_RULES = frozenset(
         "Account.portfolio",
         "Account.balanceHistory",
         "Account.portfolioHistory",
+        "Account.discovery",
     }
 )

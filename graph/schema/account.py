@@ -17,6 +17,7 @@ from graph.schema.arguments import (
     AtTime,
     ChainId,
     ChainIds,
+    Discover,
     ForceRefresh,
     IncludeSpam,
     IncludeZero,
@@ -25,6 +26,7 @@ from graph.schema.arguments import (
     TokenAddress,
     TokenAddresses,
 )
+from graph.schema.discovery import DiscoveryStatus
 from graph.schema.history import BalanceHistory, HistoryInterval, PortfolioPoint
 from graph.schema.portfolio import Portfolio
 from graph.schema.scalars import BigInt
@@ -148,9 +150,10 @@ class Account:
 
     @strawberry.field(
         description=(
-            "What the account holds. Without `tokens`: the native asset plus every token in each "
-            "chain's token list. A failed chain drops its rows and adds one error naming it; a "
-            "failed token drops its row and adds an error naming it."
+            "What the account holds. Without `tokens`: the native asset, every token in each "
+            "chain's token list and, where discovery is on, every token it finds. A failed chain "
+            "drops its rows and adds one error naming it; a failed token drops its row and adds "
+            "an error naming it; an unfinished discovery adds DISCOVERY_INCOMPLETE."
         )
     )
     async def balances(
@@ -165,8 +168,11 @@ class Account:
         force_refresh: ForceRefresh = False,
         at_block: AtBlock = None,
         at_time: AtTime = None,
+        discover: Discover = None,
     ) -> list[Balance]:
-        selection = Selection(chains, tokens, bool(include_zero), min_value_usd, bool(include_spam))
+        selection = Selection(
+            chains, tokens, bool(include_zero), min_value_usd, bool(include_spam), discover
+        )
         try:
             self._check()
             at = history_resolvers.At.of(at_block, at_time)
@@ -197,8 +203,9 @@ class Account:
         force_refresh: ForceRefresh = False,
         at_block: AtBlock = None,
         at_time: AtTime = None,
+        discover: Discover = None,
     ) -> Portfolio:
-        selection = Selection(chains, None, False, min_value_usd, bool(include_spam))
+        selection = Selection(chains, None, False, min_value_usd, bool(include_spam), discover)
         try:
             self._check()
             at = history_resolvers.At.of(at_block, at_time)
@@ -300,6 +307,25 @@ class Account:
         for error in errors:
             info.context.report(info, error)
         return [PortfolioPoint.from_domain(v) for v in values]
+
+    @strawberry.field(
+        description=(
+            "How far discovery got on each chain (those with discovery configured, among "
+            "`chains` or every chain the address fits): blocks scanned and tokens found, for a "
+            "frontend to show progress. Starts a scan where none runs; never waits for one."
+        )
+    )
+    async def discovery(self, info: Info, chains: ChainIds = None) -> list[DiscoveryStatus]:
+        try:
+            self._check()
+            found, errors = await account_resolvers.discovery(
+                info.context.scope, self.address, chains
+            )
+        except ServiceError as exc:
+            found, errors = [], [exc]
+        for error in errors:
+            info.context.report(info, error)
+        return [DiscoveryStatus.from_domain(status) for status in found]
 
     def _check(self) -> None:
         if self.invalid is not None:

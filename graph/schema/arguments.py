@@ -25,6 +25,16 @@ TokenAddresses = Annotated[
 IncludeZero = Annotated[
     bool | None, strawberry.argument(description="Also return rows whose balance is zero.")
 ]
+Discover = Annotated[
+    bool | None,
+    strawberry.argument(
+        description=(
+            "Also read every token discovery finds the account holds or held (from the "
+            "chain's own transfer events, or a configured indexer), not only the token list. "
+            "Null: as each chain is configured. Ignored with `tokens`."
+        )
+    ),
+]
 WalletAddress = Annotated[str, strawberry.argument(description="Wallet address (any case).")]
 MaxAge = Annotated[
     int | None,

@@ -9,6 +9,7 @@ import pytest
 from core import errors
 from core.errors import (
     ChainError,
+    DiscoveryIncomplete,
     InvalidAddress,
     PriceUnavailable,
     ServiceError,
@@ -54,8 +55,22 @@ def test_only_node_trouble_is_retryable_among_chain_errors() -> None:
         "UpstreamTimeout",
         "UpstreamRateLimited",
         "PriceUnavailable",
+        "DiscoveryIncomplete",
     }
     assert not issubclass(PriceUnavailable, ChainError)  # a price is not a chain read
+    assert not issubclass(DiscoveryIncomplete, ChainError)  # rows were served: a notice
+
+
+def test_an_incomplete_discovery_says_which_blocks_it_scanned() -> None:
+    error = DiscoveryIncomplete("not yet", chain="base", scanned_from=90, scanned_to=2**70)
+    assert error.about(account="0xA").extensions == {
+        "code": "DISCOVERY_INCOMPLETE",
+        "chain": "base",
+        "account": "0xA",
+        "retryable": True,
+        "scannedFromBlock": "90",
+        "scannedToBlock": str(2**70),
+    }
 
 
 def test_about_names_the_key_with_the_canonical_token_string() -> None:
