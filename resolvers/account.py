@@ -167,6 +167,7 @@ async def discovery(
     """`Account.discovery`: each chain's progress (chains without discovery are left out,
     or named in an error when the caller named them)."""
     Selection(chains).check(scope)
+    scope.hints.volatile = True  # progress changes by the second: never a kept answer
     plan = plan_account(scope.registry, address, chains, ())
     pairs = []
     for chain in _chains(scope.registry, address, chains, []):

@@ -43,6 +43,8 @@ class CacheHints:
     price_ttl: int
     max_ages: list[int] = field(default_factory=list)
     forced: bool = False
+    volatile: bool = False
+    """Something served describes work in progress (discovery's progress): never kept."""
     oldest_read: float | None = None
     """Unix seconds."""
     oldest_price: float | None = None
@@ -66,10 +68,10 @@ class CacheHints:
         return self.oldest_price is not None
 
     def expires_at(self, now: float) -> float | None:
-        """Unix seconds; `None` after a forced refresh, which must never be served from a
-        cache. A response with neither balances nor prices (chains, token lists) keeps the
-        default `maxAge`."""
-        if self.forced:
+        """Unix seconds; `None` after a forced refresh, or when the response describes work in
+        progress: those must never be served from a cache. A response with neither balances
+        nor prices (chains, token lists) keeps the default `maxAge`."""
+        if self.forced or self.volatile:
             return None
         ends: list[float] = []
         if self.max_ages:

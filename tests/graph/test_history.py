@@ -23,6 +23,7 @@ from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from settings import Settings, parse_settings
 from tests.conftest import Api, errors_by_code, require_integration, serve
+from tests.fakes.nodes import RefusingRanges
 
 pytestmark = pytest.mark.integration
 
@@ -379,35 +380,6 @@ def test_portfolio_history_is_refused_beyond_its_points(api: Api, life: Life) ->
     )
     assert errors_by_code(body).keys() == {"COST_LIMIT_EXCEEDED"}
     assert getlogs(api) == 0 and api.upstream("life") == 0
-
-
-class RefusingRanges(httpx.AsyncBaseTransport):
-    """A node that refuses any `eth_getLogs` over more than `limit` blocks, as Infura does."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.refused = 0
-        self.ranges: list[tuple[int, int]] = []
-        self._inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        calls = body if isinstance(body, list) else [body]
-        ranges = [
-            (int(c["params"][0]["fromBlock"], 16), int(c["params"][0]["toBlock"], 16))
-            for c in calls
-            if c.get("method") == "eth_getLogs"
-        ]
-        self.ranges += ranges
-        if all(end - start + 1 <= self.limit for start, end in ranges):
-            return await self._inner.handle_async_request(request)
-        self.refused += 1
-        error = {"code": -32005, "message": "query returned more than 10000 results"}
-        answers = [{"jsonrpc": "2.0", "id": c["id"], "error": error} for c in calls]
-        return httpx.Response(200, json=answers if isinstance(body, list) else answers[0])
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 def test_a_node_refusing_wide_ranges_still_yields_the_whole_timeline(
