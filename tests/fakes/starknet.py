@@ -169,10 +169,14 @@ class Node:
         (query,) = params
         start = self._block_number(query["from_block"])
         end = self._block_number(query["to_block"])
-        contract = int(query["address"], 16)
-        assert query["keys"] == [[hex(TRANSFER)]]
+        contract = int(query["address"], 16) if "address" in query else None
+        keys = query.get("keys", [])
         matching = [
-            t for t in self.transfers if int(t.contract, 16) == contract and start <= t.block <= end
+            t
+            for t in self.transfers
+            if (contract is None or int(t.contract, 16) == contract)
+            and start <= t.block <= end
+            and _keys_match(keys, _keys_of(t))
         ]
         token = query.get("continuation_token")
         first = 0 if self.continuation is not None or token is None else int(token)
@@ -187,10 +191,9 @@ class Node:
     def _event(self, transfer: Transfer) -> dict[str, Any]:
         value = [hex(transfer.value & (2**128 - 1)), hex(transfer.value >> 128)]
         parties = [transfer.sender, transfer.receiver]
-        keys = [hex(TRANSFER)] + ([] if transfer.legacy else parties)
         return {
             "from_address": transfer.contract,
-            "keys": keys,
+            "keys": _keys_of(transfer),
             "data": (parties if transfer.legacy else []) + value,
             "block_hash": hex(10**6 + transfer.block),
             "block_number": transfer.block,
@@ -258,6 +261,24 @@ class Node:
             revert = inner if self.spec == "0.8" else f"Error in the called contract: {inner}"
             raise NodeError(40, "Contract error", {"revert_error": revert})
         return [hex(f) for f in outcome]
+
+
+def _keys_of(transfer: Transfer) -> list[str]:
+    """Cairo 1 puts `from` and `to` in the keys; the legacy layout only the selector."""
+    return [hex(TRANSFER)] + ([] if transfer.legacy else [transfer.sender, transfer.receiver])
+
+
+def _keys_match(wanted: list[list[str]], keys: list[str]) -> bool:
+    """The spec's key filter: position by position, any of the listed felts (an empty list:
+    any value); an event with fewer keys than a constrained position does not match."""
+    for position, alternatives in enumerate(wanted):
+        if not alternatives:
+            continue
+        if position >= len(keys) or int(keys[position], 16) not in {
+            int(a, 16) for a in alternatives
+        }:
+            return False
+    return True
 
 
 def short_string(text: str) -> list[int]:
