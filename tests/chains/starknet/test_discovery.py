@@ -77,7 +77,11 @@ async def test_events_that_are_not_the_transfer_asked_for_are_refused(
     node = stark.mainnet()
     node.block, node.transfers = 50, transfers()[:1]
     original = node._event
-    node._event = lambda t: {**original(t), **lie}  # type: ignore[method-assign]
+
+    def lying(transfer: Transfer) -> dict[str, object]:
+        return {**original(transfer), **lie}
+
+    node._event = lying  # type: ignore[method-assign]
     async with connect(node) as h:
         source = StarknetEventDiscovery(
             stark.CHAIN, h.provider._rpc, AdaptiveSpan(1_000, 1_000), normalize_address_token
