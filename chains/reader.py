@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -63,10 +63,14 @@ class ChainReader:
         store: ReadingStore,
         metrics: Metrics,
         clock: Clock = utcnow,
+        *,
+        unsettled: Mapping[TokenRef, TokenMeta] | None = None,
     ) -> None:
         self.chain = chain
         self._provider = provider
         self._listed = listed
+        self._unsettled = unsettled or {}
+        """Listed tokens whose lists disagree: read like unlisted ones, keeping their logo."""
         self._store = store
         self._metrics = metrics
         self._clock = clock
@@ -83,6 +87,10 @@ class ChainReader:
     def listed_token(self, token: TokenRef) -> TokenMeta | None:
         """Metadata from config or the token list, if the token is there."""
         return self._listed.get(token)
+
+    def is_listed(self, token: TokenRef) -> bool:
+        """Whether a token list names the token (its metadata trusted or not)."""
+        return token in self._listed or token in self._unsettled
 
     async def balances(
         self, requests: Sequence[BalanceRequest], deadline: float | None = None
@@ -223,11 +231,24 @@ class ChainReader:
             return
         # Settled reads leave the in-flight table at once: a later forceRefresh must not join
         # a read that has already finished.
+        reading = self._with_logos(reading)
         self._settle(balances, tokens, reading)
         await self._store.remember(
             (r for r in reading.balances if isinstance(r, BalanceReading)),
             (m for m in reading.tokens if isinstance(m, TokenMeta)),
         )
+
+    def _with_logos(self, reading: Reading) -> Reading:
+        """The chain's metadata of unsettled tokens, with the logo their lists give."""
+        if not self._unsettled:
+            return reading
+        metas: list[TokenOutcome] = []
+        for meta in reading.tokens:
+            hint = self._unsettled.get(meta.token) if isinstance(meta, TokenMeta) else None
+            if isinstance(meta, TokenMeta) and hint is not None and meta.logo is None:
+                meta = replace(meta, logo=hint.logo)
+            metas.append(meta)
+        return replace(reading, tokens=metas)
 
     def _settle(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -28,11 +28,12 @@ from chains.starknet.discovery import StarknetEventDiscovery
 from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
+from chains.tokens.shipped import merge, shipped_lists, with_logos
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
 from core.errors import InvalidAddress, UnsupportedChain
 from core.metrics import Metrics
-from core.models import ChainFamily, TokenMeta, TokenRef
+from core.models import NATIVE_TOKEN, ChainFamily, TokenMeta, TokenRef
 from core.pools import Pools
 from core.text import excerpt
 from settings import ChainConfig, ConfigError, Secret, Settings
@@ -53,10 +54,21 @@ class Chain:
     history: Timelines
     discovery: Discovery | None = None
     """Which tokens a wallet holds beyond the list (`None`: discovery is off)."""
+    unsettled: Mapping[TokenRef, TokenMeta] = field(default_factory=dict)
+    """Listed tokens whose shipped lists disagree on symbol or decimals: read with the list,
+    their metadata from the chain."""
+    own: tuple[TokenRef, ...] = (NATIVE_TOKEN,)
+    """The native asset and the operator's own list (`tokens =`): always read."""
 
     @property
     def id(self) -> str:
         return self.config.id
+
+    @property
+    def list_tokens(self) -> list[TokenRef]:
+        """What a selection without `tokens` reads when the chain does not discover: the
+        native asset and every token the lists name (its own and the shipped ones)."""
+        return [*self.listed, *self.unsettled]
 
 
 class ChainRegistry:
@@ -104,15 +116,20 @@ def build_registry(
     discovery. One scan budget bounds every chain's background discovery."""
     chains: dict[str, Chain] = {}
     budget = ScanBudget(DISCOVERY_SCANS)
+    lists = shipped_lists() if settings.tokens.shipped_lists else []
+    gateway = settings.tokens.ipfs_gateway
     for configured in settings.chains.values():
         config = _checksummed_multicall3(configured)
         http = pools.client(config.id, config.max_connections)
         max_events = settings.limits.max_history_events
         family = _family(config, http, metrics, max_events)
         provider = family.provider
-        native = native_token(config)
-        listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
-        reader = ChainReader(config.id, provider, listed, store, metrics)
+        native = native_token(config, gateway)
+        shipped = merge(config, lists, provider.normalize_token, gateway)
+        own = with_logos(load_token_list(config, provider.normalize_token, gateway), shipped)
+        listed = {native.token: native, **shipped.trusted, **own}
+        unsettled = {t: m for t, m in shipped.unsettled.items() if t not in own}
+        reader = ChainReader(config.id, provider, listed, store, metrics, unsettled=unsettled)
         history = Timelines(
             family.history,
             finality_depth=config.final_depth,
@@ -130,7 +147,17 @@ def build_registry(
             normalize=provider.normalize_token,
             shared=shared,
         )
-        chains[config.id] = Chain(config, provider, reader, native, listed, history, discovery)
+        chains[config.id] = Chain(
+            config,
+            provider,
+            reader,
+            native,
+            listed,
+            history,
+            discovery,
+            unsettled,
+            own=(native.token, *own),
+        )
     return ChainRegistry(chains)
 
 

@@ -27,7 +27,7 @@ from core.errors import (
 from core.models import BalanceKey, BalanceReading, ChainFamily, TokenRef
 from resolvers.arguments import account_on, canonical_account, freshness, token_on
 from resolvers.balances import load, with_tokens
-from resolvers.discovery import discovered, statuses
+from resolvers.discovery import discovered, discovering, statuses
 from resolvers.history import At
 from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
@@ -80,9 +80,12 @@ def plan_account(
     address: str,
     chains: Sequence[str] | None,
     tokens: Sequence[str] | None,
+    discover: bool | None = False,
 ) -> AccountPlan:
-    """Every (chain, account, token) the selection reads: the static cost model counts these
-    before execution, and `holdings` reads exactly them."""
+    """Every (chain, account, token) the selection reads before discovery: the static cost
+    model counts these before execution, and `holdings` reads exactly them (and what
+    discovery adds). Without `tokens`, a chain that discovers reads its own list; one that
+    does not also reads every token the shipped lists name."""
     errors: list[ServiceError] = []
     keys: list[BalanceKey] = []
     for chain in _chains(registry, address, chains, errors):
@@ -91,7 +94,8 @@ def plan_account(
         except ServiceError as exc:
             errors.append(exc)
             continue
-        keys += [BalanceKey(chain.id, account, t) for t in _tokens(chain, tokens, errors)]
+        wanted = _tokens(chain, tokens, discovering(chain, discover), errors)
+        keys += [BalanceKey(chain.id, account, t) for t in wanted]
     return AccountPlan(keys, errors)
 
 
@@ -136,7 +140,9 @@ async def holdings(
     selection.check(scope)
     fresh = freshness(scope, max_age, force_refresh)
     scope.hints.served(fresh)
-    plan = plan_account(scope.registry, address, selection.chains, selection.tokens)
+    plan = plan_account(
+        scope.registry, address, selection.chains, selection.tokens, selection.discover
+    )
     errors = list(plan.errors)
     keys = plan.keys
     if selection.tokens is None:
@@ -202,10 +208,10 @@ def _chains(
 
 
 def _tokens(
-    chain: Chain, wanted: Sequence[str] | None, errors: list[ServiceError]
+    chain: Chain, wanted: Sequence[str] | None, discovers: bool, errors: list[ServiceError]
 ) -> list[TokenRef]:
     if wanted is None:
-        return list(chain.listed)
+        return list(chain.own) if discovers else chain.list_tokens
     tokens: list[TokenRef] = []
     for text in wanted:
         try:

@@ -185,7 +185,7 @@ def _row(
     past: bool = False,
 ) -> BalanceRow:
     key = reading.key
-    listed = scope.registry.get(key.chain).reader.listed_token(key.token) is not None
+    listed = scope.registry.get(key.chain).reader.is_listed(key.token)
     return BalanceRow(reading, meta, scope.spam.is_spam(meta, listed=listed), error, past, at)
 
 

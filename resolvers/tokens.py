@@ -13,7 +13,7 @@ async def token(scope: RequestScope, chain: str, address: str) -> tuple[TokenMet
     configured = scope.registry.get(chain)
     canonical = token_on(configured, address)
     meta = await scope.loaders.tokens.load(configured.id, canonical)
-    listed = configured.reader.listed_token(canonical) is not None
+    listed = configured.reader.is_listed(canonical)
     return meta, scope.spam.is_spam(meta, listed=listed)
 
 

@@ -1,7 +1,7 @@
 """Per-chain discovery keys: which sources find the tokens a wallet holds, and their endpoints.
 
     discovery = ["logs"]              tried in order; [] (the default) turns discovery off
-    discovery_from_block = 0          the oldest block the `logs` source scans
+    discovery_from_block = 0          the oldest block `logs` scans (negative: below the head)
     blockscout_url = "https://eth.blockscout.com"              for "blockscout"
     etherscan_url = "https://api.etherscan.io/v2/api"           for "etherscan", with
     etherscan_key = "..."                                       its key (a secret)
@@ -33,7 +33,9 @@ class ChainDiscovery(Section):
     """The discovery keys of a `[chains.<id>]` table (the table's other keys: `ChainConfig`)."""
 
     discovery: Annotated[tuple[DiscoverySourceName, ...], Lax] = ()
-    discovery_from_block: int = Field(default=0, ge=0)
+    discovery_from_block: int = Field(default=0, ge=-(10**10))
+    """The oldest block `logs` scans; negative: that many blocks below the head (a window
+    that moves with the chain, for nodes that cannot serve a whole history)."""
     blockscout_url: str | None = None
     """Blockscout's base URL (its REST API is under `/api/v2`)."""
     etherscan_url: str | None = None

@@ -335,8 +335,10 @@ class DocumentsConfig(Section):
 
 
 class TokensConfig(Section):
-    """`[tokens]`: how token lists are shown."""
+    """`[tokens]`: the token lists the service ships, and how logos are served."""
 
+    shipped_lists: bool = True
+    """Merge the shipped npm token lists into each EVM chain's list (by `chain_id`)."""
     ipfs_gateway: str = "https://ipfs.io/ipfs/"
     """Where an `ipfs://` logo is served from over HTTPS: `ipfs://<cid>/x` becomes
     `<gateway><cid>/x`."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chains.tokens.npm_lists import SHIPPED_LISTS, vendored_files
 from devnet.anvil import find_free_port
 from graph.cli import DEMO_NEEDS_CHECKOUT
 from graph.pages.assets import MANIFEST_NAME, PAGE_FILES
@@ -138,6 +139,26 @@ def test_the_wheel_holds_the_runtime_packages_and_assets_and_no_dev_tooling(
     vendored = {name for name, npm in PAGE_FILES.items() if npm is not None}
     assert {f"graph/pages/static/vendor/{n}" for n in [*vendored, MANIFEST_NAME]} <= names
     assert "graph/pages/static/graphiql-init.js" in names
+    lists = {f"chains/tokens/vendor/{name}" for name in vendored_files()}
+    assert lists <= names and any(n.endswith(".LICENSE") for n in lists)
+
+
+def test_the_installed_wheel_knows_the_shipped_token_lists_without_node_modules(
+    installed: Installed,
+) -> None:
+    code = (
+        "from chains.tokens.shipped import shipped_lists, merge\n"
+        "from chains.evm.addresses import normalize_evm_token\n"
+        "from settings import load_settings\n"
+        "lists = shipped_lists()\n"
+        "chain = load_settings(environ={}).chains['ethereum']\n"
+        "merged = merge(chain, lists, normalize_evm_token, 'https://ipfs.io/ipfs/')\n"
+        "print(len(lists), len(merged.trusted) + len(merged.unsettled))\n"
+    )
+    env = {**installed.env, "BALANCE_GRAPH_NODE_MODULES": str(installed.workdir / "none")}
+    found = run([installed.bin("python"), "-c", code], cwd=installed.workdir, env=env)
+    lists, ethereum = map(int, found.stdout.split())
+    assert lists == len(SHIPPED_LISTS) and ethereum >= 300
 
 
 def test_graphiql_is_served_from_the_wheel_with_every_asset_matching_its_integrity(

@@ -117,7 +117,8 @@ class Discovery:
         self._sources = list(sources)
         self._head = head
         self._depth = finality_depth
-        self._from = from_block
+        self._from_block = from_block
+        """The oldest block to scan, or (negative) how far below the head to start."""
         self._max = max_tokens
         self._budget = budget
         self._shared = shared
@@ -183,14 +184,14 @@ class Discovery:
         self, source: RangeSource, account: str, wait_until: float | None, wait_for_scan: bool
     ) -> Discovered:
         head = await self._head()
-        final = head - self._depth
+        final, first = head - self._depth, self._first(head)
         coverage = await self._coverage(account, final)
         # The few blocks above the final one are read while the scan of the others runs.
-        tail_from = max(final + 1, self._from)
+        tail_from = max(final + 1, first)
         tail = asyncio.ensure_future(self._tail(source, account, tail_from, head, wait_until))
         errors: list[ServiceError] = []
         busy = False
-        if self._open(coverage, final):
+        if self._open(coverage, final, first):
             run = self._run(source, account)
             busy = run is None
             failure = None if run is None or not wait_for_scan else await _wait(run, wait_until)
@@ -211,12 +212,12 @@ class Discovery:
     ) -> Discovered:
         """What a range source found: the coverage and the tail above the final block
         (`None`: not read in time)."""
-        final = head - self._depth
+        final, first = head - self._depth, self._first(head)
         seen = dict(coverage.seen)
         merge(seen, tail or {})
         kept, dropped = most_recent(seen, self._max)
-        complete = tail is not None and not self._open(coverage, final)
-        low = coverage.low if coverage.scanned else max(final + 1, self._from)
+        complete = tail is not None and not self._open(coverage, final, first)
+        low = coverage.low if coverage.scanned else max(final + 1, first)
         high = head if tail is not None else coverage.high
         scanned = low <= high
         if not complete:
@@ -234,18 +235,24 @@ class Discovery:
         )
         return Discovered(tuple(ranked(kept)), status, tuple(errors))
 
-    def _open(self, coverage: Coverage, final: int) -> bool:
-        """Whether final blocks remain to scan."""
-        if final < self._from:
+    def _first(self, head: int) -> int:
+        """The oldest block discovery scans, now that the head is `head`."""
+        if self._from_block >= 0:
+            return self._from_block
+        return max(0, head + self._from_block)
+
+    def _open(self, coverage: Coverage, final: int, first: int) -> bool:
+        """Whether final blocks from `first` on remain to scan."""
+        if final < first:
             return False
         if not coverage.scanned:
             return True
-        return coverage.high < final or coverage.low > self._from
+        return coverage.high < final or coverage.low > first
 
     async def _coverage(self, account: str, final: int) -> Coverage:
         coverage = self._coverages.get(account)
         if coverage is None and self._shared is not None:
-            coverage = await self._shared.get(account, self._from)
+            coverage = await self._shared.get(account, self._from_block)
             if coverage is not None and coverage.high <= final:
                 self._coverages.put(account, coverage)
             else:
@@ -277,9 +284,10 @@ class Discovery:
         started = shared_at = self._clock()
         try:
             while self._clock() - started < RUN_SECONDS:
-                final = await self._head() - self._depth
+                head = await self._head()
+                final, first = head - self._depth, self._first(head)
                 coverage = self._coverages.get(account) or Coverage.empty(final)
-                chunk = await self._next_chunk(source, account, coverage, final)
+                chunk = await self._next_chunk(source, account, coverage, final, first)
                 if chunk is None:
                     break
                 self._coverages.put(account, coverage.grown(chunk, self._max))
@@ -291,16 +299,16 @@ class Discovery:
                 await asyncio.shield(self._share(account))
 
     async def _next_chunk(
-        self, source: RangeSource, account: str, coverage: Coverage, final: int
+        self, source: RangeSource, account: str, coverage: Coverage, final: int, first: int
     ) -> Chunk | None:
-        if final < self._from:
+        if final < first:
             return None
         if not coverage.scanned:
-            chunk = await source.scan(account, self._from, final, downward=True)
+            chunk = await source.scan(account, first, final, downward=True)
         elif coverage.high < final:
             chunk = await source.scan(account, coverage.high + 1, final, downward=False)
-        elif coverage.low > self._from:
-            chunk = await source.scan(account, self._from, coverage.low - 1, downward=True)
+        elif coverage.low > first:
+            chunk = await source.scan(account, first, coverage.low - 1, downward=True)
         else:
             return None
         return _checked(chunk, self.chain)
@@ -308,7 +316,7 @@ class Discovery:
     async def _share(self, account: str) -> None:
         coverage = self._coverages.get(account)
         if coverage is not None and self._shared is not None:
-            await self._shared.keep(account, self._from, coverage)
+            await self._shared.keep(account, self._from_block, coverage)
 
     async def _tail(
         self, source: RangeSource, account: str, start: int, head: int, wait_until: float | None

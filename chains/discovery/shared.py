@@ -45,6 +45,7 @@ class SharedDiscovery:
             )
 
     def _key(self, account: str, from_block: int) -> str:
+        """`from_block` as configured (negative: relative to the head) names the scan."""
         return f"bg:v1:disc:{{{account}}}:{self._chain}:{from_block}"
 
     def _decode(self, data: bytes) -> Coverage | None:

@@ -1,9 +1,16 @@
-"""Uniswap token-list JSON (https://tokenlists.org) -> the token metadata of one chain."""
+"""Uniswap token-list JSON (https://tokenlists.org) -> the token metadata of one chain.
+
+The operator's list is read strictly: a malformed entry stops start-up with its index (a
+wrong `decimals` would otherwise be served as a wrong amount). The lists the service ships
+are third-party data and read leniently: an entry we cannot use is skipped and counted.
+Logos are served as HTTPS URLs: `ipfs://` becomes the configured gateway's, anything but
+http(s) is dropped.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +18,15 @@ from core.errors import InvalidAddress
 from core.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
 from settings import ChainConfig, ConfigError
 
+DEFAULT_GATEWAY = "https://ipfs.io/ipfs/"
+Normalize = Callable[[str], TokenRef]
 
-def native_token(chain: ChainConfig) -> TokenMeta:
+
+class BadEntry(ValueError):
+    """An entry of a token list that cannot be used, and why."""
+
+
+def native_token(chain: ChainConfig, gateway: str = DEFAULT_GATEWAY) -> TokenMeta:
     """The chain's native asset, described by its config."""
     return TokenMeta(
         chain=chain.id,
@@ -21,65 +35,76 @@ def native_token(chain: ChainConfig) -> TokenMeta:
         symbol=chain.native.symbol,
         name=chain.native.name,
         decimals=chain.native.decimals,
-        logo=chain.native.logo,
+        logo=logo_url(chain.native.logo, gateway),
     )
 
 
-Normalize = Callable[[str], TokenRef]
-
-
-def load_token_list(chain: ChainConfig, normalize: Normalize) -> dict[TokenRef, TokenMeta]:
-    """The chain's listed tokens by their canonical reference (empty when it has no list).
-
-    Entries for other `chainId`s are skipped, so one list can serve several chains.
-    A malformed entry stops start-up with its index: a wrong `decimals` in a list would
-    otherwise be served as a wrong amount. `normalize` is the chain family's token parser.
-    Entries may carry `extensions.standard` (ERC20, ERC721, ERC1155), `extensions.tokenId`
-    (ERC1155) and `tags` (`"spam"` flags the token).
-    """
+def load_token_list(
+    chain: ChainConfig, normalize: Normalize, gateway: str = DEFAULT_GATEWAY
+) -> dict[TokenRef, TokenMeta]:
+    """The chain's own listed tokens (`tokens =`) by their canonical reference (empty when it
+    has no list). Entries for other `chainId`s are skipped, so one list can serve several
+    chains. Entries may carry `extensions.standard` (ERC20, ERC721, ERC1155),
+    `extensions.tokenId` (ERC1155) and `tags` (`"spam"` flags the token)."""
     if chain.token_list is None:
         return {}
-    document = _read(chain.token_list)
-    entries = document.get("tokens") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise ConfigError(f"{chain.token_list}: a token list needs a 'tokens' array")
+    return read_list(chain, _read(chain.token_list), str(chain.token_list), normalize, gateway)
+
+
+def read_list(
+    chain: ChainConfig, document: Any, source: str, normalize: Normalize, gateway: str
+) -> dict[TokenRef, TokenMeta]:
+    """A token list the operator gave (strictly: any bad entry is a `ConfigError`)."""
     tokens: dict[TokenRef, TokenMeta] = {}
-    for index, entry in enumerate(entries):
-        where = f"{chain.token_list} tokens[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected an object")
-        if chain.chain_id is not None and entry.get("chainId") != chain.chain_id:
-            continue
-        meta = _entry(chain.id, entry, where, normalize)
+    for index, entry in entries_of(chain, document, source):
+        try:
+            meta = parse_entry(chain.id, entry, normalize, gateway)
+        except BadEntry as exc:
+            raise ConfigError(f"{source} tokens[{index}]: {exc}") from None
         tokens[meta.token] = meta
     return tokens
 
 
-def _entry(chain_id: str, entry: dict[str, Any], where: str, normalize: Normalize) -> TokenMeta:
+def entries_of(chain: ChainConfig, document: Any, source: str) -> Iterator[tuple[int, Any]]:
+    """(index, entry) of each entry of `document` for `chain` (by `chainId` on EVM chains)."""
+    entries = document.get("tokens") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: a token list needs a 'tokens' array")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{source} tokens[{index}]: expected an object")
+        if chain.chain_id is None or entry.get("chainId") == chain.chain_id:
+            yield index, entry
+
+
+def parse_entry(
+    chain_id: str, entry: dict[str, Any], normalize: Normalize, gateway: str
+) -> TokenMeta:
+    """One entry as token metadata, or `BadEntry` saying what is wrong with it."""
     raw_extensions = entry.get("extensions")
     extensions: dict[str, Any] = raw_extensions if isinstance(raw_extensions, dict) else {}
     try:
         standard = TokenStandard(str(extensions.get("standard", "ERC20")).upper())
-    except ValueError as exc:
-        raise ConfigError(f"{where}: extensions.standard must be ERC20, ERC721 or ERC1155") from exc
+    except ValueError:
+        raise BadEntry("extensions.standard must be ERC20, ERC721 or ERC1155") from None
     token_id = extensions.get("tokenId")
     if (standard is TokenStandard.ERC1155) != (token_id is not None):
-        raise ConfigError(f"{where}: extensions.tokenId is required for (and only for) ERC1155")
+        raise BadEntry("extensions.tokenId is required for (and only for) ERC1155")
     if token_id is not None and not _is_token_id(token_id):
-        raise ConfigError(f"{where}: extensions.tokenId must be a decimal integer below 2^256")
+        raise BadEntry("extensions.tokenId must be a decimal integer below 2^256")
     try:
         contract = normalize(str(entry.get("address", "")))
     except InvalidAddress as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
+        raise BadEntry(exc.message) from None
     if contract.is_native or contract.token_id is not None:
-        raise ConfigError(f"{where}: address must be a contract address")
+        raise BadEntry("address must be a contract address")
     token = TokenRef(contract.contract, None if token_id is None else int(token_id))
     decimals = entry.get("decimals", 0 if standard is not TokenStandard.ERC20 else None)
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 255:
-        raise ConfigError(f"{where}: decimals must be an integer 0..255")
+        raise BadEntry("decimals must be an integer 0..255")
     symbol, name, logo = entry.get("symbol"), entry.get("name"), entry.get("logoURI")
     if not isinstance(symbol, str) or not isinstance(name, str):
-        raise ConfigError(f"{where}: symbol and name must be strings")
+        raise BadEntry("symbol and name must be strings")
     tags = entry.get("tags")
     return TokenMeta(
         chain=chain_id,
@@ -88,9 +113,20 @@ def _entry(chain_id: str, entry: dict[str, Any], where: str, normalize: Normaliz
         symbol=symbol,
         name=name,
         decimals=decimals,
-        logo=logo if isinstance(logo, str) else None,
+        logo=logo_url(logo, gateway),
         spam=isinstance(tags, list) and "spam" in tags,
     )
+
+
+def logo_url(logo: Any, gateway: str) -> str | None:
+    """A logo as an HTTPS (or HTTP) URL: `ipfs://<cid>/path` through `gateway`; anything else
+    (data URIs, relative names) is no logo at all."""
+    if not isinstance(logo, str) or len(logo) > 2_048:
+        return None
+    if logo.startswith("ipfs://"):
+        path = logo.removeprefix("ipfs://").removeprefix("ipfs/")
+        return gateway + path if path else None
+    return logo if logo.startswith(("https://", "http://")) else None
 
 
 def _is_token_id(value: Any) -> bool:

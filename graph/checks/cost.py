@@ -173,7 +173,7 @@ class _Walk:
         key = (address, _frozen(chains), _frozen(tokens), discover)
         if key not in self._plans:
             try:
-                keys = plan_account(self._registry, address, chains, tokens).keys
+                keys = plan_account(self._registry, address, chains, tokens, discover).keys
             except ServiceError:
                 keys = []  # an address no chain accepts reads nothing
             found = known_lookups(self._registry, keys, discover, self._discovery)
@@ -200,8 +200,12 @@ class _Walk:
         total = 0
         for chain in self._registry:
             if ids is None or chain.id in ids:
-                total += len(set(tokens)) if tokens is not None else len(chain.listed)
-                total += self._discovery if discovering(chain, discover) else 0
+                discovers = discovering(chain, discover)
+                if tokens is not None:
+                    total += len(set(tokens))
+                else:
+                    total += len(chain.own) if discovers else len(chain.list_tokens)
+                total += self._discovery if discovers else 0
         return total
 
 

@@ -33,7 +33,6 @@ import hashlib
 import html
 import json
 import logging
-import os
 from functools import cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -44,6 +43,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from core.npm import find_node_modules
 from graph.pages.assets import MANIFEST_NAME, PAGE_FILES, VENDOR_DIR, Manifest, sri
 
 log = logging.getLogger("balance_graph")
@@ -95,17 +95,6 @@ def pairs_query(address: str, chain: str) -> str:
 def packaged_vendor_dir() -> Traversable:
     """`graph/pages/static/vendor/` of the installed package (in wheels, not in checkouts)."""
     return resources.files("graph.pages").joinpath(*VENDOR_DIR.split("/"))
-
-
-def find_node_modules() -> Path:
-    """`$BALANCE_GRAPH_NODE_MODULES`, else the nearest `node_modules` above this package."""
-    configured = os.environ.get("BALANCE_GRAPH_NODE_MODULES")
-    if configured:
-        return Path(configured)
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "node_modules").is_dir():
-            return parent / "node_modules"
-    return Path("node_modules")
 
 
 class Asset:

@@ -36,6 +36,7 @@ from graph.pages.assets import (
     MANIFEST_NAME,
     LockedPackage,
     Manifest,
+    NpmFile,
     VendoredFile,
     npm_files,
     sri,
@@ -185,13 +186,16 @@ def extract(tarball: bytes, paths: set[str], what: str) -> dict[str, bytes]:
     return found
 
 
-def current_manifest(out: Path, locked: Mapping[str, LockedPackage]) -> Manifest | None:
+def current_manifest(
+    out: Path, locked: Mapping[str, LockedPackage], wanted: Mapping[str, NpmFile] | None = None
+) -> Manifest | None:
     """The manifest in `out` if it matches `locked` and every file matches it, else None."""
     try:
         manifest = Manifest.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if manifest.packages != dict(locked) or manifest.files.keys() != npm_files().keys():
+    names = (wanted if wanted is not None else npm_files()).keys()
+    if manifest.packages != dict(locked) or manifest.files.keys() != names:
         return None
     for name, entry in manifest.files.items():
         try:
@@ -206,19 +210,22 @@ def vendor(
     lockfile: Path,
     out: Path,
     *,
+    files: Mapping[str, NpmFile] | None = None,
+    what: str = "GraphiQL assets",
     environ: Mapping[str, str] = os.environ,
     get: Download = download,
     log: Callable[[str], None] = print,
 ) -> Manifest:
-    """Make `out` hold exactly the served npm files the lockfile pins, and their manifest."""
-    wanted = npm_files()
+    """Make `out` hold exactly the npm `files` (by default GraphiQL's) the lockfile pins, and
+    their manifest."""
+    wanted = dict(files) if files is not None else npm_files()
     locked = locked_packages(lockfile, {npm.package for npm in wanted.values()})
-    manifest = current_manifest(out, locked)
+    manifest = current_manifest(out, locked, wanted)
     if manifest is not None:
-        log(f"GraphiQL assets in {out} match {lockfile.name}")
+        log(f"{what} in {out} match {lockfile.name}")
         return manifest
     cache, registry = npm_cache_dir(environ), registry_url(environ)
-    files: dict[str, VendoredFile] = {}
+    vendored: dict[str, VendoredFile] = {}
     bodies: dict[str, bytes] = {}
     for package, pin in locked.items():
         tarball, source = fetch_tarball(package, pin, cache=cache, registry=registry, get=get)
@@ -227,10 +234,10 @@ def vendor(
         contents = extract(tarball, set(served.values()), f"{package}@{pin.version}")
         for name, path in served.items():
             bodies[name] = contents[path]
-            files[name] = VendoredFile(package, path, sri(contents[path]))
-    manifest = Manifest(locked, {name: files[name] for name in wanted})
+            vendored[name] = VendoredFile(package, path, sri(contents[path]))
+    manifest = Manifest(locked, {name: vendored[name] for name in wanted})
     _replace_dir(out, bodies, manifest)
-    log(f"GraphiQL assets: {len(files)} files from {len(locked)} packages into {out}")
+    log(f"{what}: {len(vendored)} files from {len(locked)} packages into {out}")
     return manifest
 
 

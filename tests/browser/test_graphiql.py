@@ -15,8 +15,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from core.npm import find_node_modules
 from graph.pages.assets import MANIFEST_NAME, Manifest, VendoredFile, npm_files, sri
-from graph.pages.graphiql import NOT_INSTALLED, GraphiQL, find_node_modules
+from graph.pages.graphiql import NOT_INSTALLED, GraphiQL
 from tests.conftest import Devnet, devnet_settings, live_server, run_node_test
 
 NODE_TEST = str(Path(__file__).with_name("graphiql.test.mjs"))

@@ -109,9 +109,13 @@ async def test_the_native_asset_and_the_token_list_are_listed(tmp_path: Path, ht
         },
     )
     chain = build_registry(config, http, new_store(), Metrics()).get("eth")
-    assert list(chain.listed) == [NATIVE_TOKEN, TokenRef(USDC)]  # canonical (checksummed)
+    assert chain.own == (NATIVE_TOKEN, TokenRef(USDC))  # canonical (checksummed)
     assert chain.native.standard is TokenStandard.NATIVE
-    assert chain.reader.listed_token(TokenRef(USDC)) == chain.listed[TokenRef(USDC)]
+    usdc = chain.listed[TokenRef(USDC)]
+    assert chain.reader.listed_token(TokenRef(USDC)) == usdc
+    assert (usdc.symbol, usdc.name, usdc.decimals) == ("USDC", "USD Coin", 6)  # ours wins
+    assert usdc.logo is not None and usdc.logo.startswith("https://")  # a shipped list's
+    assert len(chain.list_tokens) > 300  # chain id 1: the shipped lists' Ethereum tokens
 
 
 async def test_starknet_reads_its_native_balance_from_strk_unless_configured(

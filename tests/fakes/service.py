@@ -181,7 +181,7 @@ def make_chain(
     )
     source = history or ScriptedHistory(config.id)
     timelines = Timelines(source, finality_depth=config.final_depth, max_events=10_000)
-    return Chain(config, provider, reader, native, table, timelines)
+    return Chain(config, provider, reader, native, table, timelines, own=tuple(table))
 
 
 def new_store(shared: Cache | None = None) -> ReadingStore:

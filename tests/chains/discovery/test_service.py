@@ -206,3 +206,17 @@ async def test_discovery_from_a_later_block_never_reads_before_it() -> None:
     assert set(found.tokens) == {token(3), token(4)}
     assert min(start for start, _ in ranges.asked) == 300
     assert found.status.scanned_from == 300
+
+
+async def test_a_negative_from_block_is_a_window_below_the_head() -> None:
+    chain = life()
+    ranges = ScriptedRanges(chain)
+    service = discovery(chain, ranges, from_block=-300)
+    found = await service.discover(ALICE)
+    assert set(found.tokens) == {token(4)}  # 620 is below 1,000 - 300
+    assert found.status.scanned_from == 700 and found.status.complete
+    ranges.asked.clear()
+    chain.head = 1_100
+    again = await service.discover(ALICE)
+    assert again.status.complete and again.status.scanned_from == 700  # kept, not re-read
+    assert min(start for start, _ in ranges.asked) > 1_000 - DEPTH

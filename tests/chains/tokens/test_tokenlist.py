@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from chains.evm.addresses import normalize_evm_token
-from chains.tokens.tokenlist import load_token_list
+from chains.starknet.addresses import normalize_address
+from chains.tokens.shipped import merge, shipped_lists
+from chains.tokens.tokenlist import load_token_list, logo_url
 from core.models import TokenRef, TokenStandard
 from settings import ConfigError, load_settings
 
@@ -35,21 +37,16 @@ def chain_with(**lines: str) -> str:
     return f"[chains.testnet]\n{body}\n"
 
 
-@pytest.mark.parametrize(("chain_id", "count"), [("ethereum", 8), ("base", 5)])
-def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
-    chain = load_settings(environ={}).chains[chain_id]
-    tokens = load_token_list(chain, normalize_evm_token)
+def test_the_shipped_starknet_list_loads_entry_for_entry() -> None:
+    chain = load_settings(environ={}).chains["starknet"]
+    tokens = load_token_list(chain, lambda text: TokenRef(normalize_address(text)))
     assert chain.token_list is not None
     document = json.loads(chain.token_list.read_text(encoding="utf-8"))
-    listed = {t["address"].lower(): t for t in document["tokens"]}
-
-    assert len(tokens) == count
-    assert {str(t).lower() for t in tokens} == set(listed)
+    listed = {int(t["address"], 16): t for t in document["tokens"]}
+    assert {int(t.contract, 16) for t in tokens} == set(listed)
     for token, meta in tokens.items():
-        entry = listed[str(token).lower()]
-        assert meta.chain == chain_id
-        assert meta.token == token
-        assert meta.standard is TokenStandard.ERC20
+        entry = listed[int(token.contract, 16)]
+        assert (meta.chain, meta.token, meta.standard) == ("starknet", token, TokenStandard.ERC20)
         assert (meta.symbol, meta.name, meta.decimals) == (
             entry["symbol"],
             entry["name"],
@@ -57,10 +54,21 @@ def test_shipped_token_lists_load(chain_id: str, count: int) -> None:
         )
 
 
-def test_shipped_ethereum_list_has_usdc_with_six_decimals() -> None:
-    tokens = load_token_list(load_settings(environ={}).chains["ethereum"], normalize_evm_token)
-    assert tokens[TokenRef(USDC)].symbol == "USDC"
-    assert tokens[TokenRef(USDC)].decimals == 6
+def test_the_shipped_lists_give_ethereum_usdc_six_decimals_and_a_logo() -> None:
+    chain = load_settings(environ={}).chains["ethereum"]
+    merged = merge(chain, shipped_lists(), normalize_evm_token, "https://ipfs.io/ipfs/")
+    usdc = merged.trusted[TokenRef(USDC)]
+    assert (usdc.symbol, usdc.decimals) == ("USDC", 6)
+    assert usdc.logo is not None and usdc.logo.startswith("https://")
+
+
+def test_an_ipfs_logo_is_served_through_the_gateway_and_a_data_uri_is_dropped() -> None:
+    assert logo_url("ipfs://QmX/logo.png", "https://gw.example/ipfs/") == (
+        "https://gw.example/ipfs/QmX/logo.png"
+    )
+    assert logo_url("ipfs://ipfs/QmX", "https://gw.example/ipfs/") == "https://gw.example/ipfs/QmX"
+    assert logo_url("data:image/png;base64,AAAA", "https://gw.example/ipfs/") is None
+    assert logo_url("logo.png", "https://gw.example/ipfs/") is None
 
 
 def token_entry(**overrides: Any) -> dict[str, Any]:
