@@ -95,7 +95,7 @@ def build_registry(
         max_events = settings.limits.max_history_events
         provider, source = _family(config, http, metrics, max_events)
         native = native_token(config)
-        listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
+        listed = {native.token: native, **_listed(config, provider)}
         reader = ChainReader(config.id, provider, listed, store, metrics)
         history = Timelines(
             source,
@@ -105,6 +105,14 @@ def build_registry(
         )
         chains[config.id] = Chain(config, provider, reader, native, listed, history)
     return ChainRegistry(chains)
+
+
+def _listed(config: ChainConfig, provider: ChainProvider) -> dict[TokenRef, TokenMeta]:
+    """The chain's token list; a problem with it names the chain's `tokens` key."""
+    try:
+        return load_token_list(config, provider.normalize_token)
+    except ConfigError as exc:
+        raise ConfigError(f"[chains.{config.id}] tokens: {exc}") from exc.__cause__
 
 
 def _family(

@@ -59,6 +59,8 @@ NOT_INSTALLED = (
 )
 EXAMPLE_ADDRESS = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
 ASSET_PREFIX = "/graphiql/"
+NODE_MODULES_ENV = "BALANCE_GRAPH_NODE_MODULES"
+"""Where the npm files are, when not in the installed package nor above this checkout."""
 CHAINS_QUERY = "# The chains this service reads.\nquery Chains {\n  chains { id name }\n}\n"
 
 _STATIC = Path(__file__).parent / "static"
@@ -99,7 +101,7 @@ def packaged_vendor_dir() -> Traversable:
 
 def find_node_modules() -> Path:
     """`$BALANCE_GRAPH_NODE_MODULES`, else the nearest `node_modules` above this package."""
-    configured = os.environ.get("BALANCE_GRAPH_NODE_MODULES")
+    configured = os.environ.get(NODE_MODULES_ENV)
     if configured:
         return Path(configured)
     for parent in Path(__file__).resolve().parents:
