@@ -103,7 +103,7 @@ class JsonRpcClient:
     ) -> None:
         self._chain = chain
         self.endpoints = Endpoints(
-            chain, endpoints, metrics, cooldown=cooldown, threshold=threshold
+            chain, endpoints, metrics, cooldown=cooldown, threshold=threshold, archive=past
         )
         self._http = http
         self._metrics = metrics

@@ -192,3 +192,36 @@ def test_multi_worker_serve_names_a_busy_port_and_exits_3(tmp_path: Path) -> Non
         result = run_cli("serve", "--port", str(port), "--workers", "2")
     assert result.returncode == 3
     assert f"cannot listen on 127.0.0.1:{port}: the address is already in use" in result.stderr
+
+
+def test_every_worker_gives_the_same_readiness_answer(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[chains.dead]\nchain_id = 1\nrpc_urls = ["{dead_url()}"]\nfailure_threshold = 1\n'
+        'timeout = 1\nnative = { symbol = "ETH", name = "Ether", decimals = 18 }\n'
+        f'[auth]\ndata_dir = "{tmp_path / "data"}"\n[rate_limits.anonymous]\n',
+        encoding="utf-8",
+    )
+    port, log = find_free_port(), tmp_path / "serve.log"
+    proc = launch(
+        ["serve", "--config", str(config), "--port", str(port), "--workers", "2"], {}, log
+    )
+    try:
+        wait_healthy(port, proc, log)
+        # One request, so one worker learns that the chain is dead and opens its circuit.
+        graphql_at(
+            port,
+            '{ balance(account: "%s", chain: "dead", token: "native") { rawAmount } }'
+            % ("0x" + "11" * 20),
+        )
+        answers = set()
+        for _ in range(30):  # a new connection each time: both workers answer some
+            ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+            answers.add((ready.status_code, json.dumps(ready.json(), sort_keys=True)))
+        assert len(answers) == 1, answers
+        ((code, body),) = answers
+        assert code == 200  # a dead upstream does not take the replica out of rotation
+        assert json.loads(body)["chains"]["dead"]["state"] == "down"
+        assert json.loads(body)["status"] == "degraded"
+    finally:
+        stop(proc)
