@@ -1,4 +1,5 @@
-"""The Starlette application: `/graphql` (GraphiQL in a browser), `/health`, `/metrics`.
+"""The Starlette application: `/graphql` (GraphiQL in a browser), `/health`, `/metrics`, and
+`/` pointing to them.
 
 Everything with a connection (the upstream HTTP client, the Redis client) is opened in the
 lifespan (`graph.services`) and closed on shutdown; nothing is created at import time.
@@ -23,6 +24,7 @@ from graph.http.body_limit import BodySizeLimit
 from graph.http.endpoint import GraphQLEndpoint, Pipeline
 from graph.http.middleware import ResponseHeadersMiddleware
 from graph.pages.graphiql import GraphiQL
+from graph.pages.index import Index
 from graph.services import Services, open_services
 from metering.meter import RESPONSE_HEADERS
 from settings import CONFIG_ENV, Settings, load_settings
@@ -62,6 +64,7 @@ def create_app(
     explorer = graphiql or GraphiQL()
     graphql = GraphQLEndpoint(_pipeline, explorer.page)
     routes = [
+        Route("/", Index().page, methods=["GET"]),
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         *explorer.routes(),
         Route("/health", health.ready, methods=["GET"]),
