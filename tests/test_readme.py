@@ -8,8 +8,12 @@ installed command is on PATH.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -76,3 +80,26 @@ def test_a_body_that_is_not_json_is_documented_as_400_whatever_the_accept() -> N
     assert claims
     for claim in claims:
         assert "`400`" in claim and "`200`" not in claim, claim
+
+
+@pytest.mark.integration
+def test_make_keys_runs_the_cli_and_prints_the_key_alone(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[chains.devnet]\nrpc_urls = ["http://127.0.0.1:9"]\n'
+        'native = { symbol = "ETH", name = "Ether", decimals = 18 }\n'
+        f'[auth]\ndata_dir = "{tmp_path / "keys"}"\n',
+        encoding="utf-8",
+    )
+
+    def make(args: str) -> subprocess.CompletedProcess[str]:
+        # -o: the .venv is there (this test runs in it); never rebuild it from a test.
+        argv = ["make", "-o", ".venv/.installed", "keys", f"ARGS={args}", f"CONFIG={config}"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+        return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    created = make("create --name acme")
+    assert created.returncode == 0, created.stderr
+    assert re.fullmatch(r"bgk_[A-Za-z0-9_-]{43}\n", created.stdout)  # KEY=$(make keys ...) works
+    listed = make("list --json")
+    assert '"name": "acme"' in listed.stdout
