@@ -228,26 +228,38 @@
 
   function Arguments(props) {
     var node = props.node;
-    var given = node.arguments || [];
-    function setArgument(arg, value) {
-      var list = given.filter(function (a) { return a.name.value !== arg.name; });
-      if (value !== null) {
-        var at = given.findIndex(function (a) { return a.name.value === arg.name; });
-        var argument = { kind: G.Kind.ARGUMENT, name: name(arg.name), value: value };
-        list.splice(at >= 0 ? at : list.length, 0, argument);
-      }
-      props.onChange(Object.assign({}, node, { arguments: list }));
+    return h(Inputs, {
+      className: "bg-explorer-args",
+      kind: G.Kind.ARGUMENT,
+      defs: props.args,
+      given: node.arguments || [],
+      onChange: function (list) { props.onChange(Object.assign({}, node, { arguments: list })); },
+    });
+  }
+
+  /** A field's arguments or an input object's fields: an `Input` each, their values kept in
+   * `given` (nodes of `kind`: ARGUMENT or OBJECT_FIELD) in the order written, new ones last. */
+  function Inputs(props) {
+    var given = props.given;
+    function set(def, value) {
+      var at = given.findIndex(function (g) { return g.name.value === def.name; });
+      var list = given.slice();
+      var entry = { kind: props.kind, name: name(def.name), value: value };
+      if (value === null) { if (at >= 0) list.splice(at, 1); }
+      else if (at >= 0) list[at] = entry;
+      else list.push(entry);
+      props.onChange(list);
     }
-    return h("div", { className: "bg-explorer-args" }, props.args.map(function (arg) {
-      var found = given.find(function (a) { return a.name.value === arg.name; });
+    return h("div", { className: props.className }, props.defs.map(function (def) {
+      var found = given.find(function (g) { return g.name.value === def.name; });
       return h(Input, {
-        key: arg.name,
-        label: arg.name,
-        description: arg.description,
-        type: arg.type,
+        key: def.name,
+        label: def.name,
+        description: def.description,
+        type: def.type,
         value: found ? found.value : null,
-        required: isRequired(arg),
-        onChange: function (value) { setArgument(arg, value); },
+        required: isRequired(def),
+        onChange: function (value) { set(def, value); },
       });
     }));
   }
@@ -324,27 +336,13 @@
   }
 
   function ObjectValue(props) {
-    var given = props.value.kind === G.Kind.OBJECT ? props.value.fields : [];
-    function setField(field, value) {
-      var list = given.filter(function (f) { return f.name.value !== field.name; });
-      if (value !== null) {
-        var at = given.findIndex(function (f) { return f.name.value === field.name; });
-        list.splice(at >= 0 ? at : list.length, 0, { kind: G.Kind.OBJECT_FIELD, name: name(field.name), value: value });
-      }
-      props.onChange({ kind: G.Kind.OBJECT, fields: list });
-    }
-    return h("div", { className: "bg-explorer-object" }, Object.values(props.type.getFields()).map(function (field) {
-      var found = given.find(function (f) { return f.name.value === field.name; });
-      return h(Input, {
-        key: field.name,
-        label: field.name,
-        description: field.description,
-        type: field.type,
-        value: found ? found.value : null,
-        required: isRequired(field),
-        onChange: function (value) { setField(field, value); },
-      });
-    }));
+    return h(Inputs, {
+      className: "bg-explorer-object",
+      kind: G.Kind.OBJECT_FIELD,
+      defs: Object.values(props.type.getFields()),
+      given: props.value.kind === G.Kind.OBJECT ? props.value.fields : [],
+      onChange: function (list) { props.onChange({ kind: G.Kind.OBJECT, fields: list }); },
+    });
   }
 
   /** What a newly checked argument or input field starts as: a list of one item, an object
