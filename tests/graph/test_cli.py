@@ -187,6 +187,12 @@ def test_a_busy_port_is_named_before_the_config_is_even_read(
     assert launched.calls == []
 
 
+def test_variables_read_outside_the_settings_are_not_taken_for_typos() -> None:
+    from devnet.compiler import CACHE_DIR_ENV
+
+    assert CACHE_DIR_ENV in cli.OTHER_VARIABLES
+
+
 def test_a_misspelt_variable_is_warned_about_and_a_bad_one_blamed_on_itself(
     tmp_path: Path,
     launched: Recorder,
