@@ -38,4 +38,6 @@ EXPOSE 8000
 # must not restart containers: they show on /health/ready, which the proxy routes by.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"]
+# Workers: one per CPU the container may use (its --cpus / limits.cpu quota and cpuset), not
+# one per host core; append "--workers", "N" to choose.
 CMD ["balance-graph", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,4 +1,5 @@
 # Two commands do everything: `make serve` and `make test`. Each bootstraps .venv and node_modules.
+# The CLI is .venv/bin/balance-graph (not on PATH); `make keys ARGS=...` runs its keys command.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONFIG ?=
 
-.PHONY: serve test demo lint typecheck pytest schema bench abuse wheel image clean
+.PHONY: serve test demo keys lint typecheck pytest schema bench abuse wheel image clean
 
 $(PY_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,11 +19,12 @@ $(PY_STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-export NODE_VERSION_CHECK := const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)
+# The lowest Node.js every locked package accepts (tests/test_node_pins.py checks the lockfile).
+export NODE_VERSION_CHECK := const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 17) || (a === 22 && b >= 9) || a > 22 ? 0 : 1)
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null && node -e "$$NODE_VERSION_CHECK" || \
-		{ echo "make needs Node.js >= 20.11 with npm (anvil, solc, Playwright, Chromium)"; exit 1; }
+		{ echo "make needs Node.js 20.17+ or 22.9+ with npm (anvil, solc, Playwright, Chromium)"; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -30,8 +32,14 @@ serve: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/balance-graph serve $(if $(CONFIG),--config $(CONFIG)) --host $(HOST) --port $(PORT)
 
 # `python -m` from the checkout: devnet/ (anvil, solc) is not part of the installed package.
+# The demo takes its port before anything else: on a busy one it stops and changes nothing.
 demo: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m graph.cli demo --host $(HOST) --port $(PORT)
+
+# API keys (.venv/bin is not on PATH): make keys ARGS="create --name acme" CONFIG=my.toml.
+# Silent, so that KEY=$$(make keys ARGS="create ...") holds the key alone.
+keys: $(PY_STAMP)
+	@$(VENV)/bin/balance-graph keys $(ARGS) $(if $(CONFIG),--config $(CONFIG))
 
 test: lint typecheck pytest
 

@@ -126,7 +126,7 @@ def build_registry(
         provider = family.provider
         native = native_token(config, gateway)
         shipped = merge(config, lists, provider.normalize_token, gateway)
-        own = with_logos(load_token_list(config, provider.normalize_token, gateway), shipped)
+        own = with_logos(_listed(config, provider, gateway), shipped)
         listed = {native.token: native, **shipped.trusted, **own}
         unsettled = {t: m for t, m in shipped.unsettled.items() if t not in own}
         reader = ChainReader(config.id, provider, listed, store, metrics, unsettled=unsettled)
@@ -171,6 +171,16 @@ class _Family:
     """The family's discovery from its own events, if it has one."""
 
 
+def _listed(
+    config: ChainConfig, provider: ChainProvider, gateway: str
+) -> dict[TokenRef, TokenMeta]:
+    """The chain's own token list; a problem with it names the chain's `tokens` key."""
+    try:
+        return load_token_list(config, provider.normalize_token, gateway)
+    except ConfigError as exc:
+        raise ConfigError(f"[chains.{config.id}] tokens: {exc}") from exc.__cause__
+
+
 def _family(
     config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
 ) -> _Family:
@@ -190,7 +200,8 @@ def _family(
     provider = EvmProvider(config, rpc, archive=archive)
     history = EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
     span = AdaptiveSpan(config.log_range, config.log_range_max)
-    logs = EvmLogDiscovery(config.id, _rpc(config, http, metrics), span, provider.normalize_token)
+    scans = _rpc(config, http, metrics, role="discovery")
+    logs = EvmLogDiscovery(config.id, scans, span, provider.normalize_token)
     return _Family(provider, history, logs)
 
 
@@ -214,8 +225,10 @@ def _rpc(
     *,
     urls: tuple[Secret, ...] = (),
     past: bool = False,
+    role: str = "",
 ) -> JsonRpcClient:
-    """A client of `urls`, by default the chain's `rpc_urls`; `past` for reads at a past block."""
+    """A client of `urls`, by default the chain's `rpc_urls`; `past` for reads at a past block;
+    `role` names its endpoints apart from the current reads' (their own circuits)."""
     return JsonRpcClient(
         config.id,
         urls or config.rpc_urls,
@@ -228,6 +241,7 @@ def _rpc(
         max_concurrency=config.max_connections,
         definite_codes=definite_codes,
         past=past,
+        role=role,
     )
 
 
@@ -244,7 +258,7 @@ def _starknet(
     except InvalidAddress as exc:
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
     history = StarknetHistory(config.id, rpc, provider, archive=archive, max_events=max_events)
-    scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
+    scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, role="discovery")
     span = AdaptiveSpan(config.log_range, config.log_range_max)
     logs = StarknetEventDiscovery(config.id, scans, span, provider.normalize_token)
     return _Family(provider, history, logs)

@@ -3,14 +3,19 @@
 One `Metrics` per app, with its own registry, so tests can run many apps in one process.
 Under `balance-graph serve` the CLI sets `PROMETHEUS_MULTIPROC_DIR` before any worker starts:
 values then live in files every worker writes, and `/metrics` on any worker reports the sum
-over all of them (one truth for `--workers N`). Labels never carry secrets: endpoints are
-named by position and scheme://host, API keys by their name.
+over all of them (one truth for `--workers N`). The circuit-state gauges keep the value set
+most recently by any worker (`mostrecent`): what the service last learned of an endpoint,
+whichever worker learned it; readiness reads them back (`latest`) so every worker answers
+the same. Labels never carry secrets: endpoints are named by position and scheme://host,
+API keys by their name.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,6 +26,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+Labels = frozenset[tuple[str, str]]
+SHARED_GAUGE_MODE: Final[Literal["mostrecent"]] = "mostrecent"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -96,7 +103,7 @@ class Metrics:
             "Circuit state of each upstream endpoint: 0 closed, 1 half-open, 2 open.",
             ("chain", "endpoint"),
             registry=r,
-            multiprocess_mode="livemax",
+            multiprocess_mode=SHARED_GAUGE_MODE,
         )
         self.endpoint_transitions = _counter(
             r,
@@ -118,7 +125,7 @@ class Metrics:
             "cache_backend_state",
             "Circuit state of the shared cache (Redis): 0 closed, 1 half-open, 2 open.",
             registry=r,
-            multiprocess_mode="livemax",
+            multiprocess_mode=SHARED_GAUGE_MODE,
         )
 
     def _requests(self, r: CollectorRegistry) -> None:
@@ -144,6 +151,21 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+
+    def latest(self, gauge: str) -> dict[Labels, float] | None:
+        """The value of each series of `gauge` (a `mostrecent` one) that any worker set last;
+        `None` when this process is not one of several (its own values are the truth)."""
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return None
+        files = glob.glob(os.path.join(directory, f"gauge_{SHARED_GAUGE_MODE}_*.db"))
+        merged = multiprocess.MultiProcessCollector.merge(files, accumulate=False)  # type: ignore[no-untyped-call]
+        return {
+            frozenset(sample.labels.items()): sample.value
+            for family in merged
+            if family.name == gauge
+            for sample in family.samples
+        }
 
     def render(self) -> bytes:
         """The exposition text: this process, or every worker's when run multi-process."""

@@ -1,4 +1,5 @@
-"""The Starlette application: `/graphql` (GraphiQL in a browser), `/health`, `/metrics`.
+"""The Starlette application: `/graphql` (GraphiQL in a browser), `/health`, `/metrics`, and
+`/` pointing to them.
 
 Everything with a connection (the upstream HTTP client, the Redis client) is opened in the
 lifespan (`graph.services`) and closed on shutdown; nothing is created at import time.
@@ -6,6 +7,7 @@ lifespan (`graph.services`) and closed on shutdown; nothing is created at import
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,11 +24,14 @@ from graph.http.body_limit import BodySizeLimit
 from graph.http.endpoint import GraphQLEndpoint, Pipeline
 from graph.http.middleware import ResponseHeadersMiddleware
 from graph.pages.graphiql import GraphiQL
+from graph.pages.index import Index
 from graph.services import Services, open_services
 from metering.meter import RESPONSE_HEADERS
-from settings import Settings, load_settings
+from settings import CONFIG_ENV, Settings, load_settings
 
 __all__ = ["Services", "create_app"]
+
+log = logging.getLogger("balance_graph")
 
 
 def create_app(
@@ -42,7 +47,7 @@ def create_app(
     sets the explorer's example queries (the demo fills in its own addresses).
     """
     if settings is None:
-        path = os.environ.get("BALANCE_GRAPH_CONFIG")
+        path = os.environ.get(CONFIG_ENV)
         settings = load_settings(Path(path) if path else None, os.environ)
     resolved = settings
 
@@ -50,6 +55,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = open_services(resolved, transport)
         app.state.services = services
+        log.info("%s", services.describe())
         try:
             yield
         finally:
@@ -58,6 +64,7 @@ def create_app(
     explorer = graphiql or GraphiQL()
     graphql = GraphQLEndpoint(_pipeline, explorer.page)
     routes = [
+        Route("/", Index().page, methods=["GET"]),
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         *explorer.routes(),
         Route("/health", health.ready, methods=["GET"]),

@@ -1,23 +1,33 @@
 """`balance-graph demo`: two local anvil chains with sample tokens and static USD prices,
-served with no internet and no RPC key."""
+served with no internet and no RPC key.
+
+The port is taken first: a second demo on a busy port stops before it starts a chain or
+touches the running demo's files. The demo's own config lifts the anonymous rate limits
+(a person exploring gets no 429) and defines the `pro` plan the README's keys examples use;
+its banner prints the exact `keys create` command for that config. SIGTERM stops it like
+Ctrl-C: the service, then both chains.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import shlex
+import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
-
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.sample import DAY, SampleDeployment, deploy_sample_tokens, play_a_week
+from graph import launch
 from graph.app import create_app
 from graph.logs import log_config
 from graph.pages.graphiql import GraphiQL
+from metering.sqlite_store import FILENAME as KEY_STORE
 from settings import load_settings
 
 DEMO_CHAINS = {"devnet": 31337, "devnet-l2": 31338}
@@ -27,17 +37,25 @@ UNPRICED = {"devnet-l2": "MKR"}
 whose history the demo plays, is wholly priced, so its `portfolioHistory` has totals."""
 HISTORY_DAYS = 10
 """`devnet` starts this many days ago and moves USDC once a day (`play_a_week`)."""
+PRO_PLAN = {"balance": "600/min", "balances": "120/min", "account": "120/min"}
+"""The plan the README's `keys create --plan pro` examples name."""
 
 
 def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployment]]) -> Path:
-    """A config with one chain per (id -> (rpc url, deployment)) and static prices."""
+    """A config with one chain per (id -> (rpc url, deployment)), static prices, no anonymous
+    rate limits and a `pro` plan. The key store starts empty, as the chains do."""
     workdir.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):  # only the store's own files: data/ may hold others
+        (workdir / "data" / f"{KEY_STORE}{suffix}").unlink(missing_ok=True)
     lines = [
         "# Written by `balance-graph demo`: local anvil chains, static prices.",
-        "[prices]",
-        'sources = ["static"]',
         "[auth]",
         f"data_dir = {json.dumps(str(workdir / 'data'))}  # keys, limits and credits",
+        "[rate_limits.anonymous]  # empty: callers without a key are not rate-limited",
+        "[rate_limits.plans.pro]  # for keys made with --plan pro",
+        *(f'{rate_class} = "{rate}"' for rate_class, rate in PRO_PLAN.items()),
+        "[prices]",
+        'sources = ["static"]',
         "[prices.static]",
     ]
     tables: list[str] = []
@@ -111,37 +129,94 @@ History: USDC moved once a day for {HISTORY_DAYS - 2} days on devnet.
 """
 
 
+def shell_examples(url: str, holder: str, config: Path, store: Path) -> str:
+    """The same service from a shell, and its API keys: commands to paste as they are."""
+    command = _keys_command()
+    where = shlex.quote(_shown(config))
+    query = '{ account(address: \\"%s\\") { balances { chain amount valueUsd token { symbol } } } }'
+    body = shlex.quote(json.dumps({"query": "QUERY"}).replace("QUERY", query % holder))
+    curl = f"curl -s {url}/graphql -H 'content-type: application/json'"
+    return f"""
+From a shell (another terminal):
+
+  {curl} \\
+    -d {body}
+
+Rate limits: none for callers without a key (the demo's [rate_limits.anonymous] is empty);
+keys of plan `pro` get {PRO_PLAN["account"]} account calls. API keys are kept in {store}:
+
+  KEY=$({command} keys create --name me --plan pro --credits 1000 --config {where})
+  {curl} -H "x-api-key: $KEY" \\
+    -d {body} -i
+  {command} keys list --config {where}
+"""
+
+
 def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> int:
-    with ExitStack() as stack:
-        chains: dict[str, tuple[str, SampleDeployment]] = {}
-        holders: list[str] = []
-        since = int(time.time()) - HISTORY_DAYS * DAY
-        for chain_id, numeric in DEMO_CHAINS.items():
-            history = chain_id == "devnet"
-            args = ["--timestamp", str(since)] if history else []
-            anvil = stack.enter_context(Anvil(chain_id=numeric, extra_args=args))
-            chain = stack.enter_context(DevChain(anvil.url))
-            holders = chain.accounts()[1:4]
-            deployment = deploy_sample_tokens(chain, holders)
-            if history:
-                play_a_week(chain, deployment, since + 600)
-            chains[chain_id] = (anvil.url, deployment)
-            print(f"{chain_id}: anvil at {anvil.url} (chain id {numeric})")
-        config = write_demo_config(workdir.resolve(), chains)
-        print(f"config: {config}")
-        print(f"holders: {', '.join(holders)}")
-        print(example_queries(holders[0], chains["devnet"][1].token("USDC").address, since))
-        # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
-        print(
-            f"GraphiQL: http://{host}:{port}/graphql   (Ctrl-C stops the demo and both chains)",
-            flush=True,
-        )
-        settings = load_settings(config, os.environ)
-        uvicorn.run(
-            create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet")),
-            host=host,
-            port=port,
-            log_level=log_level,
-            log_config=log_config(log_level),
-        )
-    return 0
+    listener = launch.listen(host, port)  # before anything: a busy port changes nothing
+    url = f"http://{_reachable(host)}:{port}"
+    try:
+        with launch.stop_on_sigterm(), ExitStack() as stack:
+            chains, holders, since = _start_chains(stack)
+            config = write_demo_config(workdir.resolve(), chains)
+            settings = load_settings(config, os.environ)
+            usdc = chains["devnet"][1].token("USDC").address
+            print(f"config: {config}")
+            print(f"holders: {', '.join(holders)}")
+            print(example_queries(holders[0], usdc, since))
+            print(shell_examples(url, holders[0], config, settings.auth.store_dir() / KEY_STORE))
+            # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
+            print(f"GraphiQL: {url}/graphql   (Ctrl-C stops the demo and both chains)", flush=True)
+            app = create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet"))
+            code = launch.run(app, listener, log_level=log_level, log_config=log_config(log_level))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the chains were starting
+        code = 0
+    finally:
+        listener.close()
+    print("demo stopped: the service and both chains", file=sys.stderr)
+    return code
+
+
+def _start_chains(
+    stack: ExitStack,
+) -> tuple[dict[str, tuple[str, SampleDeployment]], list[str], int]:
+    """Both anvils (closed with `stack`), sample tokens and `devnet`'s history."""
+    chains: dict[str, tuple[str, SampleDeployment]] = {}
+    holders: list[str] = []
+    since = int(time.time()) - HISTORY_DAYS * DAY
+    for chain_id, numeric in DEMO_CHAINS.items():
+        history = chain_id == "devnet"
+        args = ["--timestamp", str(since)] if history else []
+        anvil = stack.enter_context(Anvil(chain_id=numeric, extra_args=args))
+        chain = stack.enter_context(DevChain(anvil.url))
+        holders = chain.accounts()[1:4]
+        deployment = deploy_sample_tokens(chain, holders)
+        if history:
+            play_a_week(chain, deployment, since + 600)
+        chains[chain_id] = (anvil.url, deployment)
+        print(f"{chain_id}: anvil at {anvil.url} (chain id {numeric})", flush=True)
+    return chains, holders, since
+
+
+def _reachable(host: str) -> str:
+    """Where a browser or curl on this machine reaches a server listening on `host`."""
+    try:
+        unspecified = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host  # a name
+    return "127.0.0.1" if unspecified else f"[{host}]" if ":" in host else host
+
+
+def _keys_command() -> str:
+    """How to run `balance-graph` from here: the script beside this Python (`make demo` runs
+    `.venv/bin/python`, whose `.venv/bin` is not on PATH), else the one on PATH."""
+    script = Path(sys.executable).parent / "balance-graph"
+    return shlex.quote(_shown(script)) if script.is_file() else "balance-graph"
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is below it (shorter to paste)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 
 import httpx
@@ -44,7 +45,7 @@ from metering.store import MeterStore
 from prices.build import build_price_reader
 from prices.reader import PriceReader
 from resolvers.scope import CacheHints, RequestScope, Views
-from settings import Settings
+from settings import ConfigError, Settings
 
 log = logging.getLogger("balance_graph")
 
@@ -87,6 +88,14 @@ class Services:
     pipeline: Pipeline
     pools: Pools
     redis: Redis | None
+
+    def describe(self) -> str:
+        """What this process serves, for the log."""
+        return (
+            f"serving {len(self.registry)} chains ({', '.join(c.id for c in self.registry)}) "
+            f"with the {'redis' if self.redis else 'in-process'} cache; keys, limits and "
+            f"credits in {self.pipeline.meter.store.where}"
+        )
 
     async def close(self) -> None:
         await self.registry.aclose()
@@ -131,14 +140,18 @@ def open_services(
         max_cache_age=settings.server.max_cache_age,
         metrics=metrics,
     )
-    log.info(
-        "serving %d chains (%s) with the %s cache; keys, limits and credits in %s",
-        len(registry),
-        ", ".join(c.id for c in registry),
-        "redis" if redis else "in-process",
-        "redis" if redis else settings.auth.store_dir(),
-    )
     return Services(settings, registry, metrics, breaker, pipeline, pools, redis)
+
+
+def check_services(settings: Settings) -> None:
+    """Open what a worker opens (token lists, the key store under `[auth] data_dir`, price
+    and spam settings the registry judges), then close it: `ConfigError` names what failed."""
+
+    async def open_and_close() -> None:
+        services = open_services(settings)
+        await services.close()
+
+    asyncio.run(open_and_close())
 
 
 def _planner(
@@ -172,9 +185,7 @@ def _planner(
 
 
 def _meter(settings: Settings, redis: Redis | None, breaker: Breaker, metrics: Metrics) -> Meter:
-    store: MeterStore = (
-        RedisStore(redis, breaker) if redis else SqliteStore(settings.auth.store_dir())
-    )
+    store: MeterStore = RedisStore(redis, breaker) if redis else _sqlite_store(settings)
     return Meter(
         store,
         limits=settings.rate_limits,
@@ -183,6 +194,18 @@ def _meter(settings: Settings, redis: Redis | None, breaker: Breaker, metrics: M
         metrics=metrics,
         unavailable_retry=settings.cache.redis_retry_after if redis else 1,
     )
+
+
+def _sqlite_store(settings: Settings) -> SqliteStore:
+    directory = settings.auth.store_dir()
+    try:
+        return SqliteStore(directory)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(
+            f"[auth] data_dir: cannot keep API keys in {directory}: {reason} "
+            "(set data_dir, or BALANCE_GRAPH_DATA_DIR, to a writable directory)"
+        ) from exc
 
 
 def _redis(settings: Settings) -> Redis | None:

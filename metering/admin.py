@@ -1,4 +1,5 @@
-"""`balance-graph keys …`: create, list, revoke and credit API keys in the configured store.
+"""`balance-graph keys …`: create, list, credit, revoke and delete API keys in the configured
+store.
 
 The store is the one the service uses with the same `--config` (and environment): Redis
 when `REDIS_URL` or `[cache] redis_url` is set, else the SQLite file under `[auth] data_dir`.
@@ -46,10 +47,14 @@ def add_commands(
     listing.add_argument("--json", action="store_true", help="one JSON object per key")
     revoke = actions.add_parser("revoke", help="refuse a key from now on (its name stays taken)")
     revoke.add_argument("name")
+    delete = actions.add_parser(
+        "delete", help="forget a revoked key and its usage (its name can be used again)"
+    )
+    delete.add_argument("name")
     credit = actions.add_parser("credit", help="add N credits to a key's balance (N < 0 takes)")
     credit.add_argument("name")
     credit.add_argument("amount", type=int, metavar="N")
-    for action in (create, listing, revoke, credit):
+    for action in (create, listing, revoke, delete, credit):
         common(action)
 
 
@@ -83,6 +88,10 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
             record = await store.revoke(args.name)
             print(f"revoked key {record.name!r}: it is refused from now on", file=sys.stderr)
             return 0
+        if args.action == "delete":
+            record = await store.delete(args.name)
+            print(f"deleted key {record.name!r}: the name is free again", file=sys.stderr)
+            return 0
         record = await store.credit(args.name, args.amount)
         print(f"key {record.name!r} has {record.credits} credits", file=sys.stderr)
         return 0
@@ -111,7 +120,8 @@ async def _create(
     credits = "unlimited credits" if args.credits is None else f"{args.credits} credits"
     limits = f"plan {args.plan!r}" if args.plan else "no rate limits"
     print(
-        f"created key {name!r} ({limits}, {credits}). It is shown only this once: store it now.",
+        f"created key {name!r} ({limits}, {credits}) in {store.where}. "
+        "It is shown only this once: store it now.",
         file=sys.stderr,
     )
     return 0

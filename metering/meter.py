@@ -110,7 +110,7 @@ class Meter:
         digest = keys.digest(key) if keys.well_formed(key) else None
         record = await self._record(digest) if digest else None
         if record is None or record.revoked:
-            raise self._invalid("unknown or revoked API key")
+            raise self._invalid(self._unknown_key())
         return Caller(f"key:{record.digest}", record)
 
     async def admit(
@@ -134,7 +134,7 @@ class Meter:
         self._metrics.key_requests.inc(key=caller.name, outcome=verdict.outcome)
         if verdict.outcome == "invalid_key":  # revoked since its record was remembered
             self._records.pop(charge.digest or "", None)
-            raise _invalid_key("unknown or revoked API key")
+            raise _invalid_key(self._unknown_key())
         if verdict.outcome == "insufficient_credits":
             raise _insufficient(cost, verdict.credits or 0)
         if verdict.outcome == "rate_limited":
@@ -189,6 +189,14 @@ class Meter:
             return self._limits.anonymous
         return plan
 
+    def _unknown_key(self) -> str:
+        """Names the store searched (never the key): a key made with another `--config`
+        lives in another store, and this says which one the service reads."""
+        return (
+            f"unknown or revoked API key (this service's keys are in {self.store.where}: "
+            "make them with `balance-graph keys create` and this service's --config)"
+        )
+
     def _unavailable(self) -> Refusal:
         return Refusal(
             503,
@@ -231,6 +239,8 @@ def _rate_limited(verdict: Verdict, charge: Charge) -> Refusal:
     usage, quota = max(refusing, key=lambda uq: math.inf if uq[1].retry is None else uq[1].retry)
     per = _PERIOD_NAMES.get(usage.period // 1000, f"{usage.period // 1000} seconds")
     headers = {"x-credits-charged": "0"} | _quota_headers(quota)
+    if verdict.credits is not None:  # a key with a balance: as on every other answer
+        headers["x-credits-remaining"] = str(verdict.credits)
     extensions: dict[str, object] = {"rateClass": usage.rate_class, "limit": usage.limit}
     if quota.retry is None:
         message = (

@@ -18,10 +18,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from chains.cache.breaker import Breaker
 from metering.keys import KeyRecord
-from metering.store import AdminError, Charge, StoreUnavailable, Verdict
+from metering.store import NOT_REVOKED, AdminError, Charge, StoreUnavailable, Verdict
 from metering.windows import Quota
 from settings import RateClass
 
@@ -117,6 +118,8 @@ def _window_key(subject: str, rate_class: RateClass, period: int) -> str:
 class RedisStore:
     """`MeterStore` and `KeyAdmin` on Redis; `breaker` is None for the CLI (errors surface)."""
 
+    where = "Redis"
+
     def __init__(self, client: Redis, breaker: Breaker | None = None) -> None:
         self._client = client
         self._breaker = breaker
@@ -136,12 +139,23 @@ class RedisStore:
         reply = await self._guarded(lambda: self._charge(keys=keys, args=args))
         return _verdict(reply, charge)
 
+    async def ping(self) -> None:
+        """Asks Redis itself, past the breaker: every worker then sees the same answer (one
+        worker's breaker may still be open after Redis came back)."""
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable("redis") from exc
+
     async def aclose(self) -> None:
         """The client belongs to the caller (the process's one Redis client)."""
 
     async def create(self, record: KeyRecord) -> None:
         if not await self._client.hsetnx(_INDEX, record.name, record.digest):
-            raise AdminError(f"a key named {record.name!r} exists (names are never reused)")
+            raise AdminError(
+                f"a key named {record.name!r} exists (a name is taken until its key is "
+                "revoked and deleted)"
+            )
         fields: dict[str, str | int | float] = {
             "name": record.name,
             "plan": record.plan or "",
@@ -167,6 +181,16 @@ class RedisStore:
         digest = await self._digest(name)
         await self._client.hset(_record_key(digest), "revoked", 1)
         return await self._existing(digest, name)
+
+    async def delete(self, name: str) -> KeyRecord:
+        """Revocation is final, so checking it and then deleting needs no transaction."""
+        digest = await self._digest(name)
+        record = await self._existing(digest, name)
+        if not record.revoked:
+            raise AdminError(NOT_REVOKED.format(name=name))
+        await self._client.delete(_record_key(digest))
+        await self._client.hdel(_INDEX, name)
+        return record
 
     async def credit(self, name: str, amount: int) -> KeyRecord:
         digest = await self._digest(name)

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from metering.keys import KeyRecord
-from metering.store import AdminError, Charge, StoreUnavailable, Usage, Verdict, decide
+from metering.store import (
+    NOT_REVOKED,
+    AdminError,
+    Charge,
+    StoreUnavailable,
+    Usage,
+    Verdict,
+    decide,
+)
 from metering.windows import State
 
 _T = TypeVar("_T")
@@ -73,6 +81,7 @@ class SqliteStore:
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = directory / FILENAME
+        self.where = str(self.path)
         self._clock = clock
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="metering-sqlite")
         self._charges = 0
@@ -91,6 +100,9 @@ class SqliteStore:
     async def charge(self, charge: Charge) -> Verdict:
         return await self._run(lambda: self._charge(charge))
 
+    async def ping(self) -> None:
+        await self._run(lambda: self._db.execute("SELECT 1").fetchone())
+
     async def aclose(self) -> None:
         await self._run(self._db.close)
         self._executor.shutdown(wait=True)
@@ -105,7 +117,8 @@ class SqliteStore:
                 )
             except sqlite3.IntegrityError:
                 raise AdminError(
-                    f"a key named {record.name!r} exists (names are never reused)"
+                    f"a key named {record.name!r} exists (a name is taken until its key is "
+                    "revoked and deleted)"
                 ) from None
 
         await self._run(insert, admin=True)
@@ -123,6 +136,17 @@ class SqliteStore:
             return self._named(name)
 
         return await self._run(update, admin=True)
+
+    async def delete(self, name: str) -> KeyRecord:
+        def remove() -> KeyRecord:
+            with _immediate(self._db):
+                record = self._named(name)
+                if not record.revoked:
+                    raise AdminError(NOT_REVOKED.format(name=name))
+                self._db.execute("DELETE FROM api_keys WHERE name = ?", (name,))
+            return record
+
+        return await self._run(remove, admin=True)
 
     async def credit(self, name: str, amount: int) -> KeyRecord:
         def update() -> KeyRecord:

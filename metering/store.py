@@ -28,6 +28,10 @@ class AdminError(ValueError):
     """An admin operation that cannot be done: the message says why."""
 
 
+NOT_REVOKED = "key {name!r} is active: revoke it first (`keys revoke {name}`), then delete it"
+"""Why `delete` refuses an active key."""
+
+
 @dataclass(frozen=True)
 class Usage:
     """What a request asks of one rate class."""
@@ -94,20 +98,35 @@ class MeterStore(Protocol):
     charge writes nothing.
     """
 
+    @property
+    def where(self) -> str:
+        """Where the keys are, for people: the SQLite file's path, or "Redis"."""
+        ...
+
     async def lookup(self, digest: str) -> KeyRecord | None: ...
 
     async def charge(self, charge: Charge) -> Verdict: ...
+
+    async def ping(self) -> None:
+        """Return when the store answers; `StoreUnavailable` when it does not (readiness)."""
+        ...
 
     async def aclose(self) -> None: ...
 
 
 class KeyAdmin(Protocol):
-    """Key management for the CLI. Names are unique for ever (a revoked name stays taken)."""
+    """Key management for the CLI. A name is taken until its key is deleted, and only a
+    revoked key can be deleted (so a name never silently changes hands while in use)."""
+
+    @property
+    def where(self) -> str: ...
 
     async def create(self, record: KeyRecord) -> None: ...
 
     async def records(self) -> list[KeyRecord]: ...
 
     async def revoke(self, name: str) -> KeyRecord: ...
+
+    async def delete(self, name: str) -> KeyRecord: ...
 
     async def credit(self, name: str, amount: int) -> KeyRecord: ...

@@ -7,7 +7,15 @@ secret.py   Secret: URLs that may hold keys never print themselves
 default.toml, tokenlists/   the shipped configuration (public mainnet endpoints)
 """
 
-from settings.loader import DEFAULT_CONFIG, ConfigError, load_settings, parse_settings, rpc_urls_env
+from settings.loader import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG,
+    ConfigError,
+    load_settings,
+    parse_settings,
+    rpc_urls_env,
+    unknown_variables,
+)
 from settings.metering import (
     RATE_CLASSES,
     AuthConfig,
@@ -31,6 +39,7 @@ from settings.model import (
 from settings.secret import Secret
 
 __all__ = [
+    "CONFIG_ENV",
     "DEFAULT_CONFIG",
     "DEFILLAMA_URL",
     "MULTICALL3_ADDRESS",
@@ -53,4 +62,5 @@ __all__ = [
     "load_settings",
     "parse_settings",
     "rpc_urls_env",
+    "unknown_variables",
 ]

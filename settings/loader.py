@@ -9,15 +9,18 @@ Environment variables override secrets so keys need not live in files:
 - `BALANCE_GRAPH_DATA_DIR` replaces `[auth] data_dir`, and `BALANCE_GRAPH_TRUSTED_PROXIES`
   (comma separated) `[server] trusted_proxies`: facts of the deployment, not of the config.
 
-Error messages name the file, the table and the key, and never echo a value (it may be a
-URL with a key in it).
+Error messages name the file, the table and the key (or, for a value that came from the
+environment, the variable), and never echo a value (it may be a URL with a key in it).
+`unknown_variables` names `BALANCE_GRAPH_*` variables that set nothing: a misspelt override
+would otherwise be ignored without a word.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,30 @@ from settings.model import Settings
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default.toml"
 """The shipped configuration: public mainnet endpoints, in-process cache."""
 
+ENV_PREFIX = "BALANCE_GRAPH_"
+CONFIG_ENV = "BALANCE_GRAPH_CONFIG"
+"""The config file, when `--config` is not given."""
 RPC_URLS_ENV = "BALANCE_GRAPH_RPC_URLS_"
 ARCHIVE_RPC_URLS_ENV = "BALANCE_GRAPH_ARCHIVE_RPC_URLS_"
+TRUSTED_PROXIES_ENV = "BALANCE_GRAPH_TRUSTED_PROXIES"
+REDIS_URL_ENV = "REDIS_URL"
+
+Location = tuple[str, ...]
+"""Where a key lives in the document: ("chains", "ethereum", "rpc_urls")."""
 
 
 class ConfigError(ValueError):
-    """The configuration cannot be used; the message says where and why."""
+    """The configuration cannot be used; the message says where and why.
+
+    `in_file` is what is wrong in the file (the loader prefixes the file's path), and
+    `environment` what is wrong with values taken from environment variables (each line
+    names its variable: the file is not to blame).
+    """
+
+    def __init__(self, in_file: str, environment: Sequence[str] = ()) -> None:
+        super().__init__("\n".join(filter(None, [in_file, *environment])))
+        self.in_file = in_file
+        self.environment = tuple(environment)
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,7 +74,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     try:
         return parse_settings(raw, base_dir=source.parent, environ=environ or {}, source=source)
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from exc.__cause__
+        in_file = f"{source}: {exc.in_file}" if exc.in_file else ""
+        raise ConfigError(in_file, exc.environment) from exc.__cause__
 
 
 def parse_settings(
@@ -64,13 +86,53 @@ def parse_settings(
     source: Path | None = None,
 ) -> Settings:
     """Validate an already-parsed document (tests and generated configs use this)."""
-    document = _with_overrides(dict(raw), environ)
+    overrides: dict[Location, str] = {}
+    document = _with_overrides(dict(raw), environ, overrides)
     if source is not None:
         document["source"] = source
     try:
         return Settings.model_validate(document, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError("\n".join(_describe(e) for e in exc.errors())) from None
+        in_file: list[str] = []
+        from_environment: list[str] = []
+        for error in exc.errors():
+            variable = overrides.get(_key_location(error))
+            if variable is None:
+                in_file.append(_describe(error))
+            else:
+                from_environment.append(f"{variable} (environment): {_describe(error)}")
+        raise ConfigError("\n".join(in_file), from_environment) from None
+
+
+def unknown_variables(
+    environ: Mapping[str, str], settings: Settings, known: Iterable[str] = ()
+) -> list[str]:
+    """One warning per `BALANCE_GRAPH_*` variable in `environ` that sets nothing, naming the
+    nearest valid name. `known` adds the names other parts of the program read."""
+    fixed = {CONFIG_ENV, DATA_DIR_ENV, TRUSTED_PROXIES_ENV, *known}
+    chains = {rpc_urls_env(c, prefix=""): c for c in settings.chains}
+    warnings = []
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in fixed):
+        prefix = next((p for p in (RPC_URLS_ENV, ARCHIVE_RPC_URLS_ENV) if name.startswith(p)), "")
+        if prefix and name.removeprefix(prefix) in chains:
+            continue
+        if prefix:
+            nearest = _nearest(name.removeprefix(prefix), chains)
+            hint = (
+                f"did you mean {prefix}{nearest}?"
+                if nearest
+                else f"the config has no such chain ({', '.join(sorted(settings.chains))})"
+            )
+        else:
+            nearest = _nearest(name, fixed)
+            hint = f"did you mean {nearest}?" if nearest else "no setting has a name like it"
+        warnings.append(f"{name} is not a setting and is ignored: {hint}")
+    return warnings
+
+
+def _nearest(name: str, names: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def rpc_urls_env(chain_id: str, prefix: str = RPC_URLS_ENV) -> str:
@@ -79,34 +141,45 @@ def rpc_urls_env(chain_id: str, prefix: str = RPC_URLS_ENV) -> str:
     return prefix + re.sub(r"[^A-Z0-9]", "_", chain_id.upper())
 
 
-def _with_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    if environ.get("REDIS_URL"):
-        cache = raw.get("cache", {})
-        raw["cache"] = (
-            {**cache, "redis_url": environ["REDIS_URL"]} if isinstance(cache, dict) else cache
-        )
+def _with_overrides(
+    raw: dict[str, Any], environ: Mapping[str, str], overrides: dict[Location, str]
+) -> dict[str, Any]:
+    """`raw` with the environment's values; `overrides` learns which key each one set."""
     for variable, table, key in _TABLE_OVERRIDES:
         value = environ.get(variable)
         section = raw.get(table, {})
         if value and isinstance(section, dict):
             raw[table] = {**section, key: _split(value) if key == "trusted_proxies" else value}
+            overrides[(table, key)] = variable
     chains = raw.get("chains")
     if isinstance(chains, dict):
         raw["chains"] = {
-            chain_id: _chain_overrides(chain_id, table, environ)
+            chain_id: _chain_overrides(chain_id, table, environ, overrides)
             for chain_id, table in chains.items()
         }
     return raw
 
 
-def _chain_overrides(chain_id: str, table: Any, environ: Mapping[str, str]) -> Any:
+def _chain_overrides(
+    chain_id: str, table: Any, environ: Mapping[str, str], overrides: dict[Location, str]
+) -> Any:
     if not isinstance(table, dict):
         return table
     for key, prefix in (("rpc_urls", RPC_URLS_ENV), ("archive_rpc_urls", ARCHIVE_RPC_URLS_ENV)):
-        urls = environ.get(rpc_urls_env(chain_id, prefix))
+        variable = rpc_urls_env(chain_id, prefix)
+        urls = environ.get(variable)
         if urls:
             table = {**table, key: _split(urls)}
+            overrides[("chains", chain_id, key)] = variable
     return table
+
+
+def _key_location(error: ErrorDetails) -> Location:
+    """The key an error is about, without the index of an array item."""
+    loc = list(error["loc"])
+    while loc and isinstance(loc[-1], int):
+        loc.pop()
+    return tuple(map(str, loc))
 
 
 def _split(value: str) -> list[str]:
@@ -114,8 +187,9 @@ def _split(value: str) -> list[str]:
 
 
 _TABLE_OVERRIDES = (
+    (REDIS_URL_ENV, "cache", "redis_url"),
     (DATA_DIR_ENV, "auth", "data_dir"),
-    ("BALANCE_GRAPH_TRUSTED_PROXIES", "server", "trusted_proxies"),
+    (TRUSTED_PROXIES_ENV, "server", "trusted_proxies"),
 )
 """Deployment facts that belong to the environment: (variable, table, key)."""
 

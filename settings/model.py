@@ -307,6 +307,10 @@ class ServerConfig(Section):
     """Connections and requests in flight per worker; beyond, new ones get 503."""
     keep_alive: float = Field(default=5.0, ge=0, le=300)
     """Seconds an idle keep-alive connection stays open."""
+    ready_requires_chains: bool = False
+    """False: `/health/ready` is 200 while the process can serve and its key store answers,
+    whatever the chains (a dead upstream must not take every replica out of a load
+    balancer). True: also 503 when no chain can be read."""
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], Lax] = ()
     """Networks of the proxies in front of the service. Only a peer in one of them is believed
     about `X-Forwarded-For`; without any, the client is the TCP peer, whatever it claims."""

@@ -6,7 +6,7 @@ redis-server is the system's if there is one, else the one a dev-dependency whee
 
 Every test that uses them (directly or through other fixtures) is marked `integration`, as
 are modules that start processes themselves, so `pytest -m "not integration"` runs the unit
-tests in seconds without anvil, Redis, Node or Chromium. Starting one of those parts from a
+tests in under a minute without anvil, Redis, Node or Chromium. Starting one of those parts from a
 test that is not marked fails loudly instead of silently slowing the fast run down.
 """
 

@@ -61,6 +61,7 @@ def build_discovery(
                 threshold=config.failure_threshold,
                 max_response_bytes=config.max_response_bytes,
                 max_concurrency=config.max_connections,
+                role="alchemy",
             )
             sources.append(AlchemyTokens(config.id, rpc, normalize, max_tokens))
     if not sources:

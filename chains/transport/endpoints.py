@@ -63,6 +63,7 @@ class Endpoints:
         cooldown: float,
         threshold: int = 3,
         clock: Callable[[], float] = time.monotonic,
+        role: str = "",
     ) -> None:
         if not endpoints:
             raise ValueError(f"{chain}: at least one endpoint is required")
@@ -72,7 +73,11 @@ class Endpoints:
         self._cooldown = cooldown
         self._threshold = threshold
         self._clock = clock
-        self._health = [_Health(f"{i}:{e.label}") for i, e in enumerate(self._endpoints)]
+        # Reads at past blocks and discovery scans have endpoints of their own (their own
+        # circuits): their labels say so (`role`), or they would overwrite each other's state
+        # on /metrics and readiness.
+        prefix = f"{role} " if role else ""
+        self._health = [_Health(f"{prefix}{i}:{e.label}") for i, e in enumerate(self._endpoints)]
         for health in self._health:
             self._publish(health)
 

@@ -100,10 +100,16 @@ class JsonRpcClient:
         max_concurrency: int = 32,
         definite_codes: frozenset[int] = frozenset(),
         past: bool = False,
+        role: str = "",
     ) -> None:
         self._chain = chain
         self.endpoints = Endpoints(
-            chain, endpoints, metrics, cooldown=cooldown, threshold=threshold
+            chain,
+            endpoints,
+            metrics,
+            cooldown=cooldown,
+            threshold=threshold,
+            role=role or ("archive" if past else ""),
         )
         self._http = http
         self._metrics = metrics

@@ -10,9 +10,11 @@ The order of a request, every step bounded before the next one starts:
 - POST `application/json` and GET (queries only: a mutation over GET is 405 with `Allow`).
 - `Accept` negotiates `application/graphql-response+json` or `application/json` (also for
   `*/*` or no `Accept`); anything else is 406. A browser's GET (`text/html`) gets GraphiQL.
-- Request errors (bad JSON or parameters, parse, validation, variable coercion, cost) never
-  execute and carry no `data` key: 400 under `application/graphql-response+json`, 200 under
-  `application/json` (what older clients expect), 400 for malformed HTTP requests in both.
+- Request errors never execute and carry no `data` key. A malformed request (a body that is
+  not JSON, missing or mistyped parameters) is 400 under both media types; parse,
+  validation, variable coercion and cost errors are 400 under
+  `application/graphql-response+json` and 200 under `application/json` (what older clients
+  expect).
   Metering refusals are 401, 402, 429 or 503 under both. Refused requests charge nothing.
 - An answer without errors is kept for identical requests (responses.py) until its oldest
   value would break the smallest `maxAge` asked; GET answers tell shared caches the same

@@ -31,14 +31,16 @@ class NpmFile:
     path: str
 
 
-# Served name -> its npm file (None: ours, in graph/pages/static), in the order the page loads them.
+# Served name -> its npm file (None: ours, in graph/pages/static), in the order the page loads
+# them: styles, then scripts (deferred, so run in this order). A new client library (say, a
+# subscriptions client) is one more line before the init script, which uses them all.
 PAGE_FILES: dict[str, NpmFile | None] = {
     "graphiql.min.css": NpmFile("graphiql", "graphiql.min.css"),
-    "plugin-explorer.css": NpmFile("@graphiql/plugin-explorer", "dist/style.css"),
+    "explorer.css": None,
     "react.production.min.js": NpmFile("react", "umd/react.production.min.js"),
     "react-dom.production.min.js": NpmFile("react-dom", "umd/react-dom.production.min.js"),
     "graphiql.min.js": NpmFile("graphiql", "graphiql.min.js"),
-    "plugin-explorer.umd.js": NpmFile("@graphiql/plugin-explorer", "dist/index.umd.js"),
+    "explorer.js": None,
     "graphiql-init.js": None,
 }
 

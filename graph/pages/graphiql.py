@@ -59,6 +59,7 @@ NOT_INSTALLED = (
 )
 EXAMPLE_ADDRESS = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
 ASSET_PREFIX = "/graphiql/"
+"""Where the npm files are, when not in the installed package nor above this checkout."""
 CHAINS_QUERY = "# The chains this service reads.\nquery Chains {\n  chains { id name }\n}\n"
 
 _STATIC = Path(__file__).parent / "static"

@@ -4,6 +4,7 @@
 //   BG_URL           the service's base URL, e.g. http://127.0.0.1:8000
 //   BG_ACCOUNT       an address holding tokens
 //   BG_EXPECTED_RAW  a raw balance of that account that the result must show
+//   BG_TOKEN         the token (on chain `devnet`) that balance is of
 //   BG_SCREENSHOT    where to save a full-page PNG
 // and, optionally, CHROMIUM (the browser binary; see ./chromium.mjs for how one is found).
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { chromiumLaunchOptions } from "./chromium.mjs";
 const BASE = required("BG_URL");
 const ACCOUNT = required("BG_ACCOUNT");
 const EXPECTED_RAW = required("BG_EXPECTED_RAW");
+const TOKEN = required("BG_TOKEN");
 const SCREENSHOT = required("BG_SCREENSHOT");
 const ORIGIN = new URL(BASE).origin;
 const QUERY = `{ account(address: "${ACCOUNT}") { balances { rawAmount token { symbol } } } }`;
@@ -27,41 +29,78 @@ function required(name) {
 // Found (and, for the npm package's Chromium, unpacked) before the test's own timeout starts.
 const { source, options } = await chromiumLaunchOptions();
 
+/** GraphiQL loaded in a fresh browser that blocks every other origin and records every
+ * failed request, console error and CSP violation; `check()` asserts there were none. */
+async function openGraphiQL(browser) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const blocked = [];
+  const failed = [];
+  const errors = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("data:") || new URL(url).origin === ORIGIN) return route.continue();
+    blocked.push(url);
+    return route.abort("blockedbyclient");
+  });
+  // Injected by the browser, not the page, so the page's CSP does not apply to it.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+    });
+  });
+  const page = await context.newPage();
+  page.on("console", (msg) => ["error", "warning"].includes(msg.type()) && errors.push(`console: ${msg.text()}`));
+  page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
+  page.on("requestfailed", (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
+  page.on("response", (res) => res.status() >= 400 && failed.push(`${res.url()}: ${res.status()}`));
+
+  const response = await page.goto(`${BASE}/graphql`);
+  assert.equal(response.status(), 200);
+  assert.match(response.headers()["content-security-policy"] ?? "", /default-src 'self'/);
+  await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 15_000 });
+  const check = async () => {
+    const violations = await page.evaluate(() => window.__cspViolations);
+    assert.deepEqual(blocked, [], "requests to other origins were attempted");
+    assert.deepEqual(violations, [], "CSP violations");
+    assert.deepEqual(failed, [], "failed requests");
+    assert.deepEqual(errors, [], "console or page errors");
+  };
+  return { page, errors, check };
+}
+
+/** The query editor's text on one line, as `print` would put it if lines were endless. */
+const queryText = async (page) =>
+  (await page.evaluate(() => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.getValue()))
+    .replace(/\s+/g, " ")
+    .replace(/\( /g, "(")
+    .replace(/ \)/g, ")");
+const resultText = (page) =>
+  page.evaluate(() => document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue() ?? "");
+
+/** Run the active tab and wait until the result shows `raw`. */
+async function runUntilShown(page, raw, errors) {
+  await page.click(".graphiql-execute-button");
+  await page
+    .waitForFunction(
+      (expected) => document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue().includes(expected),
+      raw,
+      { timeout: 10_000 },
+    )
+    .catch(async (err) => {
+      throw new Error(`${raw} never shown; result pane: ${await resultText(page)}; ${errors}`, { cause: err });
+    });
+  return JSON.parse(await resultText(page));
+}
+
 test("GraphiQL runs a query offline, from same-origin assets, under its CSP", { timeout: 30_000 }, async () => {
   console.log(`browser: ${source}`);
   const browser = await chromium.launch(options);
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const blocked = [];
-    const failed = [];
-    const errors = [];
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith("data:") || new URL(url).origin === ORIGIN) return route.continue();
-      blocked.push(url);
-      return route.abort("blockedbyclient");
-    });
-    // Injected by the browser, not the page, so the page's CSP does not apply to it.
-    await context.addInitScript(() => {
-      window.__cspViolations = [];
-      document.addEventListener("securitypolicyviolation", (e) => {
-        window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
-      });
-    });
-    const page = await context.newPage();
-    page.on("console", (msg) => msg.type() === "error" && errors.push(`console: ${msg.text()}`));
-    page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
-    page.on("requestfailed", (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
-    page.on("response", (res) => res.status() >= 400 && failed.push(`${res.url()}: ${res.status()}`));
-
-    const response = await page.goto(`${BASE}/graphql`);
-    assert.equal(response.status(), 200);
-    assert.match(response.headers()["content-security-policy"] ?? "", /default-src 'self'/);
-    await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 15_000 });
-
+    const { page, errors, check } = await openGraphiQL(browser);
     // The page's JSON config reached GraphiQL: three example tabs, the headers editor, the explorer.
     assert.equal(await page.locator(".graphiql-tab").count(), 3);
-    await page.waitForSelector(".graphiql-explorer-root", { timeout: 10_000 });
+    await page.waitForSelector(".bg-explorer [data-field='account']", { timeout: 10_000 });
     const headers = await page.evaluate(
       () => document.querySelector(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")?.CodeMirror.getValue() ?? "",
     );
@@ -73,28 +112,69 @@ test("GraphiQL runs a query offline, from same-origin assets, under its CSP", { 
     // GraphiQL re-reads the operation name 100 ms after an edit; running before that would
     // send the old tab's `operationName` with an anonymous query. The tab title shows when it has.
     await page.waitForSelector(".graphiql-tab-active >> text=<untitled>", { timeout: 5_000 });
-    await page.click(".graphiql-execute-button");
-    const resultText = () =>
-      page.evaluate(() => document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue() ?? "");
-    await page
-      .waitForFunction(
-        (raw) => document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue().includes(raw),
-        EXPECTED_RAW,
-        { timeout: 10_000 },
-      )
-      .catch(async (err) => {
-        throw new Error(`${EXPECTED_RAW} never shown; result pane: ${await resultText()}; ${errors}`, { cause: err });
-      });
-    const result = JSON.parse(await resultText());
+    const result = await runUntilShown(page, EXPECTED_RAW, errors);
     assert.ok(!result.errors, JSON.stringify(result.errors));
     assert.ok(result.data.account.balances.some((b) => b.rawAmount === EXPECTED_RAW));
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    const violations = await page.evaluate(() => window.__cspViolations);
-    assert.deepEqual(blocked, [], "requests to other origins were attempted");
-    assert.deepEqual(violations, [], "CSP violations");
-    assert.deepEqual(failed, [], "failed requests");
-    assert.deepEqual(errors, [], "console or page errors");
+    await check();
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the explorer lists what a person asks for and builds a balances(pairs:) query", { timeout: 30_000 }, async () => {
+  const browser = await chromium.launch(options);
+  try {
+    const { page, errors, check } = await openGraphiQL(browser);
+    // Root fields: the explorer's top-level list; fields of a field: `> .bg-explorer-inner`.
+    const root = page.locator(".bg-explorer > .bg-explorer-type");
+    const explorer = page.locator(".bg-explorer");
+    await root.locator("> [data-field='account']").waitFor({ timeout: 10_000 });
+    const roots = await root.locator("> [data-field]").evaluateAll((nodes) =>
+      nodes.map((n) => n.dataset.field),
+    );
+    assert.ok(["account", "accounts", "balance", "balances", "chains", "token"].every((f) => roots.includes(f)), `${roots}`);
+    assert.ok(!roots.includes("_entities") && !roots.includes("_service"), `federation's fields listed: ${roots}`);
+
+    // The example tab's pairs are shown as an editable list: one item, its fields filled in.
+    await page.locator(".graphiql-tab").nth(1).click();
+    const pairs = root.locator("> [data-field='balances'] [data-input='pairs']");
+    await pairs.locator("[data-item='0'] [data-input='account'] input.bg-explorer-text").waitFor({ timeout: 5_000 });
+    assert.equal(await pairs.locator("[data-item]").count(), 1);
+    assert.equal(await pairs.locator("[data-item='0'] [data-input='token'] input.bg-explorer-text").inputValue(), "native");
+
+    // From an empty editor: tick `balances`, fill in two pairs, tick `rawAmount`, run.
+    await page.locator(".graphiql-tab").nth(0).click();
+    await page.evaluate(() => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue(""));
+    await root.locator("> [data-field='account'] > label input:not(:checked)").waitFor({ timeout: 5_000 });
+    const balances = root.locator("> [data-field='balances']");
+    await balances.locator("> label input[type=checkbox]").check();
+    const item = (index, input) =>
+      balances.locator(`[data-input='pairs'] [data-item='${index}'] [data-input='${input}'] input.bg-explorer-text`);
+    await item(0, "account").fill(ACCOUNT);
+    await item(0, "chain").fill("devnet");
+    await item(0, "token").fill(TOKEN);
+    await balances.locator("[data-input='pairs'] .bg-explorer-add").click();
+    await item(1, "account").fill(ACCOUNT);
+    await item(1, "chain").fill("devnet");
+    await item(1, "token").fill("native");
+    await balances.locator("> .bg-explorer-inner > .bg-explorer-type > [data-field='rawAmount'] > label input").check();
+    const built = await queryText(page);
+    const pair = (token) => `{account: "${ACCOUNT}", chain: "devnet", token: "${token}"}`;
+    assert.ok(built.includes(`balances(pairs: [${pair(TOKEN)}, ${pair("native")}])`), built);
+    assert.ok(/rawAmount/.test(built), built);
+
+    await page.waitForSelector(".graphiql-tab-active >> text=<untitled>", { timeout: 5_000 });
+    const result = await runUntilShown(page, EXPECTED_RAW, errors);
+    assert.ok(!result.errors, JSON.stringify(result.errors));
+    assert.equal(result.data.balances.length, 2);
+    assert.equal(result.data.balances[0].rawAmount, EXPECTED_RAW);
+
+    // "remove" takes an item out again.
+    await balances.locator("[data-input='pairs'] [data-item='1'] .bg-explorer-remove").click();
+    assert.ok((await queryText(page)).includes(`balances(pairs: [${pair(TOKEN)}])`));
+    await check();
   } finally {
     await browser.close();
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import http.client
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +24,11 @@ from tests.conftest import Devnet, devnet_settings, live_server, run_node_test
 NODE_TEST = str(Path(__file__).with_name("graphiql.test.mjs"))
 ASSETS = {
     "graphiql.min.css",
-    "plugin-explorer.css",
+    "explorer.css",
     "react.production.min.js",
     "react-dom.production.min.js",
     "graphiql.min.js",
-    "plugin-explorer.umd.js",
+    "explorer.js",
     "graphiql-init.js",
 }
 TAG = re.compile(r'(?:src|href)="(/graphiql/[^"]+)" integrity="(sha384-[^"]+)"')
@@ -39,7 +40,7 @@ def service(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield url
 
 
-def test_graphiql_runs_a_query_in_headless_chromium_without_internet(
+def test_graphiql_and_its_explorer_run_queries_in_headless_chromium_without_internet(
     service: str, devnet: Devnet, tmp_path: Path
 ) -> None:
     # The browser: $CHROMIUM, a system one, else the npm package's (tests/browser/chromium.mjs).
@@ -48,6 +49,7 @@ def test_graphiql_runs_a_query_in_headless_chromium_without_internet(
         "BG_URL": service,
         "BG_ACCOUNT": devnet.holder,
         "BG_EXPECTED_RAW": str(devnet.sample.balance(devnet.holder, "USDC")),
+        "BG_TOKEN": devnet.sample.token("USDC").address,
         "BG_SCREENSHOT": str(screenshot),
     }
     output = run_node_test(NODE_TEST, env, timeout=90)
@@ -92,9 +94,14 @@ def test_page_pins_each_asset_by_integrity_under_a_strict_csp(service: str) -> N
     ],
 )
 def test_only_whitelisted_assets_are_served(service: str, path: str) -> None:
-    # raw_path: httpx would otherwise resolve the `..` segments before sending.
-    url = httpx.URL(service).copy_with(raw_path=path.encode())
-    assert httpx.get(url, timeout=10).status_code == 404
+    # http.client sends the path as written: httpx resolves `..` segments (even in a raw
+    # path), which turned `/graphiql/..` into a request for `/`.
+    connection = http.client.HTTPConnection(httpx.URL(service).host, httpx.URL(service).port)
+    try:
+        connection.request("GET", path)
+        assert connection.getresponse().status == 404
+    finally:
+        connection.close()
 
 
 def test_missing_assets_make_the_page_503_with_the_fix(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ def test_health_reports_chains_and_cache(api: Api) -> None:
     ready = api.client.get("/health/ready").json()
     assert ready == api.client.get("/health").json()
     assert ready["status"] == "ready" and ready["cache"] == {"healthy": True}
+    assert ready["metering"] == {"healthy": True}
     (endpoint,) = ready["chains"]["devnet"]["endpoints"]
     assert ready["chains"]["devnet"] == {"state": "up", "endpoints": {endpoint: "closed"}}
     assert endpoint.startswith("0:http://127.0.0.1/")  # scheme and host only, never a path
@@ -116,7 +117,10 @@ def test_a_dead_redis_is_reported_by_health_while_the_chain_still_answers(
     for service in offline_service(settings):
         body = service.api.query(ALICE_BALANCE % stark.ALICE)
         assert body["data"]["balance"]["rawAmount"] == str(7 * 10**18)
-        assert service.api.client.get("/health").json()["cache"] == {"healthy": False}
+        health = service.api.client.get("/health")
+        assert health.json()["cache"] == {"healthy": False}
+        # Redis also holds the keys: no keyed request can be admitted here, so not ready.
+        assert health.status_code == 503 and health.json()["metering"] == {"healthy": False}
 
 
 def test_browsers_of_the_configured_origins_only(tmp_path: Path) -> None:
@@ -146,15 +150,28 @@ def test_readiness_tells_a_dead_chain_from_a_dead_service(tmp_path: Path, devnet
         assert api.client.get("/health/live").status_code == 200
 
 
-def test_readiness_is_503_when_no_chain_can_be_read(tmp_path: Path, devnet: Devnet) -> None:
-    settings = devnet_settings(tmp_path, devnet, rpc_urls=[dead_url()], failure_threshold=1)
+@pytest.mark.parametrize(("requires_chains", "status"), [(False, 200), (True, 503)])
+def test_a_replica_whose_every_chain_is_down_stays_ready_unless_told_otherwise(
+    tmp_path: Path, devnet: Devnet, requires_chains: bool, status: int
+) -> None:
+    # Every replica sees the same dead upstream: 503 would empty the load balancer.
+    settings = devnet_settings(
+        tmp_path,
+        devnet,
+        rpc_urls=[dead_url()],
+        failure_threshold=1,
+        server={"ready_requires_chains": requires_chains},
+    )
     for api in serve(settings):
         api.query(
             '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount } }'
             % devnet.holder
         )
         ready = api.client.get("/health/ready")
-        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert ready.status_code == status
+        assert ready.json()["status"] == ("unavailable" if requires_chains else "degraded")
+        assert ready.json()["chains"]["devnet"]["state"] == "down"
+        assert ready.json()["metering"] == {"healthy": True}
         assert api.client.get("/health/live").status_code == 200
 
 
@@ -177,3 +194,16 @@ def test_requests_are_counted_and_timed_per_root_field(offline: Offline) -> None
 )
 def test_no_response_lets_a_browser_sniff_its_type(offline: Offline, path: str) -> None:
     assert offline.api.client.get(path).headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_root_points_to_graphiql_for_browsers_and_for_curl(offline: Offline) -> None:
+    client = offline.api.client
+    page = client.get("/", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<a href="/graphql">/graphql</a>' in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # none at all
+    assert "<script" not in page.text
+    text = client.get("/", headers={"accept": "*/*"})
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+    assert text.text.splitlines()[1].startswith("/graphql ")
+    assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 200

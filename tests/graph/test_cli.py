@@ -1,19 +1,23 @@
 """The `balance-graph` command in-process: arguments, config errors, what it hands uvicorn.
 
-Nothing here starts a server: uvicorn.run and the demo are replaced by recorders. The real
-processes are tested in test_serve.py and test_demo.py.
+Nothing here serves: `launch.run` and the demo are replaced by recorders (the port is still
+taken, on a free one, as `serve` does). The real processes are tested in test_serve.py and
+test_demo.py.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devnet.anvil import find_free_port
 from graph import cli
 from graph.http.protocol import GuardedHttpToolsProtocol
+from graph.workers import default_workers
 from settings import DEFAULT_CONFIG
 
 GOOD = """[chains.devnet]
@@ -27,22 +31,27 @@ pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 class Recorder:
+    """Stands in for `launch.run`: what it was given, and whether the socket was bound."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-        self.metrics_dirs: list[str] = []
+        self.addresses: list[tuple[str, int]] = []
 
-    def __call__(self, *args: Any, **kwargs: Any) -> int:
-        self.calls.append((args, kwargs))
-        self.metrics_dirs.append(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
+    def __call__(self, app: Any, listener: socket.socket, **kwargs: Any) -> int:
+        self.calls.append(((app,), kwargs))
+        self.addresses.append(listener.getsockname()[:2])
+        listener.close()
         return 0
 
 
 @pytest.fixture
-def uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+def launched(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
-    monkeypatch.setattr("graph.cli.uvicorn.run", recorder)
-    monkeypatch.delenv("BALANCE_GRAPH_CONFIG", raising=False)  # serve sets it: restore after
-    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr("graph.launch.run", recorder)
+    for name in ("BALANCE_GRAPH_CONFIG", "REDIS_URL"):  # serve sets the first: restore after
+        monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("BALANCE_GRAPH_")]:
+        monkeypatch.delenv(name)
     return recorder
 
 
@@ -52,16 +61,22 @@ def config(tmp_path: Path, text: str = GOOD) -> Path:
     return path
 
 
-def test_serve_validates_the_config_then_hands_uvicorn_the_app_factory(
-    tmp_path: Path, uvicorn_run: Recorder
+def serve_argv(path: Path | None, *more: str) -> list[str]:
+    argv = ["serve", "--port", str(find_free_port()), *more]
+    return argv + (["--config", str(path)] if path else [])
+
+
+def test_serve_checks_the_config_then_hands_uvicorn_the_app_factory(
+    tmp_path: Path, launched: Recorder
 ) -> None:
     path = config(tmp_path)
-    assert cli.main(["serve", "--config", str(path)]) == 0
-    ((args, kwargs),) = uvicorn_run.calls
+    argv = serve_argv(path)
+    assert cli.main(argv) == 0
+    ((args, kwargs),) = launched.calls
     assert args == ("graph.app:create_app",)
     assert kwargs["factory"] is True
-    assert (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 8000)
-    assert kwargs["workers"] == (os.cpu_count() or 1)  # one per core by default
+    assert launched.addresses == [("127.0.0.1", int(argv[2]))]
+    assert kwargs["workers"] == default_workers()  # the CPUs this process may use
     assert kwargs["http"] is GuardedHttpToolsProtocol
     assert kwargs["limit_concurrency"] == 2048 and kwargs["timeout_keep_alive"] == 5
     assert kwargs["log_level"] == "info" and kwargs["proxy_headers"] is False
@@ -69,32 +84,25 @@ def test_serve_validates_the_config_then_hands_uvicorn_the_app_factory(
     assert os.environ["BALANCE_GRAPH_CONFIG"] == str(path.resolve())  # what workers read
 
 
-def test_serve_passes_listen_address_workers_and_log_level(
-    tmp_path: Path, uvicorn_run: Recorder
-) -> None:
-    argv = ["--log-level", "warning", "serve", "--config", str(config(tmp_path))]
-    argv += ["--host", "0.0.0.0", "--port", "9100", "--workers", "3"]
+def test_serve_passes_workers_and_log_level(tmp_path: Path, launched: Recorder) -> None:
+    argv = ["--log-level", "warning", *serve_argv(config(tmp_path), "--workers", "3")]
     assert cli.main(argv) == 0
-    ((_, kwargs),) = uvicorn_run.calls
-    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 9100, 3)
-    assert kwargs["log_level"] == "warning"
-    assert uvicorn_run.metrics_dirs[0]  # several workers: one shared metrics directory ...
-    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ  # ... removed afterwards
-    assert not os.path.exists(uvicorn_run.metrics_dirs[0])
+    ((_, kwargs),) = launched.calls
+    assert kwargs["workers"] == 3 and kwargs["log_level"] == "warning"
 
 
 def test_serve_reads_the_config_named_by_the_environment(
-    tmp_path: Path, uvicorn_run: Recorder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, launched: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = config(tmp_path)
     monkeypatch.setenv("BALANCE_GRAPH_CONFIG", str(path))
-    assert cli.main(["serve"]) == 0
-    assert len(uvicorn_run.calls) == 1
+    assert cli.main(serve_argv(None)) == 0
+    assert len(launched.calls) == 1
     assert os.environ["BALANCE_GRAPH_CONFIG"] == str(path.resolve())
 
 
-def test_without_a_config_serve_uses_the_shipped_one(uvicorn_run: Recorder) -> None:
-    assert cli.main(["serve"]) == 0
+def test_without_a_config_serve_uses_the_shipped_one(launched: Recorder) -> None:
+    assert cli.main(serve_argv(None)) == 0
     assert os.environ["BALANCE_GRAPH_CONFIG"] == str(DEFAULT_CONFIG.resolve())
 
 
@@ -107,39 +115,139 @@ def test_without_a_config_serve_uses_the_shipped_one(uvicorn_run: Recorder) -> N
 )
 def test_a_config_error_exits_2_with_the_message_on_stderr_and_starts_nothing(
     tmp_path: Path,
-    uvicorn_run: Recorder,
+    launched: Recorder,
     capsys: pytest.CaptureFixture[str],
     text: str,
     detail: str,
 ) -> None:
     path = config(tmp_path, text)
-    assert cli.main(["serve", "--config", str(path)]) == 2
+    assert cli.main(serve_argv(path)) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(f"balance-graph: configuration error: {path.resolve()}: ")
     assert detail in captured.err and captured.out == ""
-    assert uvicorn_run.calls == []
+    assert launched.calls == []
 
 
 def test_a_missing_config_file_exits_2(
-    tmp_path: Path, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, launched: Recorder, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["serve", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert cli.main(serve_argv(tmp_path / "nope.toml")) == 2
     assert "configuration error: cannot read config" in capsys.readouterr().err
-    assert uvicorn_run.calls == []
+    assert launched.calls == []
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ('tokens = "missing.json"', "[chains.devnet] tokens: cannot read token list"),
+        ('tokens = "."', "[chains.devnet] tokens: cannot read token list"),
+        ('tokens = "bad.json"', "[chains.devnet] tokens: "),
+    ],
+)
+def test_a_token_list_that_cannot_be_used_stops_serve_before_it_listens(
+    tmp_path: Path,
+    launched: Recorder,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    problem: str,
+) -> None:
+    (tmp_path / "bad.json").write_text('{"tokens": [{"chainId": 31337, "address": "0x12"}]}')
+    path = config(tmp_path, GOOD + table + "\n")
+    argv = serve_argv(path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"balance-graph: configuration error: {path.resolve()}: {problem}")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert launched.calls == []
+    with socket.create_server(("127.0.0.1", int(argv[2]))):  # the port was given back
+        pass
+
+
+def test_a_data_dir_that_cannot_be_written_stops_serve_naming_the_key(
+    tmp_path: Path, launched: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    path = config(tmp_path, GOOD + f'[auth]\ndata_dir = "{tmp_path / "file" / "keys"}"\n')
+    assert cli.main(serve_argv(path)) == 2
+    err = capsys.readouterr().err
+    assert f"{path.resolve()}: [auth] data_dir: cannot keep API keys in" in err
+    assert launched.calls == []
+
+
+def test_a_busy_port_is_named_before_the_config_is_even_read(
+    tmp_path: Path, launched: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        argv = ["serve", "--port", str(port), "--config", str(tmp_path / "nope.toml")]
+        assert cli.main(argv) == 3
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}: the address is already in use" in err
+    assert "configuration" not in err
+    assert launched.calls == []
+
+
+def test_variables_read_outside_the_settings_are_not_taken_for_typos() -> None:
+    from devnet.compiler import CACHE_DIR_ENV
+
+    assert CACHE_DIR_ENV in cli.OTHER_VARIABLES
+
+
+def test_a_misspelt_variable_is_warned_about_and_a_bad_one_blamed_on_itself(
+    tmp_path: Path,
+    launched: Recorder,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = config(tmp_path)
+    monkeypatch.setenv("BALANCE_GRAPH_RPC_URLS_DEVNT", "https://typo.example")
+    assert cli.main(serve_argv(path)) == 0
+    assert capsys.readouterr().err == (
+        "balance-graph: warning: BALANCE_GRAPH_RPC_URLS_DEVNT is not a setting and is "
+        "ignored: did you mean BALANCE_GRAPH_RPC_URLS_DEVNET?\n"
+    )
+    monkeypatch.setenv("BALANCE_GRAPH_RPC_URLS_DEVNET", "ftp://bad.example")
+    assert cli.main(serve_argv(path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "balance-graph: configuration error: BALANCE_GRAPH_RPC_URLS_DEVNET (environment): "
+        "[chains.devnet]: rpc_urls must be"
+    )
+    assert str(path) not in err and len(launched.calls) == 1
 
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["serve", "--port", "http"], ["--log-level", "loud", "serve"], ["deploy"]],
+    [
+        [],
+        ["serve", "--port", "http"],
+        ["--log-level", "loud", "serve"],
+        ["deploy"],
+        ["serve", "--workers", "0"],
+    ],
 )
 def test_bad_arguments_exit_2_with_usage(
-    argv: list[str], uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+    argv: list[str], launched: Recorder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     assert info.value.code == 2
     assert "usage: balance-graph" in capsys.readouterr().err
-    assert uvicorn_run.calls == []
+    assert launched.calls == []
+
+
+def test_version_and_serve_help_with_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("balance-graph ") and out.split()[1][0].isdigit()
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: 127.0.0.1)", "(default: 8000)", f"(default: {default_workers()})"):
+        assert shown in help_text
+    assert "address to listen on" in help_text and "cgroup" in help_text
 
 
 def test_export_schema_prints_the_published_sdl(capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,7 +271,7 @@ def test_demo_gets_its_listen_address_and_workdir(
     assert calls[1][2] == Path(".demo")
 
 
-def test_keys_are_made_listed_credited_and_revoked_with_the_configs_store(
+def test_keys_are_made_listed_credited_revoked_and_deleted_with_the_configs_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "config.toml"
@@ -182,14 +290,21 @@ def test_keys_are_made_listed_credited_and_revoked_with_the_configs_store(
     key = out.strip()
     assert code == 0 and key.startswith("bgk_") and "\n" not in key
     assert "shown only this once" in err and key not in err
+    assert str(data / "metering.sqlite3") in err  # where it went
     assert (data / "metering.sqlite3").is_file()
-    assert keys("create", "--name", "acme")[0] == 1  # names are never reused
+    assert keys("create", "--name", "acme")[0] == 1  # a name in use is not reused
     code, _, err = keys("create", "--name", "other", "--plan", "gold")
     assert code == 1 and "no [rate_limits.plans.gold]" in err and "pro" in err
     assert keys("create", "--name", "bad name")[0] == 1
     assert keys("create", "--name", "neg", "--credits", "-1")[0] == 1
     assert keys("credit", "acme", "50")[0] == 0
+    code, _, err = keys("delete", "acme")
+    assert code == 1 and "revoke it first" in err  # an active key is never deleted
     assert keys("revoke", "acme")[0] == 0
     code, out, _ = keys("list")
     assert code == 0 and "acme" in out and "150" in out and "revoked" in out and key not in out
     assert keys("revoke", "nobody")[0] == 1
+    code, _, err = keys("delete", "acme")
+    assert code == 0 and "the name is free again" in err
+    assert "acme" not in keys("list")[1]
+    assert keys("create", "--name", "acme")[0] == 0  # the name can be used again

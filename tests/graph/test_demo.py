@@ -1,12 +1,23 @@
-"""`balance-graph demo` as a user runs it: two anvils, sample tokens, USD values, clean exit."""
+"""`balance-graph demo` as a user runs it: two anvils, sample tokens, USD values, the printed
+examples and keys flow run as printed, and a clean stop, whatever the signal.
+
+One demo serves the module's tests (starting one costs seconds); the last test stops it.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from devnet.anvil import find_free_port
@@ -14,55 +25,188 @@ from tests.conftest import graphql_at, launch, stop, wait_healthy
 
 pytestmark = pytest.mark.integration
 
+ACCOUNT_QUERY = '{ account(address: "%s") { balances { chain amount token { symbol } } } }'
 
-def test_demo_serves_two_chains_with_usd_values_and_cleans_up(tmp_path: Path) -> None:
-    port, log = find_free_port(), tmp_path / "demo.log"
-    proc = launch(["demo", "--port", str(port), "--workdir", str(tmp_path / "demo")], {}, log)
+
+@dataclass
+class Demo:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    workdir: Path
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text()
+
+    @property
+    def holder(self) -> str:
+        return self.output.split("holders: ")[1].split(",")[0].strip()
+
+    def printed(self, start: str, end: str) -> str:
+        """The banner's text from the line after `start` up to `end`."""
+        return self.output.split(start, 1)[1].split("\n", 1)[1].split(end, 1)[0]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    tmp = tmp_path_factory.mktemp("demo")
+    port, log = find_free_port(), tmp / "demo.log"
+    proc = launch(["demo", "--port", str(port), "--workdir", str(tmp / "demo")], {}, log)
     try:
         wait_healthy(port, proc, log, timeout=60)
-        output = log.read_text()
-        holder = output.split("holders: ")[1].split(",")[0].strip()
-        anvil_ports = [
-            int(part.split(" ")[0]) for part in output.split("anvil at http://127.0.0.1:")[1:]
-        ]
-        assert len(anvil_ports) == 2
-        assert "account(address:" in output and "portfolio" in output
-        body = graphql_at(
-            port,
-            '{ account(address: "%s") { balances(minValueUsd: "0") { chain rawAmount valueUsd '
-            "token { symbol } } portfolio { totalUsd complete unpricedCount byChain { chain } } } }"
-            % holder,
-        )
-        rows = {(r["chain"], r["token"]["symbol"]): r for r in body["data"]["account"]["balances"]}
-        # holder 0's sample mint; on devnet, less a week of sends (-100 +40 -250 +5, twice)
-        for chain, usdc in (("devnet", "624.5"), ("devnet-l2", "1234.5")):
-            assert rows[(chain, "USDC")]["rawAmount"] == str(int(Decimal(usdc) * 10**6))
-            assert Decimal(rows[(chain, "USDC")]["valueUsd"]) == Decimal(usdc) * Decimal("0.9998")
-        assert rows[("devnet-l2", "MKR")]["valueUsd"] is None  # deliberately unpriced
-        assert Decimal(rows[("devnet", "MKR")]["valueUsd"]) == Decimal("3.25") * Decimal("1520.5")
-        assert rows[("devnet-l2", "ETH")]["rawAmount"] == str(10_000 * 10**18)  # dev funds
-        portfolio = body["data"]["account"]["portfolio"]
-        assert portfolio["complete"] is False and portfolio["unpricedCount"] == 1
-        assert {c["chain"] for c in portfolio["byChain"]} == {"devnet", "devnet-l2"}
-        history = graphql_at(
-            port, output.split("History:")[1].split("\n", 1)[1].split("GraphiQL:")[0]
-        )
-        assert "errors" not in history, history
-        account = history["data"]["account"]
-        events = account["balanceHistory"]["events"]
-        assert [e["delta"] for e in events] == [
-            "5000000",
-            "-250000000",
-            "40000000",
-            "-100000000",
-            "5000000",
-        ]
-        assert events[0]["balance"] == "624500000"
-        assert account["balanceHistory"]["pageInfo"]["hasNextPage"] is True
-        totals = [p["totalUsd"] for p in account["portfolioHistory"]]
-        assert len(totals) == 10 and len(set(totals)) > 3  # the value moved day by day
+        yield Demo(proc, port, log, tmp / "demo")
     finally:
-        stop(proc, signal.SIGINT)
-    for anvil_port in anvil_ports:
-        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", anvil_port), 1):
-            pass
+        stop(proc, signal.SIGINT)  # the whole group, if the last test did not stop it
+
+
+def shell(command: str) -> subprocess.CompletedProcess[str]:
+    """A printed command, pasted into bash as it is."""
+    return subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_demo_serves_two_chains_with_usd_values(demo: Demo) -> None:
+    output = demo.output
+    anvil_ports = [
+        int(part.split(" ")[0]) for part in output.split("anvil at http://127.0.0.1:")[1:]
+    ]
+    assert len(anvil_ports) == 2
+    assert "account(address:" in output and "portfolio" in output
+    body = graphql_at(
+        demo.port,
+        '{ account(address: "%s") { balances(minValueUsd: "0") { chain rawAmount valueUsd '
+        "token { symbol } } portfolio { totalUsd complete unpricedCount byChain { chain } } } }"
+        % demo.holder,
+    )
+    rows = {(r["chain"], r["token"]["symbol"]): r for r in body["data"]["account"]["balances"]}
+    # holder 0's sample mint; on devnet, less a week of sends (-100 +40 -250 +5, twice)
+    for chain, usdc in (("devnet", "624.5"), ("devnet-l2", "1234.5")):
+        assert rows[(chain, "USDC")]["rawAmount"] == str(int(Decimal(usdc) * 10**6))
+        assert Decimal(rows[(chain, "USDC")]["valueUsd"]) == Decimal(usdc) * Decimal("0.9998")
+    assert rows[("devnet-l2", "MKR")]["valueUsd"] is None  # deliberately unpriced
+    assert Decimal(rows[("devnet", "MKR")]["valueUsd"]) == Decimal("3.25") * Decimal("1520.5")
+    assert rows[("devnet-l2", "ETH")]["rawAmount"] == str(10_000 * 10**18)  # dev funds
+    portfolio = body["data"]["account"]["portfolio"]
+    assert portfolio["complete"] is False and portfolio["unpricedCount"] == 1
+    assert {c["chain"] for c in portfolio["byChain"]} == {"devnet", "devnet-l2"}
+
+
+def test_the_printed_history_example_shows_movement(demo: Demo) -> None:
+    history = graphql_at(demo.port, demo.printed("History:", "From a shell"))
+    assert "errors" not in history, history
+    account = history["data"]["account"]
+    events = account["balanceHistory"]["events"]
+    assert [e["delta"] for e in events] == [
+        "5000000",
+        "-250000000",
+        "40000000",
+        "-100000000",
+        "5000000",
+    ]
+    assert events[0]["balance"] == "624500000"
+    assert account["balanceHistory"]["pageInfo"]["hasNextPage"] is True
+    totals = [p["totalUsd"] for p in account["portfolioHistory"]]
+    assert len(totals) == 10 and len(set(totals)) > 3  # the value moved day by day
+
+
+def test_a_person_exploring_the_demo_is_not_rate_limited(demo: Demo) -> None:
+    # Production's anonymous limit is 10 `account` calls a minute; the banner says why not here.
+    for _ in range(15):
+        graphql_at(demo.port, ACCOUNT_QUERY % demo.holder)
+    assert "none for callers without a key" in demo.output
+
+
+def test_the_printed_curl_example_runs_as_pasted(demo: Demo) -> None:
+    command = demo.printed("From a shell (another terminal):", "Rate limits:").strip()
+    assert "…" not in command
+    result = shell(command)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["data"]["account"]["balances"]
+    assert {r["chain"] for r in rows} == {"devnet", "devnet-l2"}
+
+
+def test_the_printed_keys_flow_makes_a_pro_key_the_demo_accepts(demo: Demo) -> None:
+    flow = demo.printed("API keys are kept in", "GraphiQL:").strip()
+    store = demo.output.split("API keys are kept in ")[1].split(":\n")[0]
+    assert store == str(demo.workdir.resolve() / "data" / "metering.sqlite3")
+    create, curl, listing = (" ".join(c.split()) for c in flow.replace("\\\n", " ").split("\n"))
+    config = demo.workdir.resolve() / "config.toml"
+    assert create.endswith(f"--plan pro --credits 1000 --config {config})")
+    result = shell(f"{create.replace('--name me', '--name tester')}\n{curl}\n{listing}")
+    assert result.returncode == 0, result.stderr
+    assert "HTTP/1.1 200 OK" in result.stdout and "x-credits-charged: 8" in result.stdout
+    assert "x-credits-remaining: 992" in result.stdout  # 2 chains x 4 tokens
+    assert "tester" in result.stdout.split("NAME")[1] and "pro" in result.stdout
+    # A key made against another store (no --config) is refused, and the 401 says where the
+    # demo looked, without the key.
+    balance_graph = create.split("$(", 1)[1].split()[0]
+    elsewhere = shell(f"{balance_graph} keys create --name lost")
+    key = elsewhere.stdout.strip()
+    assert key.startswith("bgk_"), elsewhere.stderr
+    refused = httpx.post(
+        f"http://127.0.0.1:{demo.port}/graphql",
+        json={"query": ACCOUNT_QUERY % demo.holder},
+        headers={"x-api-key": key},
+    )
+    assert refused.status_code == 401
+    assert store in refused.json()["errors"][0]["message"] and key not in refused.text
+
+
+def anvils_of(pid: int) -> list[int]:
+    """The anvil processes `pid` started (from /proc: their parent and command line)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid and b"anvil" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_sigterm_stops_the_demo_and_both_anvils(demo: Demo) -> None:
+    anvils = anvils_of(demo.proc.pid)
+    assert len(anvils) == 2
+    os.kill(demo.proc.pid, signal.SIGTERM)  # the demo only, as `kill <pid>` or a supervisor
+    try:
+        code = demo.proc.wait(30)
+        deadline = time.monotonic() + 10
+        while any(map(running, anvils)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [pid for pid in anvils if running(pid)] == []
+        assert code == 0  # a requested stop is a clean one
+    finally:
+        for pid in filter(running, anvils):  # never left behind, even when the test fails
+            os.kill(pid, signal.SIGKILL)
+    assert "demo stopped" in demo.output
+
+
+def test_a_second_demo_on_a_busy_port_changes_nothing(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    workdir.mkdir()
+    (workdir / "config.toml").write_text("# the running demo's config\n")
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        log = tmp_path / "second.log"
+        proc = launch(["demo", "--port", str(port), "--workdir", str(workdir)], {}, log)
+        try:
+            assert proc.wait(30) == 3
+        finally:
+            stop(proc)
+    output = log.read_text()
+    assert f"cannot listen on 127.0.0.1:{port}: the address is already in use" in output
+    assert "anvil" not in output and "GraphiQL" not in output  # no chain, no banner
+    assert (workdir / "config.toml").read_text() == "# the running demo's config\n"
+    assert sorted(p.name for p in workdir.iterdir()) == ["config.toml"]

@@ -232,6 +232,19 @@ def test_a_wrong_key_is_401_before_anything_is_parsed_or_read(
     assert metered.node.batches == []
 
 
+def test_an_unknown_key_is_told_which_store_was_searched_without_echoing_the_key(
+    settings: Settings, metered: Offline
+) -> None:
+    # A key made with another --config lands in another store: the 401 says which one this
+    # service reads, so the mistake can be seen.
+    key = keys.new_key()
+    refused = post(metered, {"query": BALANCE}, **{"x-api-key": key})
+    message = error(refused)["message"]
+    assert refused.status_code == 401
+    assert str(settings.auth.store_dir() / "metering.sqlite3") in message
+    assert key not in refused.text and key[4:12] not in refused.text
+
+
 def test_a_revoked_key_is_401_at_once_and_conflicting_keys_are_not_guessed_between(
     settings: Settings, metered: Offline
 ) -> None:
@@ -256,11 +269,22 @@ def test_keys_follow_their_plan_per_key_and_keys_without_one_are_not_limited(
     assert [a.status_code for a in answers] == [200] * 5 + [429]
     assert answers[0].headers["x-ratelimit-limit"] == "5"
     assert "x-credits-remaining" not in answers[0].headers  # no balance to report
+    assert "x-credits-remaining" not in answers[-1].headers
     for _ in range(8):
         unlimited = post(metered, {"query": BALANCE}, **{"x-api-key": free})
         assert unlimited.status_code == 200 and "x-ratelimit-limit" not in unlimited.headers
     # neither key touched the anonymous window of the same address
     assert post(metered, {"query": BALANCE}).headers["x-ratelimit-remaining"] == "2"
+
+
+def test_a_keyed_429_reports_the_credits_left_as_every_keyed_answer_does(
+    settings: Settings, metered: Offline
+) -> None:
+    key = issue_key(settings, "capped", credits=100, plan="pro")
+    answers = [post(metered, {"query": BALANCE}, **{"x-api-key": key}) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    expected = [("1", str(99 - i)) for i in range(5)] + [("0", "95")]
+    assert [credits(a) for a in answers] == expected
 
 
 def test_required_auth_refuses_anonymous_calls_but_still_serves_graphiql(tmp_path: Path) -> None:

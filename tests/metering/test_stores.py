@@ -77,6 +77,35 @@ async def test_keys_are_found_by_digest_and_names_are_never_reused(store: Store)
     assert [r.name for r in await store.records()] == ["alice"]
 
 
+async def test_only_a_revoked_key_is_deleted_and_then_its_name_is_free(store: Store) -> None:
+    digest = await new_key(store, "acme", credits=5)
+    with pytest.raises(AdminError, match="revoke it first"):
+        await store.delete("acme")
+    assert await store.lookup(digest) is not None  # an active key is never deleted
+    with pytest.raises(AdminError, match="no key named"):
+        await store.delete("nobody")
+    await store.revoke("acme")
+    deleted = await store.delete("acme")
+    assert (deleted.name, deleted.revoked) == ("acme", True)
+    assert await store.lookup(digest) is None
+    assert await store.records() == []
+    again = await new_key(store, "acme", credits=7)  # the name is free again, for a new key
+    found = await store.lookup(again)
+    assert found is not None and (found.credits, found.revoked) == (7, False)
+    refused = await store.charge(keyed(digest, 1))
+    assert refused.outcome == "invalid_key"  # the deleted key stays refused
+
+
+async def test_each_store_says_where_its_keys_are_and_answers_a_ping(
+    store: Store, tmp_path: Path
+) -> None:
+    expected = (
+        "Redis" if isinstance(store, RedisStore) else str(tmp_path / "data" / "metering.sqlite3")
+    )
+    assert store.where == expected
+    await store.ping()
+
+
 async def test_credits_are_added_never_below_zero_and_only_to_keys_with_a_balance(
     store: Store,
 ) -> None:

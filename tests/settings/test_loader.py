@@ -17,6 +17,7 @@ from settings import (
     MULTICALL3_ADDRESS,
     ConfigError,
     load_settings,
+    unknown_variables,
 )
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # EIP-55 checksummed (etherscan)
@@ -306,11 +307,54 @@ def test_env_rpc_urls_stand_in_for_missing_file_urls(tmp_path: Path) -> None:
     assert [s.value for s in settings.chains["testnet"].rpc_urls] == ["https://env.example/key"]
 
 
-def test_env_rpc_urls_are_validated(tmp_path: Path) -> None:
+def env_error(tmp_path: Path, text: str, environ: dict[str, str]) -> str:
+    """The error's text: a bad value from the environment blames its variable, not the file."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ)
+    assert str(path.resolve()) not in str(info.value), str(info.value)
+    return str(info.value)
+
+
+def test_env_rpc_urls_are_validated_and_blamed_on_the_variable(tmp_path: Path) -> None:
     environ = {"BALANCE_GRAPH_RPC_URLS_TESTNET": "wss://env.example/key"}
-    message = config_error(tmp_path, CHAIN, environ)
-    assert message == "[chains.testnet]: rpc_urls must be a non-empty list of http(s) URLs"
+    message = env_error(tmp_path, CHAIN, environ)
+    assert message == (
+        "BALANCE_GRAPH_RPC_URLS_TESTNET (environment): "
+        "[chains.testnet]: rpc_urls must be a non-empty list of http(s) URLs"
+    )
     assert "key" not in message
+
+
+def test_file_and_environment_problems_are_each_blamed_on_their_source(tmp_path: Path) -> None:
+    path = write(tmp_path, chain_with(timeout="true"))
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {"BALANCE_GRAPH_DATA_DIR": "", "REDIS_URL": "http://cache"})
+    assert str(info.value).splitlines() == [
+        f"{path.resolve()}: [chains.testnet]: 'timeout' has the wrong type (bool)",
+        f"REDIS_URL (environment): {REDIS_SCHEME}",
+    ]
+
+
+def test_a_misspelt_variable_is_named_with_the_nearest_valid_one(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, two_chains()), {})
+    environ = {
+        "BALANCE_GRAPH_RPC_URLS_TESTNT": "https://a.example",
+        "BALANCE_GRAPH_RPC_URLS_BASE_SEPOLIA": "https://b.example",
+        "BALANCE_GRAPH_RPC_URLS_SOLANA": "https://c.example",
+        "BALANCE_GRAPH_DATADIR": "/data",
+        "BALANCE_GRAPH_CONFIG": "x.toml",
+        "BALANCE_GRAPH_READ_TIMEOUT": "10",
+        "OTHER_RPC_URLS_TESTNT": "https://d.example",
+    }
+    assert unknown_variables(environ, settings, known=["BALANCE_GRAPH_READ_TIMEOUT"]) == [
+        "BALANCE_GRAPH_DATADIR is not a setting and is ignored: "
+        "did you mean BALANCE_GRAPH_DATA_DIR?",
+        "BALANCE_GRAPH_RPC_URLS_SOLANA is not a setting and is ignored: "
+        "the config has no such chain (base-sepolia, testnet)",
+        "BALANCE_GRAPH_RPC_URLS_TESTNT is not a setting and is ignored: "
+        "did you mean BALANCE_GRAPH_RPC_URLS_TESTNET?",
+    ]
 
 
 def test_env_is_ignored_unless_passed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -342,8 +386,8 @@ REDIS_SCHEME = (
 
 @pytest.mark.parametrize("url", ["http://cache:6379", "cache:6379", "memcached://cache"])
 def test_invalid_redis_url_scheme(tmp_path: Path, url: str) -> None:
-    message = config_error(tmp_path, CHAIN, {"REDIS_URL": url})
-    assert message == REDIS_SCHEME
+    message = env_error(tmp_path, CHAIN, {"REDIS_URL": url})
+    assert message == f"REDIS_URL (environment): {REDIS_SCHEME}"
 
 
 def test_invalid_redis_url_in_file(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-/* Renders GraphiQL with the explorer plugin (graph/pages/graphiql.py serves this file).
+/* Renders GraphiQL with our explorer plugin (explorer.js; graph/pages/graphiql.py serves both).
  *
  * No inline script and no eval: the configuration comes from the page's
  * <script type="application/json" id="graphiql-config"> block, which browsers never
@@ -13,7 +13,7 @@
   root.style.height = "100vh";
   root.textContent = "";
 
-  var explorer = GraphiQLPluginExplorer.explorerPlugin({ showAttribution: false });
+  var explorer = BalanceGraphExplorer.explorerPlugin();
   var storage = window.localStorage;
   // GraphiQL re-opens `visiblePlugin` on every load; pass it only until the user has chosen.
   var chosen = storage.getItem("graphiql:visiblePlugin") !== null;
