@@ -5,7 +5,8 @@ Environment variables override secrets so keys need not live in files:
 - `REDIS_URL` switches the cache to Redis (it wins over `[cache] redis_url`).
 - `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`, and
   `BALANCE_GRAPH_ARCHIVE_RPC_URLS_<CHAIN>` its `archive_rpc_urls`; `<CHAIN>` is the chain id
-  upper-cased with non-alphanumerics as `_`.
+  upper-cased with non-alphanumerics as `_`. `BALANCE_GRAPH_ETHERSCAN_KEY_<CHAIN>` and
+  `BALANCE_GRAPH_ALCHEMY_URL_<CHAIN>` set the discovery indexers' secrets the same way.
 - `BALANCE_GRAPH_DATA_DIR` replaces `[auth] data_dir`, and `BALANCE_GRAPH_TRUSTED_PROXIES`
   (comma separated) `[server] trusted_proxies`: facts of the deployment, not of the config.
 
@@ -38,6 +39,15 @@ CONFIG_ENV = "BALANCE_GRAPH_CONFIG"
 """The config file, when `--config` is not given."""
 RPC_URLS_ENV = "BALANCE_GRAPH_RPC_URLS_"
 ARCHIVE_RPC_URLS_ENV = "BALANCE_GRAPH_ARCHIVE_RPC_URLS_"
+ETHERSCAN_KEY_ENV = "BALANCE_GRAPH_ETHERSCAN_KEY_"
+ALCHEMY_URL_ENV = "BALANCE_GRAPH_ALCHEMY_URL_"
+_CHAIN_OVERRIDES = (
+    ("rpc_urls", RPC_URLS_ENV, True),
+    ("archive_rpc_urls", ARCHIVE_RPC_URLS_ENV, True),
+    ("etherscan_key", ETHERSCAN_KEY_ENV, False),
+    ("alchemy_url", ALCHEMY_URL_ENV, False),
+)
+"""Per-chain secrets the environment sets: (key, variable prefix, comma-separated list)."""
 TRUSTED_PROXIES_ENV = "BALANCE_GRAPH_TRUSTED_PROXIES"
 REDIS_URL_ENV = "REDIS_URL"
 
@@ -113,7 +123,8 @@ def unknown_variables(
     chains = {rpc_urls_env(c, prefix=""): c for c in settings.chains}
     warnings = []
     for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in fixed):
-        prefix = next((p for p in (RPC_URLS_ENV, ARCHIVE_RPC_URLS_ENV) if name.startswith(p)), "")
+        prefixes = sorted((p for _, p, _ in _CHAIN_OVERRIDES), key=len, reverse=True)
+        prefix = next((p for p in prefixes if name.startswith(p)), "")
         if prefix and name.removeprefix(prefix) in chains:
             continue
         if prefix:
@@ -165,11 +176,11 @@ def _chain_overrides(
 ) -> Any:
     if not isinstance(table, dict):
         return table
-    for key, prefix in (("rpc_urls", RPC_URLS_ENV), ("archive_rpc_urls", ARCHIVE_RPC_URLS_ENV)):
+    for key, prefix, listed in _CHAIN_OVERRIDES:
         variable = rpc_urls_env(chain_id, prefix)
-        urls = environ.get(variable)
-        if urls:
-            table = {**table, key: _split(urls)}
+        value = environ.get(variable)
+        if value:
+            table = {**table, key: _split(value) if listed else value}
             overrides[("chains", chain_id, key)] = variable
     return table
 

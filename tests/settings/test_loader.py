@@ -307,6 +307,24 @@ def test_env_rpc_urls_stand_in_for_missing_file_urls(tmp_path: Path) -> None:
     assert [s.value for s in settings.chains["testnet"].rpc_urls] == ["https://env.example/key"]
 
 
+def test_env_sets_the_discovery_indexers_secrets(tmp_path: Path) -> None:
+    text = chain_with(
+        discovery='["etherscan", "alchemy"]', etherscan_url='"https://etherscan.example/api"'
+    )
+    environ = {
+        "BALANCE_GRAPH_ETHERSCAN_KEY_TESTNET": "SECRET1",
+        "BALANCE_GRAPH_ALCHEMY_URL_TESTNET": "https://eth-mainnet.example/v2/SECRET2",
+    }
+    chain = load_settings(write(tmp_path, text), environ).chains["testnet"]
+    assert chain.etherscan_key is not None and chain.etherscan_key.value == "SECRET1"
+    assert chain.alchemy_url is not None and "SECRET2" in chain.alchemy_url.value
+    assert "SECRET" not in repr(chain)
+    settings = load_settings(write(tmp_path, text), environ)
+    assert unknown_variables(environ, settings) == []
+    with pytest.raises(ConfigError, match="discovery: 'etherscan' needs etherscan_url"):
+        load_settings(write(tmp_path, chain_with(discovery='["etherscan"]')), {})
+
+
 def env_error(tmp_path: Path, text: str, environ: dict[str, str]) -> str:
     """The error's text: a bad value from the environment blames its variable, not the file."""
     path = write(tmp_path, text)
