@@ -152,3 +152,32 @@ def play_a_week(chain: DevChain, deployment: SampleDeployment, start: int) -> li
     chain.rpc("evm_setNextBlockTimestamp", [max(now, start + (len(blocks) + 1) * DAY)])
     chain.mine(1)
     return blocks
+
+
+@dataclass(frozen=True)
+class Unlisted:
+    """Tokens on no list that the first holder received, for discovery to find."""
+
+    gold: str
+    """An ERC-20 the holder keeps (42 DGLD)."""
+    art: str
+    """An ERC-721 collection the holder owns id 7 of."""
+    sold: str
+    """An ERC-20 received and sent away entirely: a zero row."""
+    spam: str
+    """An airdrop whose name advertises a claim site: flagged as spam, hidden by default."""
+
+
+def deploy_unlisted_tokens(chain: DevChain, holders: tuple[str, ...]) -> Unlisted:
+    """Deploy and hand out `Unlisted`'s tokens (the second holder takes the sold ones)."""
+    first, second = holders[0], holders[1]
+    gold = chain.deploy("TestToken", "Demo Gold", "DGLD", 18)
+    chain.transact(gold, "mint(address,uint256)", first, 42 * 10**18)
+    art = chain.deploy("TestNFT", "Demo Art", "DART")
+    chain.transact(art, "mint(address,uint256)", first, 7)
+    sold = chain.deploy("TestToken", "Sold Out", "SOLD", 18)
+    chain.transact(sold, "mint(address,uint256)", first, 5 * 10**18)
+    chain.transact(sold, "transfer(address,uint256)", second, 5 * 10**18, sender=first)
+    spam = chain.deploy("TestToken", "Claim your airdrop at www.free-drop.xyz", "CLAIM", 18)
+    chain.transact(spam, "mint(address,uint256)", first, 10**24)
+    return Unlisted(gold, art, sold, spam)

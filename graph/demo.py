@@ -22,7 +22,14 @@ from pathlib import Path
 
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
-from devnet.sample import DAY, SampleDeployment, deploy_sample_tokens, play_a_week
+from devnet.sample import (
+    DAY,
+    SampleDeployment,
+    Unlisted,
+    deploy_sample_tokens,
+    deploy_unlisted_tokens,
+    play_a_week,
+)
 from graph import launch
 from graph.app import create_app
 from graph.logs import log_config
@@ -37,13 +44,30 @@ UNPRICED = {"devnet-l2": "MKR"}
 whose history the demo plays, is wholly priced, so its `portfolioHistory` has totals."""
 HISTORY_DAYS = 10
 """`devnet` starts this many days ago and moves USDC once a day (`play_a_week`)."""
+_TRUST_WALLET = "https://raw.githubusercontent.com/trustwallet/assets/master/blockchains/ethereum"
+LOGOS = {
+    symbol: f"{_TRUST_WALLET}/assets/{address}/logo.png"
+    for symbol, address in {
+        "USDC": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+        "WETH": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
+        "MKR": "0x9f8F72aA9304c8B593d555F12eF6589cC3A579A2",
+    }.items()
+}
+"""The listed demo tokens wear their mainnet namesakes' logos (the shipped lists' URLs)."""
+GOLD_PRICE = "65.5"
+"""Demo Gold is on no list but priced: discovery finds it, and it has a USD value."""
 PRO_PLAN = {"balance": "600/min", "balances": "120/min", "account": "120/min"}
 """The plan the README's `keys create --plan pro` examples name."""
 
 
-def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployment]]) -> Path:
+def write_demo_config(
+    workdir: Path,
+    chains: dict[str, tuple[str, SampleDeployment]],
+    unlisted: Unlisted | None = None,
+) -> Path:
     """A config with one chain per (id -> (rpc url, deployment)), static prices, no anonymous
-    rate limits and a `pro` plan. The key store starts empty, as the chains do."""
+    rate limits and a `pro` plan, discovery on every chain (`unlisted`, on `devnet`, is what
+    it finds). The key store starts empty, as the chains do."""
     workdir.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):  # only the store's own files: data/ may hold others
         (workdir / "data" / f"{KEY_STORE}{suffix}").unlink(missing_ok=True)
@@ -68,10 +92,13 @@ def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployme
             lines.append(
                 f'"{chain_id}:{deployment.token(symbol).address}" = "{DEMO_PRICES[symbol]}"'
             )
+        if unlisted is not None and chain_id == "devnet":
+            lines.append(f'"{chain_id}:{unlisted.gold}" = "{GOLD_PRICE}"')
+        listed = deployment.token_list(numeric)
+        for entry in listed["tokens"]:
+            entry["logoURI"] = LOGOS[entry["symbol"]]
         token_list = workdir / f"{chain_id}-tokens.json"
-        token_list.write_text(
-            json.dumps(deployment.token_list(numeric), indent=2), encoding="utf-8"
-        )
+        token_list.write_text(json.dumps(listed, indent=2), encoding="utf-8")
         tables += [
             f"[chains.{chain_id}]",
             f'name = "Local {chain_id} (anvil, chain id {numeric})"',
@@ -81,6 +108,7 @@ def write_demo_config(workdir: Path, chains: dict[str, tuple[str, SampleDeployme
             'native = { symbol = "ETH", name = "Ether", decimals = 18 }',
             f'tokens = "{token_list.name}"',
             "finality_depth = 2  # local chains: history older than 2 blocks is final",
+            'discovery = ["logs"]  # tokens on no list, from the chain\'s own transfers',
         ]
     config = workdir / "config.toml"
     config.write_text("\n".join([*lines, *tables]) + "\n", encoding="utf-8")
@@ -110,6 +138,20 @@ Example queries (paste into GraphiQL):
       {{ account: "{holder}", chain: "devnet-l2", token: "native" }}
       {{ account: "not-an-address", chain: "devnet", token: "native" }}
     ]) {{ chain rawAmount amount token {{ symbol }} }}
+  }}
+
+Tokens on no list (Demo Gold, an NFT; a spam airdrop, hidden unless includeSpam: true) are
+found by discovery, from devnet's own transfer logs:
+
+  {{
+    account(address: "{holder}") {{
+      balances(chains: ["devnet"], includeZero: true, minValueUsd: "0") {{
+        rawAmount token {{ symbol standard logo }}
+      }}
+      discovery(chains: ["devnet"]) {{
+        chain source scannedFromBlock scannedToBlock complete tokenCount
+      }}
+    }}
   }}
 
 History: USDC moved once a day for {HISTORY_DAYS - 2} days on devnet.
@@ -157,8 +199,8 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
     url = f"http://{_reachable(host)}:{port}"
     try:
         with launch.stop_on_sigterm(), ExitStack() as stack:
-            chains, holders, since = _start_chains(stack)
-            config = write_demo_config(workdir.resolve(), chains)
+            chains, holders, since, unlisted = _start_chains(stack)
+            config = write_demo_config(workdir.resolve(), chains, unlisted)
             settings = load_settings(config, os.environ)
             usdc = chains["devnet"][1].token("USDC").address
             print(f"config: {config}")
@@ -179,11 +221,13 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
 
 def _start_chains(
     stack: ExitStack,
-) -> tuple[dict[str, tuple[str, SampleDeployment]], list[str], int]:
-    """Both anvils (closed with `stack`), sample tokens and `devnet`'s history."""
+) -> tuple[dict[str, tuple[str, SampleDeployment]], list[str], int, Unlisted]:
+    """Both anvils (closed with `stack`), sample tokens, `devnet`'s unlisted tokens and its
+    history."""
     chains: dict[str, tuple[str, SampleDeployment]] = {}
     holders: list[str] = []
     since = int(time.time()) - HISTORY_DAYS * DAY
+    unlisted: Unlisted | None = None
     for chain_id, numeric in DEMO_CHAINS.items():
         history = chain_id == "devnet"
         args = ["--timestamp", str(since)] if history else []
@@ -192,10 +236,13 @@ def _start_chains(
         holders = chain.accounts()[1:4]
         deployment = deploy_sample_tokens(chain, holders)
         if history:
+            unlisted = deploy_unlisted_tokens(chain, deployment.holders)
             play_a_week(chain, deployment, since + 600)
         chains[chain_id] = (anvil.url, deployment)
         print(f"{chain_id}: anvil at {anvil.url} (chain id {numeric})", flush=True)
-    return chains, holders, since
+    if unlisted is None:
+        raise RuntimeError("the demo's chains include no `devnet`")
+    return chains, holders, since, unlisted
 
 
 def _reachable(host: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from chains.discovery.service import Discovered, Status
 from chains.registry import Chain, ChainRegistry
 from core.errors import DiscoveryUnavailable, ServiceError
-from core.models import BalanceKey, ChainFamily
+from core.models import BalanceKey, ChainFamily, TokenRef
 from resolvers.scope import RequestScope
 
 
@@ -80,12 +80,17 @@ def known_lookups(
     registry: ChainRegistry, keys: Sequence[BalanceKey], discover: bool | None, fixed: int
 ) -> int:
     """What discovery adds to a plan's cost, before any I/O: `fixed` per (chain, account)
-    discovered, plus the tokens this process already knows were found there."""
+    discovered, plus the tokens this process already knows were found there beyond the plan
+    (at most the limit kept)."""
+    planned: dict[tuple[str, str], set[TokenRef]] = {}
+    for key in keys:
+        planned.setdefault((key.chain, key.account), set()).add(key.token)
     total = 0
-    for chain_id, account in dict.fromkeys((k.chain, k.account) for k in keys):
+    for (chain_id, account), tokens in planned.items():
         chain = registry.get(chain_id)
         if discovering(chain, discover) and chain.discovery is not None:
-            total += fixed + chain.discovery.known(account)
+            found = chain.discovery.known(account) - tokens
+            total += fixed + min(len(found), chain.discovery.max_tokens)
     return total
 
 

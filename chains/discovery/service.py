@@ -119,7 +119,7 @@ class Discovery:
         self._depth = finality_depth
         self._from_block = from_block
         """The oldest block to scan, or (negative) how far below the head to start."""
-        self._max = max_tokens
+        self._max = self.max_tokens = max_tokens
         self._budget = budget
         self._shared = shared
         self._clock = clock
@@ -128,13 +128,14 @@ class Discovery:
         self._tails: Lru[tuple[str, str, int], Seen] = Lru(4096, clock)
         self._runs: dict[str, asyncio.Task[None]] = {}
 
-    def known(self, account: str) -> int:
+    def known(self, account: str) -> set[TokenRef]:
         """Tokens this process already found for `account` (the cost model prices them
         before any I/O; a first, cold discovery prices none)."""
         coverage = self._coverages.get(account)
-        counts = [0 if coverage is None else len(coverage.seen)]
-        counts += [len(self._indexed.get((name, account)) or ()) for name in self.sources]
-        return min(self._max, max(counts))
+        found = set() if coverage is None else set(coverage.seen)
+        for name in self.sources:
+            found |= set(self._indexed.get((name, account)) or ())
+        return found
 
     async def discover(
         self, account: str, wait_until: float | None = None, *, wait_for_scan: bool = True

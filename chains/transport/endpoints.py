@@ -78,8 +78,9 @@ class Endpoints:
         # on /metrics and readiness.
         prefix = f"{role} " if role else ""
         self._health = [_Health(f"{prefix}{i}:{e.label}") for i, e in enumerate(self._endpoints)]
-        for health in self._health:
-            self._publish(health)
+        # Nothing is published until a circuit changes: a worker that starts late knows
+        # nothing yet, and must not overwrite what another worker learned (the readiness of
+        # a replica reads the state any worker set last).
 
     def states(self) -> dict[str, str]:
         """Each endpoint's state by label (for readiness), after due transitions."""

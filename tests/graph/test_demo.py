@@ -89,8 +89,25 @@ def test_demo_serves_two_chains_with_usd_values(demo: Demo) -> None:
     assert Decimal(rows[("devnet", "MKR")]["valueUsd"]) == Decimal("3.25") * Decimal("1520.5")
     assert rows[("devnet-l2", "ETH")]["rawAmount"] == str(10_000 * 10**18)  # dev funds
     portfolio = body["data"]["account"]["portfolio"]
-    assert portfolio["complete"] is False and portfolio["unpricedCount"] == 1
+    # MKR on devnet-l2 (deliberately) and the Demo Art NFT discovery found
+    assert portfolio["complete"] is False and portfolio["unpricedCount"] == 2
     assert {c["chain"] for c in portfolio["byChain"]} == {"devnet", "devnet-l2"}
+
+
+def test_discovery_shows_the_tokens_on_no_list_and_logos_for_the_listed(demo: Demo) -> None:
+    example = demo.printed("found by discovery, from devnet's own transfer logs:", "History:")
+    body = graphql_at(demo.port, example)
+    assert "errors" not in body, body
+    account = body["data"]["account"]
+    rows = {r["token"]["symbol"]: r for r in account["balances"]}
+    assert rows["DGLD"]["rawAmount"] == str(42 * 10**18)
+    assert (rows["DART"]["token"]["standard"], rows["DART"]["rawAmount"]) == ("ERC721", "1")
+    assert rows["SOLD"]["rawAmount"] == "0"  # received, then sent away: a zero row
+    assert "CLAIM" not in rows  # spam stays hidden
+    assert rows["USDC"]["token"]["logo"].startswith("https://")
+    assert rows["DGLD"]["token"]["logo"] is None  # on no list: no logo, never a guess
+    (status,) = account["discovery"]
+    assert status["complete"] is True and status["source"] == "logs"
 
 
 def test_the_printed_history_example_shows_movement(demo: Demo) -> None:
@@ -132,12 +149,14 @@ def test_the_printed_keys_flow_makes_a_pro_key_the_demo_accepts(demo: Demo) -> N
     store = demo.output.split("API keys are kept in ")[1].split(":\n")[0]
     assert store == str(demo.workdir.resolve() / "data" / "metering.sqlite3")
     create, curl, listing = (" ".join(c.split()) for c in flow.replace("\\\n", " ").split("\n"))
+    graphql_at(demo.port, ACCOUNT_QUERY % demo.holder)  # discovery has run: its finds are known
     config = demo.workdir.resolve() / "config.toml"
     assert create.endswith(f"--plan pro --credits 1000 --config {config})")
     result = shell(f"{create.replace('--name me', '--name tester')}\n{curl}\n{listing}")
     assert result.returncode == 0, result.stderr
-    assert "HTTP/1.1 200 OK" in result.stdout and "x-credits-charged: 8" in result.stdout
-    assert "x-credits-remaining: 992" in result.stdout  # 2 chains x 4 tokens
+    # 2 chains x (4 listed tokens + 10 for discovery) + the 4 unlisted tokens found on devnet
+    assert "HTTP/1.1 200 OK" in result.stdout and "x-credits-charged: 32" in result.stdout
+    assert "x-credits-remaining: 968" in result.stdout
     assert "tester" in result.stdout.split("NAME")[1] and "pro" in result.stdout
     # A key made against another store (no --config) is refused, and the 401 says where the
     # demo looked, without the key.

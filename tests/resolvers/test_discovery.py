@@ -94,7 +94,9 @@ async def test_asking_bitcoin_to_discover_is_not_an_error_it_has_no_tokens() -> 
 
 async def test_discovery_is_priced_before_any_io_and_what_was_found_is_priced_next_time() -> None:
     provider = FakeProvider("eth")
-    chain = discovering_chain(provider, script())
+    moves = script()
+    moves.move(ALICE, 150, USDC)  # listed: found too, but already priced with the list
+    chain = discovering_chain(provider, moves)
     registry = ChainRegistry({"eth": chain})
     model = CostModel(SCHEMA, registry, discovery_lookups=10)
     query = 'query($d: Boolean) { account(address: "%s") { balances(discover: $d) { rawAmount } } }'
@@ -113,5 +115,5 @@ async def test_discovery_is_priced_before_any_io_and_what_was_found_is_priced_ne
     assert cost(None) == listed + 10  # cold: the scan's fixed cost
     assert chain.discovery is not None
     await chain.discovery.discover(ALICE)
-    assert cost(None) == listed + 10 + 1  # the token it found is now known
+    assert cost(None) == listed + 10 + 1  # the token it found beyond the list is now known
     assert provider.rounds == 0  # pricing read nothing

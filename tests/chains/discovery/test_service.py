@@ -162,7 +162,7 @@ async def test_an_indexer_answer_is_kept_for_a_while() -> None:
     assert (await service.discover(ALICE)).tokens == (token(2), token(1))
     assert (await service.discover(ALICE)).status.complete
     assert indexer.calls == 1
-    assert service.known(ALICE) == 2 and service.known(BOB) == 0
+    assert service.known(ALICE) == {token(1), token(2)} and service.known(BOB) == set()
 
 
 async def test_another_process_reuses_the_final_coverage_through_the_shared_cache() -> None:
