@@ -54,8 +54,9 @@ LOGOS = {
     }.items()
 }
 """The listed demo tokens wear their mainnet namesakes' logos (the shipped lists' URLs)."""
-GOLD_PRICE = "65.5"
-"""Demo Gold is on no list but priced: discovery finds it, and it has a USD value."""
+UNLISTED_PRICES = {"gold": "65.5", "art": "150"}
+"""Demo Gold and Demo Art are on no list but priced (the NFT per item): discovery finds them,
+and they have USD values."""
 PRO_PLAN = {"balance": "600/min", "balances": "120/min", "account": "120/min"}
 """The plan the README's `keys create --plan pro` examples name."""
 
@@ -93,7 +94,8 @@ def write_demo_config(
                 f'"{chain_id}:{deployment.token(symbol).address}" = "{DEMO_PRICES[symbol]}"'
             )
         if unlisted is not None and chain_id == "devnet":
-            lines.append(f'"{chain_id}:{unlisted.gold}" = "{GOLD_PRICE}"')
+            for name, price in UNLISTED_PRICES.items():
+                lines.append(f'"{chain_id}:{getattr(unlisted, name)}" = "{price}"')
         listed = deployment.token_list(numeric)
         for entry in listed["tokens"]:
             entry["logoURI"] = LOGOS[entry["symbol"]]

@@ -23,6 +23,7 @@ from core.models import BalanceKey, BalanceReading, TokenMeta
 from loaders.past import PastRequest
 from prices.base import PriceKey, Quote
 from resolvers.account import plan_account, unique_errors
+from resolvers.discovery import discovered
 from resolvers.history import within_deadline
 from resolvers.scope import RequestScope
 
@@ -73,12 +74,14 @@ async def portfolio_history(
 ) -> tuple[list[PortfolioPoint], list[ServiceError]]:
     if points and points[-1] > int(datetime.now(UTC).timestamp()):
         raise BadUserInput("to is in the future")
-    plan = plan_account(scope.registry, address, chains, None)
-    errors: list[ServiceError] = list(plan.errors)
-    scope.charge(len(plan.keys) * len(points))
+    plan = plan_account(scope.registry, address, chains, None, discover=None)
+    found = await discovered(scope, plan.keys, None)
+    keys = plan.keys + found.keys
+    errors: list[ServiceError] = [*plan.errors, *found.errors]
+    scope.charge(len(keys) * len(points))
     scope.hints.served(Freshness(scope.default_max_age))
     by_chain: dict[str, list[BalanceKey]] = {}
-    for key in plan.keys:
+    for key in keys:
         by_chain.setdefault(key.chain, []).append(key)
     blocks = dict(
         zip(
@@ -87,7 +90,7 @@ async def portfolio_history(
             strict=True,
         )
     )
-    metas = await _metas(scope, plan.keys)
+    metas = await _metas(scope, keys)
     values = await asyncio.gather(
         *(_point(scope, at, by_chain, blocks, metas, errors) for at in points)
     )
@@ -158,8 +161,13 @@ async def _point(
 
 
 def _spam(scope: RequestScope, reading: BalanceReading, metas: dict[BalanceKey, TokenMeta]) -> bool:
+    """Spam as `Account.balances` judges it: a discovered token on no list meets the
+    heuristic, a listed one only its list's tag."""
     meta = metas.get(reading.key)
-    return meta is not None and scope.spam.is_spam(meta, listed=True)
+    if meta is None:
+        return False
+    listed = scope.registry.get(reading.key.chain).reader.is_listed(reading.key.token)
+    return scope.spam.is_spam(meta, listed=listed)
 
 
 def _value(reading: BalanceReading, meta: TokenMeta | None, price: object) -> Decimal | None:

@@ -121,8 +121,10 @@ class _Walk:
             return sum(self._entity(node, field, rep) for rep in args["representations"])
         if where == "Account.balanceHistory":
             return max(0, int(args.get("first") or 0))  # each event: a balance at a block
-        if where == "Account.portfolioHistory":
-            return self._account(account, args.get("chains"), None) * _points(args)
+        if where == "Account.portfolioHistory":  # every point reads what discovery found
+            chains = args.get("chains")
+            fixed = self._discovery_scans(account, chains)
+            return (self._account(account, chains, None, None) - fixed) * _points(args) + fixed
         if where == "Account.discovery":
             return self._discovery_scans(account, args.get("chains"))
         tokens = args.get("tokens") if where == "Account.balances" else None

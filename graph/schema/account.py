@@ -275,9 +275,10 @@ class Account:
 
     @strawberry.field(
         description=(
-            "The USD value of the account's listed holdings (native plus token lists) at each "
-            "point from `from` to `to`, every `interval`, priced at each point's time. Points "
-            "beyond the limit (default 400) are refused with COST_LIMIT_EXCEEDED."
+            "The USD value of the account's holdings (the native asset, each chain's token list "
+            "and, where discovery is on, what it finds) at each point from `from` to `to`, "
+            "every `interval`, priced at each point's time. Points beyond the limit (default "
+            "400) are refused with COST_LIMIT_EXCEEDED."
         )
     )
     async def portfolio_history(

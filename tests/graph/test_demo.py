@@ -89,8 +89,7 @@ def test_demo_serves_two_chains_with_usd_values(demo: Demo) -> None:
     assert Decimal(rows[("devnet", "MKR")]["valueUsd"]) == Decimal("3.25") * Decimal("1520.5")
     assert rows[("devnet-l2", "ETH")]["rawAmount"] == str(10_000 * 10**18)  # dev funds
     portfolio = body["data"]["account"]["portfolio"]
-    # MKR on devnet-l2 (deliberately) and the Demo Art NFT discovery found
-    assert portfolio["complete"] is False and portfolio["unpricedCount"] == 2
+    assert portfolio["complete"] is False and portfolio["unpricedCount"] == 1  # MKR on l2
     assert {c["chain"] for c in portfolio["byChain"]} == {"devnet", "devnet-l2"}
 
 
