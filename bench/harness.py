@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from devnet.anvil import find_free_port
@@ -68,8 +69,10 @@ class Server:
 
 
 @contextmanager
-def running(settings: Settings) -> Iterator[Server]:
-    app = create_app(settings)
+def running(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> Iterator[Server]:
+    app = create_app(settings, transport=transport)
     port = find_free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
