@@ -72,6 +72,9 @@ class ChainConfig(ChainDiscovery):
     log_range_max: int = Field(default=1_000_000, ge=1, le=100_000_000)
     native: NativeAsset
     token_list: Annotated[Path | None, Lax] = Field(default=None, alias="tokens")
+    token_list_url: Secret | None = Field(default=None, alias="tokens_url")
+    """The operator's list at an http(s) URL (`tokens = "https://…"` lands here): fetched at
+    start-up, before the port is taken; the URL may hold a key, so it never prints."""
     multicall3: str | None = MULTICALL3_ADDRESS
     batch_size: int = Field(default=500, ge=2, le=5_000)
     """Sub-calls per upstream request (one of them reads the block number)."""
@@ -99,6 +102,23 @@ class ChainConfig(ChainDiscovery):
         if isinstance(data, dict) and "name" not in data and isinstance(data.get("id"), str):
             return {**data, "name": data["id"].title()}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_list_url_is_fetched(cls, data: Any) -> Any:
+        tokens = data.get("tokens") if isinstance(data, dict) else None
+        if isinstance(tokens, str) and tokens.startswith(("https://", "http://")):
+            if "tokens_url" in data:
+                raise ValueError("tokens and tokens_url both name a list: keep one")
+            return {**{k: v for k, v in data.items() if k != "tokens"}, "tokens_url": tokens}
+        return data
+
+    @field_validator("token_list_url")
+    @classmethod
+    def _list_url(cls, url: Secret | None) -> Secret | None:
+        if url is not None and url.scheme not in {"http", "https"}:
+            raise ValueError("must be an http(s) URL")
+        return url
 
     @field_validator("id")
     @classmethod
@@ -167,6 +187,8 @@ class ChainConfig(ChainDiscovery):
             raise ValueError("network only applies to bitcoin chains")
         if self.log_range > self.log_range_max:
             raise ValueError("log_range must be at most log_range_max")
+        if self.token_list is not None and self.token_list_url is not None:
+            raise ValueError("tokens and tokens_url both name a list: keep one")
         problem = self.discovery_problem(self.family.value)
         if problem is not None:
             raise ValueError(problem)

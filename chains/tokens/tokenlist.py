@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from core.errors import InvalidAddress
 from core.models import NATIVE_TOKEN, TokenMeta, TokenRef, TokenStandard
-from settings import ChainConfig, ConfigError
+from settings import ChainConfig, ConfigError, Secret
 
 DEFAULT_GATEWAY = "https://ipfs.io/ipfs/"
+MAX_LIST_BYTES = 16 * 1024 * 1024
 Normalize = Callable[[str], TokenRef]
 
 
@@ -42,13 +45,40 @@ def native_token(chain: ChainConfig, gateway: str = DEFAULT_GATEWAY) -> TokenMet
 def load_token_list(
     chain: ChainConfig, normalize: Normalize, gateway: str = DEFAULT_GATEWAY
 ) -> dict[TokenRef, TokenMeta]:
-    """The chain's own listed tokens (`tokens =`) by their canonical reference (empty when it
-    has no list). Entries for other `chainId`s are skipped, so one list can serve several
-    chains. Entries may carry `extensions.standard` (ERC20, ERC721, ERC1155),
-    `extensions.tokenId` (ERC1155) and `tags` (`"spam"` flags the token)."""
+    """The chain's own listed tokens (`tokens =`, a file or an http(s) URL) by their
+    canonical reference (empty when it has no list). Entries for other `chainId`s are
+    skipped, so one list can serve several chains. Entries may carry `extensions.standard`
+    (ERC20, ERC721, ERC1155), `extensions.tokenId` (ERC1155) and `tags` (`"spam"` flags the
+    token)."""
+    if chain.token_list_url is not None:
+        url = chain.token_list_url
+        return read_list(chain, fetch_list(url), url.label, normalize, gateway)
     if chain.token_list is None:
         return {}
     return read_list(chain, _read(chain.token_list), str(chain.token_list), normalize, gateway)
+
+
+def fetch_list(url: Secret, timeout: float = 10.0, limit: int = MAX_LIST_BYTES) -> Any:
+    """A token list at `url`, read whole under `limit` bytes within `timeout`, at start-up
+    (so synchronously). Every failure is a `ConfigError` naming the URL by scheme and host."""
+    body = bytearray()
+    try:
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=3) as client,
+            client.stream("GET", url.value, headers={"accept": "application/json"}) as answer,
+        ):
+            if answer.status_code != 200:
+                raise ConfigError(f"cannot fetch token list {url.label}: HTTP {answer.status_code}")
+            for chunk in answer.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise ConfigError(f"token list {url.label} is over {limit} bytes")
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"cannot fetch token list {url.label} ({type(exc).__name__})") from None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ConfigError(f"token list {url.label} is not JSON") from None
 
 
 def read_list(

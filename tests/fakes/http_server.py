@@ -100,6 +100,9 @@ class ScriptedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._answer(server._next(self.path))
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 raw = self.rfile.read(length)
@@ -107,7 +110,9 @@ class ScriptedServer:
                     request: Any = json.loads(raw)
                 except ValueError:
                     request = raw
-                reply = server._next(request)
+                self._answer(server._next(request))
+
+            def _answer(self, reply: Reply) -> None:
                 if reply.delay and server._stopping.wait(reply.delay):
                     return
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,10 @@ import pytest
 from chains.evm.addresses import normalize_evm_token
 from chains.starknet.addresses import normalize_address
 from chains.tokens.shipped import merge, shipped_lists
-from chains.tokens.tokenlist import load_token_list, logo_url
+from chains.tokens.tokenlist import fetch_list, load_token_list, logo_url
 from core.models import TokenRef, TokenStandard
 from settings import ConfigError, load_settings
+from tests.fakes.http_server import SECRET, Reply, ScriptedServer, as_json
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # EIP-55 checksummed (etherscan)
 USDC_BAD_CHECKSUM = "0xa0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # one letter lower-cased
@@ -130,3 +132,32 @@ def test_token_list_needs_a_tokens_array(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_token_list(chain, normalize_evm_token)
     assert str(info.value) == f"{list_path.resolve()}: a token list needs a 'tokens' array"
+
+
+@pytest.fixture
+def list_server() -> Iterator[ScriptedServer]:
+    entry = token_entry()
+    server = ScriptedServer(
+        [as_json({"tokens": [entry]}), Reply(status=404), Reply(body=b"x" * 4096)]
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_an_operator_list_at_a_url_is_fetched_and_its_key_never_shown(
+    tmp_path: Path, list_server: ScriptedServer
+) -> None:
+    url = list_server.url()
+    chain = load_settings(write(tmp_path, chain_with(tokens=f'"{url}"')), {}).chains["testnet"]
+    assert chain.token_list is None and chain.token_list_url is not None
+    assert SECRET not in repr(chain)
+    tokens = load_token_list(chain, normalize_evm_token)
+    assert [meta.symbol for meta in tokens.values()] == ["USDC"]
+    with pytest.raises(ConfigError) as missing:
+        load_token_list(chain, normalize_evm_token)  # the server's second answer: 404
+    assert "HTTP 404" in str(missing.value) and SECRET not in str(missing.value)
+    with pytest.raises(ConfigError, match="over 1024 bytes"):
+        fetch_list(chain.token_list_url, limit=1024)
+    with pytest.raises(ConfigError, match="both name a list"):
+        load_settings(write(tmp_path, chain_with(tokens='"a.json"', tokens_url=f'"{url}"')), {})
