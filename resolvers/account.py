@@ -29,6 +29,7 @@ from resolvers.arguments import account_on, canonical_account, freshness, token_
 from resolvers.balances import load, with_tokens
 from resolvers.discovery import discovered, discovering, statuses
 from resolvers.history import At
+from resolvers.pages import BalanceOrder, Page, page
 from resolvers.rows import BalanceRow
 from resolvers.scope import RequestScope
 from resolvers.values import Valued, dust, valuation
@@ -113,6 +114,16 @@ class Holdings:
     """When the oldest value read (zero balances included) left the chain."""
 
 
+@dataclass(frozen=True)
+class Paging:
+    """How the rows are ordered and which page of them is asked for (none: all of them, in
+    the order they were read)."""
+
+    order: BalanceOrder | None = None
+    first: int | None = None
+    after: str | None = None
+
+
 async def account_balances(
     scope: RequestScope,
     address: str,
@@ -120,10 +131,34 @@ async def account_balances(
     max_age: int | None,
     force_refresh: bool | None,
     at: At | None = None,
+    paging: Paging = Paging(),
 ) -> tuple[list[BalanceRow], list[ServiceError]]:
-    """The rows `Account.balances` shows (spam and dust filtered), and the errors to report."""
+    """The rows `Account.balances` shows (spam and dust filtered, ordered and paged as
+    asked), and the errors to report."""
+    found, errors = await account_page(
+        scope, address, selection, max_age, force_refresh, at, paging
+    )
+    return [v.row for v in found.items], errors
+
+
+async def account_page(
+    scope: RequestScope,
+    address: str,
+    selection: Selection,
+    max_age: int | None,
+    force_refresh: bool | None,
+    at: At | None = None,
+    paging: Paging = Paging(),
+) -> tuple[Page, list[ServiceError]]:
+    """`Account.balancesPage`: the page of filtered rows asked for (checked before any I/O),
+    with the whole filtered set's count."""
+    limit = scope.limits.max_balances_page
+    page(  # a bad page size or cursor is refused before anything is read
+        [], paging.order, paging.first, paging.after, limit
+    )
     held = await holdings(scope, address, selection, max_age, force_refresh, at)
-    return [v.row for v in dust(scope, held.items, selection)], held.errors
+    kept = dust(scope, held.items, selection)
+    return page(kept, paging.order, paging.first, paging.after, limit), held.errors
 
 
 async def holdings(

@@ -6,7 +6,7 @@ all the total is unknown, not zero; `complete` is false whenever anything is mis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,7 +22,7 @@ from core.errors import (
 from resolvers.account import Selection, holdings
 from resolvers.history import At
 from resolvers.scope import RequestScope
-from resolvers.values import dust
+from resolvers.values import Valued, dust
 
 _PARTIAL_DISCOVERY = (DiscoveryIncomplete, DiscoveryTruncated)
 """Discovery left tokens out: a total over what was found is not the whole."""
@@ -42,6 +42,8 @@ class Portfolio:
     unpriced_count: int
     updated_at: datetime | None
     by_chain: list[ChainTotal]
+    priced: list[Valued] = field(default_factory=list)
+    """The rows summed (for the 24h change, computed only when asked for)."""
 
 
 def unknown(failed_chains: list[str] | None = None) -> Portfolio:
@@ -92,5 +94,6 @@ async def portfolio(
         unpriced_count=unpriced,
         updated_at=held.oldest_read,
         by_chain=[ChainTotal(c, t) for c, t in totals.items()],
+        priced=[item for item in kept if item.value_usd is not None],
     )
     return result, held.errors

@@ -250,6 +250,8 @@ class LimitsConfig(Section):
     """`portfolioHistory` points per call (a year of days, two weeks of hours)."""
     max_history_page: PositiveInt = 1_000
     """`balanceHistory(first:)` events per page."""
+    max_balances_page: PositiveInt = 500
+    """`Account.balances(first:)` and `balancesPage(first:)` rows per page."""
     max_history_events: PositiveInt = 100_000
     """Events one (account, token) timeline may hold; a longer one needs `fromBlock`."""
     max_discovered_tokens: PositiveInt = 2_000

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
 
 import strawberry
 
@@ -13,32 +12,35 @@ from core.errors import ServiceError
 from graph.execution.context import Info
 from graph.execution.direct import SERVED_FROM
 from graph.schema.arguments import (
+    After,
     AtBlock,
     AtTime,
     ChainId,
     ChainIds,
     Discover,
+    First,
     ForceRefresh,
     IncludeSpam,
     IncludeZero,
     MaxAge,
     MinValueUsd,
+    OrderBy,
     TokenAddress,
     TokenAddresses,
 )
-from graph.schema.discovery import DiscoveryStatus
-from graph.schema.history import BalanceHistory, HistoryInterval, PortfolioPoint
+from graph.schema.past import AccountWhole
 from graph.schema.portfolio import Portfolio
 from graph.schema.scalars import BigInt
 from graph.schema.token import Token, quote_of
 from resolvers import account as account_resolvers
 from resolvers import balances as balance_resolvers
+from resolvers import change as change_resolvers
 from resolvers import history as history_resolvers
 from resolvers import portfolio as portfolio_resolvers
-from resolvers import portfolio_history as portfolio_history_resolvers
 from resolvers import values as value_resolvers
 from resolvers.account import Selection
 from resolvers.arguments import canonical_account
+from resolvers.pages import Page
 from resolvers.rows import BalanceRow
 from resolvers.scope import Views
 
@@ -119,6 +121,55 @@ class Balance:
         quote = await quote_of(info, row.reading.key.chain, row.reading.key.token, row.at)
         return value_resolvers.Valued(row, quote).value_usd
 
+    @strawberry.field(
+        description=(
+            "What price movement did to `valueUsd` over 24 hours: amount x (price now - price "
+            "24 hours ago), exact (for a past read: over the day before its block). No archive "
+            "node needed. Null when either price or the decimals are unknown, never 0."
+        )
+    )
+    async def value_usd_change_24h(self, info: Info) -> Decimal | None:
+        move = await change_resolvers.row_move(info.context.scope, self.row)
+        for error in move.errors:
+            info.context.report(info, error)
+        return change_resolvers.value_change(self.row, move)
+
+
+@strawberry.type(
+    name="BalancesPageInfo",
+    description="Where a page of balances ends (not PageInfo: a supergraph may hold Relay's).",
+)
+class BalancesPageInfo:
+    has_next_page: bool = strawberry.field(description="Rows remain after this page.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page; null on an empty page."
+    )
+
+
+@strawberry.type(description="A page of an account's balances.")
+class BalanceConnection:
+    rows: list[Balance] = strawberry.field(description="This page's rows, in order.")
+    page_info: BalancesPageInfo = strawberry.field(description="Paging.")
+    total_count: int = strawberry.field(
+        description="Rows of the whole filtered set (what survives minValueUsd, spam, zero)."
+    )
+
+    @classmethod
+    def of(cls, found: Page | None, views: Views) -> BalanceConnection:
+        if found is None:
+            return cls(
+                rows=[],
+                page_info=BalancesPageInfo(has_next_page=False, end_cursor=None),
+                total_count=0,
+            )
+        return cls(
+            rows=[Balance.of(item.row, views) for item in found.items],
+            page_info=BalancesPageInfo(
+                has_next_page=found.has_next_page, end_cursor=found.end_cursor
+            ),
+            total_count=found.total_count,
+        )
+
 
 @strawberry.federation.type(
     keys=["address"],
@@ -127,17 +178,7 @@ class Balance:
         "other subgraphs (say, users with wallets) reference it by `address`."
     ),
 )
-class Account:
-    address: str = strawberry.field(
-        description=(
-            "The address in canonical form (EIP-55 checksummed for EVM). Through a federation "
-            "gateway this key is what the referencing subgraph sent; `balances.account.address` "
-            "is always canonical."
-        )
-    )
-    invalid: strawberry.Private[ServiceError | None] = None
-    """Why no chain accepts the address of an entity reference (reported by each field)."""
-
+class Account(AccountWhole):
     @classmethod
     def resolve_reference(cls, info: Info, address: str) -> Account:
         """A reference from another subgraph: any case in, canonical form out. An address no
@@ -150,10 +191,12 @@ class Account:
 
     @strawberry.field(
         description=(
-            "What the account holds. Without `tokens`: the native asset, every token in each "
-            "chain's token list and, where discovery is on, every token it finds. A failed chain "
-            "drops its rows and adds one error naming it; a failed token drops its row and adds "
-            "an error naming it; an unfinished discovery adds DISCOVERY_INCOMPLETE."
+            "What the account holds. Without `tokens`: the native asset, the chain's own token "
+            "list and, where discovery is on, every token it finds (a chain without discovery "
+            "reads every token of the shipped lists instead). A failed chain drops its rows and "
+            "adds one error naming it; a failed token drops its row and adds an error naming it; "
+            "an unfinished discovery adds DISCOVERY_INCOMPLETE. `orderBy`, `first` and `after` "
+            "order and page the filtered rows (see `balancesPage` for the page's count)."
         )
     )
     async def balances(
@@ -169,22 +212,68 @@ class Account:
         at_block: AtBlock = None,
         at_time: AtTime = None,
         discover: Discover = None,
+        order_by: OrderBy = None,
+        first: First = None,
+        after: After = None,
     ) -> list[Balance]:
         selection = Selection(
             chains, tokens, bool(include_zero), min_value_usd, bool(include_spam), discover
         )
+        paging = account_resolvers.Paging(order_by, first, after)
+        page = await self._page(info, selection, max_age, force_refresh, at_block, at_time, paging)
+        return page.rows
+
+    @strawberry.field(
+        description=(
+            "`balances` a page at a time, with where the page ends and how many rows the "
+            "filtered set has. A page costs the lookups of the whole set: ordering by value "
+            "needs every value."
+        )
+    )
+    async def balances_page(
+        self,
+        info: Info,
+        chains: ChainIds = None,
+        tokens: TokenAddresses = None,
+        include_zero: IncludeZero = False,
+        min_value_usd: MinValueUsd = None,
+        include_spam: IncludeSpam = False,
+        max_age: MaxAge = None,
+        force_refresh: ForceRefresh = False,
+        at_block: AtBlock = None,
+        at_time: AtTime = None,
+        discover: Discover = None,
+        order_by: OrderBy = None,
+        first: First = None,
+        after: After = None,
+    ) -> BalanceConnection:
+        selection = Selection(
+            chains, tokens, bool(include_zero), min_value_usd, bool(include_spam), discover
+        )
+        paging = account_resolvers.Paging(order_by, first, after)
+        return await self._page(info, selection, max_age, force_refresh, at_block, at_time, paging)
+
+    async def _page(
+        self,
+        info: Info,
+        selection: Selection,
+        max_age: int | None,
+        force_refresh: bool | None,
+        at_block: BigInt | None,
+        at_time: datetime | None,
+        paging: account_resolvers.Paging,
+    ) -> BalanceConnection:
         try:
             self._check()
             at = history_resolvers.At.of(at_block, at_time)
-            rows, errors = await account_resolvers.account_balances(
-                info.context.scope, self.address, selection, max_age, force_refresh, at
+            found, errors = await account_resolvers.account_page(
+                info.context.scope, self.address, selection, max_age, force_refresh, at, paging
             )
         except ServiceError as exc:  # bad arguments: this field is empty, its siblings served
-            rows, errors = [], [exc]
+            found, errors = None, [exc]
         for error in errors:
             info.context.report(info, error)
-        views = info.context.scope.views
-        return [Balance.of(row, views) for row in rows]
+        return BalanceConnection.of(found, info.context.scope.views)
 
     @strawberry.field(
         description=(
@@ -236,101 +325,6 @@ class Account:
                 info.context.scope, self.address, chain, token, max_age, force_refresh, at
             )
         )
-
-    @strawberry.field(
-        description=(
-            "Every event that moved one balance, newest first, each with the balance right "
-            "after it: ERC-20/721 Transfer and ERC-1155 TransferSingle/Batch logs, Starknet "
-            "Transfer events, Bitcoin transactions. Native EVM assets have no events to read "
-            "(HISTORY_UNAVAILABLE). What is final is read once; a repeat reads only new blocks. "
-            "On failure: no events, and the error beside them."
-        )
-    )
-    async def balance_history(
-        self,
-        info: Info,
-        chain: ChainId,
-        token: TokenAddress,
-        from_block: Annotated[
-            BigInt | None, strawberry.argument(description="Oldest block (default: all).")
-        ] = None,
-        to_block: Annotated[
-            BigInt | None, strawberry.argument(description="Newest block (default: the head).")
-        ] = None,
-        first: Annotated[
-            int, strawberry.argument(description="Events per page (at most 1,000).")
-        ] = 100,
-        after: Annotated[
-            str | None, strawberry.argument(description="`pageInfo.endCursor` of the last page.")
-        ] = None,
-    ) -> BalanceHistory:
-        query = history_resolvers.HistoryQuery(chain, token, from_block, to_block, first, after)
-        try:
-            self._check()
-            page = await history_resolvers.balance_history(info.context.scope, self.address, query)
-        except ServiceError as exc:  # an empty page and the error; the siblings are served
-            info.context.report(info, exc)
-            return BalanceHistory.empty()
-        return BalanceHistory.from_domain(page)
-
-    @strawberry.field(
-        description=(
-            "The USD value of the account's holdings (the native asset, each chain's token list "
-            "and, where discovery is on, what it finds) at each point from `from` to `to`, "
-            "every `interval`, priced at each point's time. Points beyond the limit (default "
-            "400) are refused with COST_LIMIT_EXCEEDED."
-        )
-    )
-    async def portfolio_history(
-        self,
-        info: Info,
-        from_: Annotated[
-            datetime, strawberry.argument(name="from", description="The first point.")
-        ],
-        to: Annotated[datetime, strawberry.argument(description="The last point at most.")],
-        chains: ChainIds = None,
-        interval: Annotated[
-            HistoryInterval, strawberry.argument(description="The spacing of points.")
-        ] = HistoryInterval.DAY,
-    ) -> list[PortfolioPoint]:
-        scope = info.context.scope
-        step = portfolio_history_resolvers.INTERVALS[interval.name]
-        try:
-            self._check()
-            points = portfolio_history_resolvers.instants(
-                from_, to, step, scope.limits.max_history_points
-            )
-            values, errors = await portfolio_history_resolvers.portfolio_history(
-                scope, self.address, chains, points
-            )
-        except ServiceError as exc:  # no points and the error; the siblings are served
-            values, errors = [], [exc]
-        for error in errors:
-            info.context.report(info, error)
-        return [PortfolioPoint.from_domain(v) for v in values]
-
-    @strawberry.field(
-        description=(
-            "How far discovery got on each chain (those with discovery configured, among "
-            "`chains` or every chain the address fits): blocks scanned and tokens found, for a "
-            "frontend to show progress. Starts a scan where none runs; never waits for one."
-        )
-    )
-    async def discovery(self, info: Info, chains: ChainIds = None) -> list[DiscoveryStatus]:
-        try:
-            self._check()
-            found, errors = await account_resolvers.discovery(
-                info.context.scope, self.address, chains
-            )
-        except ServiceError as exc:
-            found, errors = [], [exc]
-        for error in errors:
-            info.context.report(info, error)
-        return [DiscoveryStatus.from_domain(status) for status in found]
-
-    def _check(self) -> None:
-        if self.invalid is not None:
-            raise self.invalid
 
 
 def report_all(info: Info, outcomes: list[BalanceRow | ServiceError]) -> list[Balance | None]:

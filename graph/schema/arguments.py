@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from graph.schema.enums import BalanceOrder
 from graph.schema.scalars import BigInt
 
 ChainId = Annotated[str, strawberry.argument(description="Chain id, e.g. `ethereum`.")]
@@ -32,6 +33,31 @@ Discover = Annotated[
             "Also read every token discovery finds the account holds or held (from the "
             "chain's own transfer events, or a configured indexer), not only the token list. "
             "Null: as each chain is configured. Ignored with `tokens`."
+        )
+    ),
+]
+OrderBy = Annotated[
+    BalanceOrder | None,
+    strawberry.argument(
+        description=(
+            "How to order the rows (applied after the filters, over the whole filtered set). "
+            "Omitted: the order they were read in, chain by chain; a paged call (`first` or "
+            "`after`) without it is ordered by CHAIN."
+        )
+    ),
+]
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="At most this many rows (1 to 500, `[limits] max_balances_page`)."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Rows after this cursor (`pageInfo.endCursor` of the previous page): a position "
+            "in the ordering, so rows appearing or vanishing elsewhere never shift a page."
         )
     ),
 ]

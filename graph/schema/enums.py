@@ -8,8 +8,9 @@ import strawberry
 from strawberry.types.enum import StrawberryEnumDefinition
 
 from core.models import ChainFamily, TokenStandard
+from resolvers.pages import BalanceOrder
 
-__all__ = ["ChainFamily", "TokenStandard"]
+__all__ = ["BalanceOrder", "ChainFamily", "TokenStandard"]
 
 
 def _describe_enum(enum: type[Enum], description: str, values: dict[str, str]) -> None:
@@ -37,5 +38,16 @@ _describe_enum(
         "EVM": "Ethereum-like chains, read through Multicall3.",
         "STARKNET": "Starknet, read with starknet_call over JSON-RPC batches.",
         "BITCOIN": "Bitcoin, read from an Esplora REST API.",
+    },
+)
+_describe_enum(
+    BalanceOrder,
+    "How balance rows are ordered (ties: by chain id, then token address).",
+    {
+        "VALUE_USD_DESC": "Largest USD value first; unpriced rows last, by amount.",
+        "VALUE_USD_ASC": "Smallest USD value first; unpriced rows last, by amount.",
+        "AMOUNT_DESC": "Largest amount first (amounts of different tokens compared as numbers).",
+        "SYMBOL_ASC": "By symbol, A to Z, ignoring case; tokens without a symbol last.",
+        "CHAIN": "By chain id, the native asset first, then by token address.",
     },
 )

@@ -7,7 +7,10 @@ from decimal import Decimal
 
 import strawberry
 
+from graph.execution.context import Info
+from resolvers import change as change_resolvers
 from resolvers import portfolio as portfolio_resolvers
+from resolvers.values import Valued
 
 
 @strawberry.type(description="The USD value of one chain's part of a portfolio.")
@@ -35,6 +38,34 @@ class Portfolio:
         description="The oldest read time among the values summed; null when none were read."
     )
     by_chain: list[ChainTotal] = strawberry.field(description="Totals per chain that answered.")
+    priced: strawberry.Private[list[Valued]]
+
+    @strawberry.field(
+        description=(
+            "The total's change over 24 hours from price movement alone: the exact sum of "
+            "each summed row's `valueUsdChange24h`. Null when a summed row has no price a "
+            "day ago (or nothing was read), never 0 for unknown."
+        )
+    )
+    async def change_24h_usd(self, info: Info) -> Decimal | None:
+        return (await self._change(info)).usd
+
+    @strawberry.field(
+        description=(
+            "`change24hUsd` in percent of the total's value a day ago (rounded to 4 decimal "
+            "places); null when unknown."
+        )
+    )
+    async def change_24h_percent(self, info: Info) -> Decimal | None:
+        return (await self._change(info)).percent
+
+    async def _change(self, info: Info) -> change_resolvers.TotalChange:
+        if self.total_usd is None:
+            return change_resolvers.TotalChange(None, None, [])
+        change = await change_resolvers.total_change(info.context.scope, self.priced)
+        for error in change.errors:
+            info.context.report(info, error)
+        return change
 
     @classmethod
     def from_domain(cls, result: portfolio_resolvers.Portfolio) -> Portfolio:
@@ -45,4 +76,5 @@ class Portfolio:
             unpriced_count=result.unpriced_count,
             updated_at=result.updated_at,
             by_chain=[ChainTotal(chain=c.chain, total_usd=c.total_usd) for c in result.by_chain],
+            priced=result.priced,
         )

@@ -15,6 +15,7 @@ from graph.schema.enums import TokenStandard
 from graph.schema.scalars import BigInt
 from prices.base import Quote
 from resolvers import balances as balance_resolvers
+from resolvers import change as change_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import values as value_resolvers
 
@@ -112,6 +113,33 @@ class Token:
     async def price_updated_at(self, info: Info) -> datetime | None:
         quote = await quote_of(info, self.chain, self.key)
         return None if quote is None else quote.quoted_at
+
+    @strawberry.field(
+        description=(
+            "USD price 24 hours ago (on a 5-minute grid), from the price sources' history; "
+            "null when unknown."
+        )
+    )
+    async def price_usd_24h_ago(self, info: Info) -> Decimal | None:
+        move = await day_move(info, self.chain, self.key)
+        return move.ago.usd if isinstance(move.ago, Quote) else None
+
+    @strawberry.field(
+        description=(
+            "Price change over 24 hours, in percent (rounded to 4 decimal places); null when "
+            "either price is unknown, never 0 for unknown."
+        )
+    )
+    async def price_change_24h(self, info: Info) -> Decimal | None:
+        return (await day_move(info, self.chain, self.key)).percent
+
+
+async def day_move(info: Info, chain: str, token: TokenRef) -> change_resolvers.DayMove:
+    """The token's price now and a day ago, with any price failure reported."""
+    move = await change_resolvers.token_move(info.context.scope, chain, token)
+    for error in move.errors:
+        info.context.report(info, error)
+    return move
 
 
 async def quote_of(
