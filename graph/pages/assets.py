@@ -1,4 +1,5 @@
-"""The files GraphiQL's page is made of, where each comes from, and the manifest that pins them.
+"""The files the static pages (GraphiQL, the wallet page) are made of, where each comes from,
+and the manifest that pins them.
 
 A checkout serves the npm files straight from `node_modules`. A wheel cannot: the build
 (`graph/pages/vendoring.py`, run by `setup.py`) copies them from the tarballs
@@ -45,9 +46,19 @@ PAGE_FILES: dict[str, NpmFile | None] = {
 }
 
 
+# The wallet page's files, in the same order: styles, then scripts.
+WALLET_FILES: dict[str, NpmFile | None] = {
+    "uPlot.min.css": NpmFile("uplot", "dist/uPlot.min.css"),
+    "wallet.css": None,
+    "uPlot.iife.min.js": NpmFile("uplot", "dist/uPlot.iife.min.js"),
+    "wallet.js": None,
+}
+
+
 def npm_files() -> dict[str, NpmFile]:
-    """The served files that come from npm packages (all but our own)."""
-    return {name: npm for name, npm in PAGE_FILES.items() if npm is not None}
+    """The served files of every page that come from npm packages (all but our own)."""
+    pages = (PAGE_FILES, WALLET_FILES)
+    return {name: npm for files in pages for name, npm in files.items() if npm is not None}
 
 
 def sri(body: bytes, algorithm: str = "sha384") -> str:

@@ -1,16 +1,10 @@
 """GraphiQL served by the service itself: no CDN, no inline script, a strict CSP.
 
-The page loads React, GraphiQL and its explorer plugin (pinned in package-lock.json) and our
-init script from `graph/pages/static`, all through `/graphiql/<file>?v=<digest>`. An installed wheel
-carries the npm files in `graph/pages/static/vendor/` with a manifest of their sha384 hashes (see
-`graph.pages.assets`), and a file that does not match it is not served; a checkout without
-that directory serves them from `node_modules` (installed by `npm ci`).
-
-Each tag carries a Subresource Integrity hash of the bytes read at start-up, and the asset
-routes serve exactly those bytes (held in memory, ~4 MB), so the hash cannot disagree with what
-is sent; the `?v=` digest lets browsers cache the files as immutable yet fetch new ones after an
-upgrade. The init script reads its settings from a `<script type="application/json">` block,
-which browsers never execute.
+The page loads React and GraphiQL (pinned in package-lock.json), our explorer and our init
+script, all through `/graphiql/<file>?v=<digest>`, each pinned by its Subresource Integrity
+hash (`graph.pages.bundle`: vendored into wheels, read from `node_modules` in a checkout,
+~4 MB held in memory). The init script reads its settings from a
+`<script type="application/json">` block, which browsers never execute.
 
 The page's Content-Security-Policy, directive by directive:
 
@@ -28,23 +22,17 @@ The page's Content-Security-Policy, directive by directive:
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import html
 import json
 import logging
-from functools import cached_property
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from core.npm import find_node_modules
-from graph.pages.assets import MANIFEST_NAME, PAGE_FILES, VENDOR_DIR, Manifest, sri
+from graph.pages.assets import PAGE_FILES
+from graph.pages.bundle import Asset, Bundle
 
 log = logging.getLogger("balance_graph")
 
@@ -62,9 +50,6 @@ ASSET_PREFIX = "/graphiql/"
 """Where the npm files are, when not in the installed package nor above this checkout."""
 CHAINS_QUERY = "# The chains this service reads.\nquery Chains {\n  chains { id name }\n}\n"
 
-_STATIC = Path(__file__).parent / "static"
-_JS, _CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
-_IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def account_query(address: str) -> str:
@@ -93,31 +78,6 @@ def pairs_query(address: str, chain: str) -> str:
     )
 
 
-def packaged_vendor_dir() -> Traversable:
-    """`graph/pages/static/vendor/` of the installed package (in wheels, not in checkouts)."""
-    return resources.files("graph.pages").joinpath(*VENDOR_DIR.split("/"))
-
-
-class Asset:
-    """One served file: its bytes, their SRI hash, and a gzip copy made on first need."""
-
-    def __init__(self, name: str, body: bytes) -> None:
-        self.name, self.body = name, body
-        self.integrity = sri(body)
-        self.version = hashlib.sha384(body).hexdigest()[:16]
-        self.media_type = _CSS if name.endswith(".css") else _JS
-
-    @cached_property
-    def gzipped(self) -> bytes:
-        return gzip.compress(self.body, 6, mtime=0)
-
-    def tag(self, root_path: str) -> str:
-        href = html.escape(f"{root_path}{ASSET_PREFIX}{self.name}?v={self.version}")
-        if self.media_type == _CSS:
-            return f'<link rel="stylesheet" href="{href}" integrity="{self.integrity}">'
-        return f'<script src="{href}" integrity="{self.integrity}" defer></script>'
-
-
 class GraphiQL:
     """The GraphiQL page (`page`) and its assets (`routes`), read from disk once, here.
 
@@ -138,67 +98,27 @@ class GraphiQL:
         default_query: str | None = None,
         default_headers: str = '{"x-api-key": ""}',
     ) -> None:
-        if node_modules is None and vendor is None:
-            packaged = packaged_vendor_dir()
-            if packaged.joinpath(MANIFEST_NAME).is_file():
-                vendor = packaged
-            else:
-                node_modules = find_node_modules()
         self.endpoint = endpoint
         self.default_headers = default_headers
         first = default_query or account_query(address)
         self.tabs = [first, pairs_query(address, chain), CHAINS_QUERY]
-        self.assets: dict[str, Asset] = {}
-        self.missing: list[str] = []
-        if vendor is not None:
-            self.source = f"{vendor} (vendored)"
-            bodies = self._read_vendored(vendor)
-        else:
-            assert node_modules is not None
-            self.source = str(node_modules)
-            bodies = self._read_node_modules(node_modules)
-        for name, body in bodies.items():
-            self.assets[name] = Asset(name, body)
+        self.bundle = Bundle(PAGE_FILES, ASSET_PREFIX, node_modules=node_modules, vendor=vendor)
         if self.missing:
             log.warning("GraphiQL disabled: %s", "; ".join(self.missing))
         else:
             log.debug("GraphiQL assets from %s", self.source)
 
-    def _read_node_modules(self, node_modules: Path) -> dict[str, bytes]:
-        bodies: dict[str, bytes] = {}
-        for name, npm in PAGE_FILES.items():
-            path = _STATIC / name if npm is None else node_modules / npm.package / npm.path
-            try:
-                bodies[name] = path.read_bytes()
-            except OSError:
-                self.missing.append(f"missing {path}")
-        return bodies
+    @property
+    def assets(self) -> dict[str, Asset]:
+        return self.bundle.assets
 
-    def _read_vendored(self, vendor: Traversable) -> dict[str, bytes]:
-        try:
-            manifest = Manifest.loads(vendor.joinpath(MANIFEST_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            self.missing.append(f"unreadable {vendor}/{MANIFEST_NAME}: {exc}")
-            return {}
-        bodies: dict[str, bytes] = {}
-        for name, npm in PAGE_FILES.items():
-            if npm is None:
-                try:
-                    bodies[name] = (_STATIC / name).read_bytes()
-                except OSError:
-                    self.missing.append(f"missing {_STATIC / name}")
-                continue
-            entry = manifest.files.get(name)
-            try:
-                body = vendor.joinpath(name).read_bytes()
-            except OSError:
-                self.missing.append(f"missing {vendor}/{name}")
-                continue
-            if entry is None or sri(body) != entry.integrity:
-                self.missing.append(f"{vendor}/{name} does not match {MANIFEST_NAME}")
-                continue
-            bodies[name] = body
-        return bodies
+    @property
+    def missing(self) -> list[str]:
+        return self.bundle.missing
+
+    @property
+    def source(self) -> str:
+        return self.bundle.source
 
     async def page(self, request: Request) -> Response:
         """The HTML page, with its CSP; 503 when an asset is missing."""
@@ -215,22 +135,7 @@ class GraphiQL:
 
     def routes(self) -> list[BaseRoute]:
         """`GET /graphiql/{name}` for the whitelisted files only; anything else is 404."""
-        return [Route(ASSET_PREFIX + "{name}", self._asset, methods=["GET"])]
-
-    async def _asset(self, request: Request) -> Response:
-        asset = self.assets.get(request.path_params["name"])
-        if asset is None or request.query_params.get("v", asset.version) != asset.version:
-            return PlainTextResponse("not found\n", 404)
-        headers = {
-            "cache-control": _IMMUTABLE,
-            "vary": "accept-encoding",
-            "x-content-type-options": "nosniff",
-        }
-        body = asset.body
-        if _accepts_gzip(request.headers.get("accept-encoding", "")):
-            body = await run_in_threadpool(lambda: asset.gzipped)
-            headers["content-encoding"] = "gzip"
-        return Response(body, media_type=asset.media_type, headers=headers)
+        return self.bundle.routes()
 
     def _html(self, root: str) -> str:
         config = {
@@ -240,7 +145,7 @@ class GraphiQL:
         }
         # `<`, `>` and `&` escaped: the JSON can never close its <script> block.
         data = json.dumps(config).translate({60: "\\u003c", 62: "\\u003e", 38: "\\u0026"})
-        tags = "\n".join(asset.tag(root) for asset in self.assets.values())
+        tags = self.bundle.tags(root)
         return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -254,11 +159,3 @@ class GraphiQL:
 <body><div id="graphiql">Loading GraphiQL…</div></body>
 </html>
 """
-
-
-def _accepts_gzip(accept_encoding: str) -> bool:
-    for item in accept_encoding.split(","):
-        coding, _, params = item.strip().partition(";")
-        if coding.strip().lower() == "gzip":
-            return params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
-    return False

@@ -1,4 +1,4 @@
-"""The wheel's build step: GraphiQL's npm files from the lockfile's tarballs, verified."""
+"""The wheel's build step: the pages' npm files from the lockfile's tarballs, verified."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ VERSIONS = {
     "graphiql": "3.8.3",
     "react": "18.3.1",
     "react-dom": "18.3.1",
+    "uplot": "1.6.32",
 }
 
 
@@ -103,6 +104,7 @@ def test_served_files_come_from_the_npm_cache_else_the_registry_verified(
     assert sorted(registry.asked) == [
         "https://registry.npmjs.org/graphiql/-/graphiql-3.8.3.tgz",
         "https://registry.npmjs.org/react-dom/-/react-dom-18.3.1.tgz",
+        "https://registry.npmjs.org/uplot/-/uplot-1.6.32.tgz",
     ]  # react came from the cache
     assert sorted(p.name for p in out.iterdir()) == sorted([*npm_files(), MANIFEST_NAME])
     for name, npm in npm_files().items():
