@@ -183,8 +183,14 @@ class CacheConfig(Section):
     redis_retry_after: float = Field(default=5.0, gt=0, le=300)
     """Seconds Redis is left alone after a failure, before one call probes it."""
     response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
-    """Whole answers kept per process for identical requests (0: none); one answer may take
-    at most an eighth. With Redis, also shared for their remaining life."""
+    """Whole answers kept per process for identical requests (0: none), counting what each
+    really holds (its key, its body, ~200 bytes of bookkeeping); one answer may take at most
+    an eighth."""
+    response_cache_entries: int = Field(default=50_000, ge=0)
+    """... and at most this many of them (0: none)."""
+    response_cache_shared_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
+    """With Redis: the most each process may have alive there at once of the answers it
+    shared (each for at most 5 minutes); beyond it, answers stay in their process only."""
 
     @field_validator("redis_url")
     @classmethod
