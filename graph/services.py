@@ -169,7 +169,9 @@ def _planner(
     )
     return Planner(
         schema=schema,
-        documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
+        documents=DocumentCache(
+            schema, settings.limits, documents.cache_bytes, max_entries=documents.cache_entries
+        ),
         persisted=persisted,
         persisted_max_bytes=documents.persisted_max_bytes,
         cost=CostModel(schema, registry),
