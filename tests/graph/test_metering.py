@@ -113,6 +113,17 @@ def test_the_fourth_anonymous_balance_call_is_429_with_retry_after_and_reads_not
     assert account.status_code == 200 and account.headers["x-ratelimit-limit"] == "2"
 
 
+def test_introspection_has_a_rate_class_of_its_own(tmp_path: Path) -> None:
+    """Issue 18, defect 7: 1,000 schema queries in a row cost ~30 ms of CPU each, unmetered."""
+    limits = {"anonymous": {"introspection": "2/min"}, "plans": {}}
+    schema = {"query": "{ __schema { types { name } } }"}
+    for offline in offline_service(metered_settings(tmp_path, rate_limits=limits)):
+        answers = [post(offline, schema) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert error(answers[-1])["extensions"]["rateClass"] == "introspection"
+        assert post(offline, {"query": "{ __typename chains { id } }"}).status_code == 200
+
+
 def test_aliases_are_calls_and_a_request_over_the_whole_limit_is_told_to_split(
     metered: Offline,
 ) -> None:
