@@ -103,7 +103,10 @@ def open_services(
     pools = Pools(transport)
     redis = _redis(settings)
     breaker = Breaker(
-        "redis", cooldown=settings.cache.redis_retry_after, gauge=metrics.cache_backend_state
+        "redis",
+        cooldown=settings.cache.redis_retry_after,
+        timeout=settings.cache.redis_timeout,
+        gauge=metrics.cache_backend_state,
     )
     shared = ResilientCache(RedisCache(redis), breaker) if redis else None
     store = ReadingStore(
@@ -194,9 +197,16 @@ def _meter(settings: Settings, redis: Redis | None, breaker: Breaker, metrics: M
 
 
 def _redis(settings: Settings) -> Redis | None:
-    url, timeout = settings.cache.redis_url, settings.cache.redis_timeout
+    """The process's Redis client. Its socket timeouts are a backstop only: the `Breaker`
+    times commands by `redis_timeout` of the event loop's attention, so a loop busy with a
+    burst of requests does not read as a Redis failure."""
+    url = settings.cache.redis_url
     if url is None:
         return None
+    backstop = max(2.0, 8 * settings.cache.redis_timeout)
     return Redis.from_url(
-        url.value, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        url.value,
+        socket_timeout=backstop,
+        socket_connect_timeout=backstop,
+        health_check_interval=30,
     )

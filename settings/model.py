@@ -179,7 +179,8 @@ class CacheConfig(Section):
     memory_max_entries: int = Field(default=200_000, ge=1)
     """Balances and token metadata kept decoded in each process (in front of Redis, if any)."""
     redis_timeout: float = Field(default=0.25, gt=0, le=10)
-    """Seconds a Redis command may take before Redis counts as failing."""
+    """Seconds of the event loop's attention a Redis command may take before it fails (a
+    loop busy elsewhere does not count); three failures in a row open the breaker."""
     redis_retry_after: float = Field(default=5.0, gt=0, le=300)
     """Seconds Redis is left alone after a failure, before one call probes it."""
     response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import sqlite3
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path

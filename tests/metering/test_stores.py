@@ -125,7 +125,8 @@ async def test_a_corrupt_balance_is_unreadable_never_unlimited_and_never_a_crash
     await new_key(store, "fine", credits=10)
     if isinstance(store, SqliteStore):
         with sqlite3.connect(store.path) as db:  # 2^63 - 1 plus 1 overflows into a REAL
-            db.execute("UPDATE api_keys SET credits = 9223372036854775807 + 1 WHERE name = 'broken'")
+            overflow = "UPDATE api_keys SET credits = 9223372036854775807 + 1 WHERE name = ?"
+            db.execute(overflow, ("broken",))
     else:
         await store._client.hset(f"bg:v1:{{key:{digest}}}:record", "credits", "1e+20")
     record = await store.lookup(digest)
