@@ -122,7 +122,10 @@ def _family(
     # blocks must never take the current reads of the same node down with it.
     archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
-    return provider, EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
+    history = EvmHistory(
+        config, rpc, provider, archive=archive, max_events=max_events, metrics=metrics
+    )
+    return provider, history
 
 
 def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
