@@ -16,6 +16,8 @@ from chains.evm.addresses import checksum_evm_address
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
 from chains.history.base import HistorySource
+from chains.history.budget import ScanBudget
+from chains.history.kept import Scans
 from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
 from chains.reader import ChainReader
@@ -89,18 +91,26 @@ def build_registry(
 ) -> ChainRegistry:
     """Every configured chain; `shared` (Redis) also carries what is final in history."""
     chains: dict[str, Chain] = {}
+    limits = settings.limits
+    # One budget and one store of final timelines for every chain of the process.
+    budget = ScanBudget(
+        scans=limits.max_scans, blocks=limits.max_scan_blocks, events=limits.max_scan_events
+    )
+    kept = Scans(2 * limits.max_history_events)
     for configured in settings.chains.values():
         config = _checksummed_multicall3(configured)
         http = pools.client(config.id, config.max_connections)
-        max_events = settings.limits.max_history_events
-        provider, source = _family(config, http, metrics, max_events)
+        provider, source = _family(config, http, metrics)
         native = native_token(config)
         listed = {native.token: native, **load_token_list(config, provider.normalize_token)}
         reader = ChainReader(config.id, provider, listed, store, metrics)
         history = Timelines(
             source,
             finality_depth=config.final_depth,
-            max_events=max_events,
+            max_events=limits.max_history_events,
+            per_request=config.log_range,
+            budget=budget,
+            kept=kept,
             shared=None if shared is None else SharedHistory(config.id, shared),
         )
         chains[config.id] = Chain(config, provider, reader, native, listed, history)
@@ -108,7 +118,7 @@ def build_registry(
 
 
 def _family(
-    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
+    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics
 ) -> tuple[ChainProvider, HistorySource]:
     """The family decides the provider and the history source; adding a chain of a known
     family is config only. Reads at a past block go to the archive nodes, if any."""
@@ -116,16 +126,13 @@ def _family(
         bitcoin = BitcoinProvider(config, http, metrics, network=config.network)
         return bitcoin, EsploraHistory(config.id, bitcoin)
     if config.family is ChainFamily.STARKNET:
-        return _starknet(config, http, metrics, max_events)
+        return _starknet(config, http, metrics)
     rpc = _rpc(config, http, metrics)
     # Past reads have their own client (their own circuits): a pruned node refusing old
     # blocks must never take the current reads of the same node down with it.
     archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
-    history = EvmHistory(
-        config, rpc, provider, archive=archive, max_events=max_events, metrics=metrics
-    )
-    return provider, history
+    return provider, EvmHistory(config, rpc, provider, archive=archive, metrics=metrics)
 
 
 def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
@@ -166,7 +173,7 @@ def _rpc(
 
 
 def _starknet(
-    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
+    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics
 ) -> tuple[ChainProvider, HistorySource]:
     rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
     urls = config.history_rpc_urls
@@ -177,5 +184,5 @@ def _starknet(
         )
     except InvalidAddress as exc:
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
-    history = StarknetHistory(config.id, rpc, provider, archive=archive, max_events=max_events)
+    history = StarknetHistory(config.id, rpc, provider, archive=archive)
     return provider, history

@@ -25,6 +25,8 @@
     │   ├── TokenMetadataUnavailable   TOKEN_METADATA_UNAVAILABLE  decimals unknown: no amount
     │   └── ChainMisconfigured         CHAIN_MISCONFIGURED         the operator's config is wrong
     │                                                              (no Multicall3 at its address)
+    ├── HistoryBusy                    HISTORY_BUSY                this process scans all the
+    │                                                              history it may: retry soon
     └── PriceUnavailable               PRICE_UNAVAILABLE           a price source failed
 
 One code means one thing: a misconfiguration is never an upstream error, and a definite
@@ -218,6 +220,14 @@ class HistoryUnavailable(ChainError):
     logs: it needs a trace method the operator enables)."""
 
     code = "HISTORY_UNAVAILABLE"
+
+
+class HistoryBusy(ServiceError):
+    """This process is already running as many history scans (blocks, events) as it may: a
+    new one is refused at once rather than queued, and a retry in a few seconds will do."""
+
+    code = "HISTORY_BUSY"
+    retryable = True
 
 
 class TokenCallFailed(ChainError):

@@ -177,7 +177,7 @@ def _planner(
         ),
         persisted=persisted,
         persisted_max_bytes=documents.persisted_max_bytes,
-        cost=CostModel(schema, registry),
+        cost=CostModel(schema, registry, settings.limits),
         limits=settings.limits,
     )
 

@@ -232,6 +232,13 @@ class LimitsConfig(Section):
     """`balanceHistory(first:)` events per page."""
     max_history_events: PositiveInt = 100_000
     """Events one (account, token) timeline may hold; a longer one needs `fromBlock`."""
+    max_scans: PositiveInt = 4
+    """History scans one process runs at once; beyond, HISTORY_BUSY (retryable)."""
+    max_scan_blocks: PositiveInt = 50_000_000
+    """Blocks the scans running in one process may cover between them (one alone may
+    cover more)."""
+    max_scan_events: PositiveInt = 200_000
+    """Events the scans running in one process may hold between them (~400 bytes each)."""
 
 
 PriceSourceName = Literal["static", "defillama"]

@@ -27,8 +27,9 @@ from typing import Any
 from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.logs import Filters
 from chains.evm.provider import EvmProvider
-from chains.history.base import Movement, too_many_events
+from chains.history.base import Movement
 from chains.history.blocks import first_block_where, in_batches
+from chains.history.budget import UNMETERED, ScanMeter
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from core.errors import (
     ArchiveNodeRequired,
@@ -63,7 +64,6 @@ class EvmHistory:
         provider: EvmProvider,
         *,
         archive: JsonRpcClient | None = None,
-        max_events: int = 100_000,
         metrics: Metrics | None = None,
     ) -> None:
         self.chain = config.id
@@ -76,7 +76,6 @@ class EvmHistory:
         """Logs an answer should hold at most: a quarter of the response cap."""
         self._ceiling: int | None = None
         self._successes = 0
-        self._max_events = max_events
         self._metrics = metrics or Metrics()
 
     async def head(self) -> int:
@@ -105,7 +104,7 @@ class EvmHistory:
         return deployed
 
     async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
+        self, account: str, token: TokenRef, start: int, end: int, meter: ScanMeter = UNMETERED
     ) -> list[Movement]:
         if token.is_native:
             raise HistoryUnavailable(
@@ -129,8 +128,7 @@ class EvmHistory:
                 self._narrow(position, stop, suggested, "slow" if slow else "too_large")
                 continue
             found += filters.movements(self.chain, answers, position, stop)
-            if len(found) > self._max_events:
-                raise too_many_events(self._max_events, BalanceKey(self.chain, account, token))
+            meter.read(len(found))
             position, slow = stop + 1, 0
             self._widen(sum(len(a) for a in answers if isinstance(a, list)))
         return found

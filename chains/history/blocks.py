@@ -51,6 +51,15 @@ Probe = Callable[[list[int]], Awaitable[list[bool]]]
 """Whether something holds at each block asked (one batched request)."""
 
 
+def search_price(head: int, per_round: int = 15) -> int:
+    """Requests `first_block_where` makes at most over blocks 0..`head`."""
+    requests, span = 1, head + 1
+    while span > 1:
+        span = -(-span // (per_round + 1))
+        requests += 1
+    return requests
+
+
 async def first_block_where(head: int, holds: Probe, per_round: int = 15) -> int | None:
     """The first block at which `holds` (true from then on), searched `per_round` blocks a
     request: about log16(head) requests. `None` when it does not hold at the head."""

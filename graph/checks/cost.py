@@ -6,8 +6,12 @@ addresses, `balances` of N pairs, N entity representations), and counts an accou
 `balances`/`portfolio` with the same planning the resolvers use (`plan_account`), so the
 number is what execution will read, not a guess. Where the address is only known at run
 time (`Balance.account`), the count is an upper bound: every chain, every listed token.
-History is priced the same way: a `balanceHistory` page costs `first` (each event is a
-balance at a block) and a `portfolioHistory` its points times the account's lookups.
+History is priced by the upstream work it may start: a `balanceHistory` costs the requests
+its timeline's scan may need (`Timelines.quote`: the blocks not scanned yet over the chain's
+`log_range`, and the deployment search when it is not known), known from the head kept for
+two seconds and what is final in the caches, so the walk runs twice for a document that has
+one: once to find the timelines asked (`HistoryAsk`), once with their prices (`quotes`). A
+`portfolioHistory` costs its points times the account's lookups.
 
 Fragments are costed once per (fragment, type, account) and reused wherever they are spread
 (`fragments.SelectionFold`, shared with the rate-class usage), so the walk stays linear in
@@ -16,7 +20,10 @@ the document however its fragments fan out.
 
 from __future__ import annotations
 
+import asyncio
 import operator
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -32,10 +39,14 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from chains.registry import ChainRegistry
 from core.errors import ServiceError
+from core.models import BalanceKey
 from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
+from resolvers.arguments import account_on, token_on
 from resolvers.balances import PairInput, plan_pair
+from resolvers.history import HistoryQuery
 from resolvers.portfolio_history import INTERVALS, point_count
+from settings import LimitsConfig
 
 _UNKNOWN = None
 """The account of a `Balance.account`: known only once the balance is read."""
@@ -43,25 +54,57 @@ _UNKNOWN = None
 Address = str | None
 
 
+@dataclass(frozen=True)
+class HistoryAsk:
+    """One `balanceHistory` of one account, as written (checked when priced)."""
+
+    account: Address
+    query: HistoryQuery
+
+
 class CostModel:
     """Counts a request's balance lookups for one schema and one set of chains."""
 
-    def __init__(self, schema: GraphQLSchema, registry: ChainRegistry) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, registry: ChainRegistry, limits: LimitsConfig | None = None
+    ) -> None:
         self._schema = schema
         self._registry = registry
+        self._limits = limits or LimitsConfig()
 
     def lookups(
         self,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: VariableValues,
-    ) -> int:
-        """The lookups `operation` asks for, given its coerced `variables`."""
+        quotes: Mapping[HistoryAsk, int] | None = None,
+    ) -> tuple[int, set[HistoryAsk]]:
+        """The lookups `operation` asks for, given its coerced `variables` and the price of
+        each timeline it asks for (none known: 0), and those timelines."""
         root = self._schema.query_type
         if root is None or operation.selection_set is None:
+            return 0, set()
+        walk = _Walk(self._schema, self._registry, document, variables, quotes or {})
+        return walk.fold.selection_set(operation.selection_set, root, None), walk.asks
+
+    async def quotes(self, asks: set[HistoryAsk]) -> dict[HistoryAsk, int]:
+        """What each timeline's scan may cost, in upstream requests."""
+        found = await asyncio.gather(*(self._quote(ask) for ask in asks))
+        return dict(zip(asks, found, strict=True))
+
+    async def _quote(self, ask: HistoryAsk) -> int:
+        query = ask.query
+        try:
+            query.check(self._limits)
+            chain = self._registry.get(query.chain)
+            account = "" if ask.account is _UNKNOWN else account_on(chain, ask.account)
+            key = BalanceKey(chain.id, account, token_on(chain, query.token))
+        except ServiceError:  # refused before any read: nothing to price
             return 0
-        walk = _Walk(self._schema, self._registry, document, variables)
-        return walk.fold.selection_set(operation.selection_set, root, None)
+        try:
+            return await chain.history.quote(key, *query.blocks)
+        except ServiceError:  # the head cannot be read: the field will fail the same way
+            return 1
 
 
 class _Walk:
@@ -71,10 +114,13 @@ class _Walk:
         registry: ChainRegistry,
         document: DocumentNode,
         variables: VariableValues,
+        quotes: Mapping[HistoryAsk, int],
     ) -> None:
         self._schema = schema
         self._registry = registry
         self._variables = variables
+        self._quotes = quotes
+        self.asks: set[HistoryAsk] = set()
         self.fold: SelectionFold[int, Address] = SelectionFold(
             schema, document, self._field, int, operator.add
         )
@@ -110,8 +156,17 @@ class _Walk:
             return sum(self._below(node, field, a) for a in args["addresses"])
         if where == "Query._entities":
             return sum(self._entity(node, field, rep) for rep in args["representations"])
-        if where == "Account.balanceHistory":
-            return max(0, int(args.get("first") or 0))  # each event: a balance at a block
+        if where == "Account.balanceHistory":  # the scan it may need
+            query = HistoryQuery(
+                str(args["chain"]),
+                str(args["token"]),
+                args.get("fromBlock"),
+                args.get("toBlock"),
+                args.get("first", 0),
+                args.get("after"),
+            )
+            self.asks.add(HistoryAsk(account, query))
+            return self._quotes.get(HistoryAsk(account, query), 0)
         if where == "Account.portfolioHistory":
             return self._account(account, args.get("chains"), None) * _points(args)
         tokens = args.get("tokens") if where == "Account.balances" else None

@@ -101,8 +101,12 @@ class Planner:
             raise RequestError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
         return self.documents.load(text, digest)
 
-    def plan(self, document: Document, params: Params, method: str) -> Plan | list[GraphQLError]:
-        """The operation's price, or the errors that stop it before execution."""
+    async def plan(
+        self, document: Document, params: Params, method: str
+    ) -> Plan | list[GraphQLError]:
+        """The operation's price, or the errors that stop it before execution. History
+        fields are priced afresh each time (what is scanned changes), from the heads kept
+        for two seconds and what is final in the caches."""
         operation = document.operation(params.operation_name)
         if operation is None:
             which = f"named {params.operation_name!r}" if params.operation_name else "to run"
@@ -120,7 +124,10 @@ class Planner:
         )
         if isinstance(coerced, list):
             return [coded(e, "BAD_USER_INPUT") for e in coerced]
-        lookups = self.cost.lookups(document.node, operation, coerced)
+        lookups, asks = self.cost.lookups(document.node, operation, coerced)
+        if asks:
+            quotes = await self.cost.quotes(asks)
+            lookups, _ = self.cost.lookups(document.node, operation, coerced, quotes)
         budget = self.limits.max_lookups
         if lookups > budget:
             message = (
@@ -129,7 +136,8 @@ class Planner:
             )
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
         usage = rate_usage(schema, document.node, operation, coerced)
-        self.costs.put(fingerprint, (lookups, usage))
+        if not asks:
+            self.costs.put(fingerprint, (lookups, usage))
         return Plan(document, lookups, usage, fingerprint)
 
 

@@ -9,6 +9,7 @@ import pytest
 from core import errors
 from core.errors import (
     ChainError,
+    HistoryBusy,
     InvalidAddress,
     PriceUnavailable,
     ServiceError,
@@ -54,8 +55,10 @@ def test_only_node_trouble_is_retryable_among_chain_errors() -> None:
         "UpstreamTimeout",
         "UpstreamRateLimited",
         "PriceUnavailable",
+        "HistoryBusy",
     }
     assert not issubclass(PriceUnavailable, ChainError)  # a price is not a chain read
+    assert not issubclass(HistoryBusy, ChainError)  # nor is this process's own budget
 
 
 def test_about_names_the_key_with_the_canonical_token_string() -> None:

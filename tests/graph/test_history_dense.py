@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
+from chains.history.blocks import search_price
+from chains.history.budget import scan_price
 from devnet.abi import encode_call
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from settings import Settings, parse_settings
-from tests.conftest import Api, require_integration, serve
+from tests.conftest import Api, credits, issue_key, require_integration, serve
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +63,9 @@ def dense() -> Iterator[Dense]:
         yield Dense(anvil.url, token, account, holder)
 
 
-def dense_settings(tmp_path: Path, dense: Dense, **chain: Any) -> Settings:
+def dense_settings(
+    tmp_path: Path, dense: Dense, *, limits: dict[str, Any] | None = None, **chain: Any
+) -> Settings:
     tokens = {
         "name": "dense",
         "timestamp": "2026-01-01T00:00:00Z",
@@ -81,7 +85,9 @@ def dense_settings(tmp_path: Path, dense: Dense, **chain: Any) -> Settings:
         "max_response_bytes": 96 * 1024,  # ~150 logs: the dense blocks hold 300
         **chain,
     }
-    raw = {"chains": {"dense": table}, "rate_limits": {"anonymous": {}}}
+    auth = {"data_dir": str(tmp_path / "data")}
+    raw = {"chains": {"dense": table}, "rate_limits": {"anonymous": {}}, "auth": auth}
+    raw |= {"limits": limits} if limits else {}
     return parse_settings(raw, base_dir=tmp_path, environ={})
 
 
@@ -127,3 +133,43 @@ def test_the_span_never_grows_into_the_size_cap_by_itself(tmp_path: Path, dense:
         assert "errors" not in body, body
         assert len(body["data"]["account"]["balanceHistory"]["events"]) == BLOCKS * PER_BLOCK
         assert splits(api, "too_large") == 0
+
+
+ACCOUNTS = """query($a: [String!]!, $t: String!) { accounts(addresses: $a) {
+  balanceHistory(chain: "dense", token: $t, first: 1) { events { delta } } } }"""
+
+
+def getlogs(api: Api) -> int:
+    return api.services.metrics.upstream_requests.get(chain="dense", method="eth_getLogs")
+
+
+def test_history_is_priced_by_the_scans_it_may_need_before_any_read(
+    tmp_path: Path, dense: Dense
+) -> None:
+    """Issue 18, defect 4: 20 new accounts' timelines counted as 20 lookups (`first: 1`
+    each) and started 732 eth_getLogs on Ethereum. Each is priced at the scan it may
+    need: here, every block of the chain at one block a request."""
+    settings = dense_settings(tmp_path, dense, log_range=1, limits={"max_lookups": 500})
+    fresh = [f"0x{n:040x}" for n in range(1, 21)]
+    for api in serve(settings):
+        body = api.query(ACCOUNTS, {"a": fresh, "t": dense.token})
+        assert "data" not in body, body
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+        assert getlogs(api) == 0  # refused before any scan
+
+
+def test_a_key_pays_for_the_scan_and_one_credit_for_a_warm_page(
+    tmp_path: Path, dense: Dense
+) -> None:
+    settings = dense_settings(tmp_path, dense, log_range=10)
+    key = issue_key(settings, "scanner", credits=1_000)
+    payload = {"query": HISTORY, "variables": {"a": dense.account, "t": dense.token}}
+    for api in serve(settings):
+        head = int(DevChain(dense.url).rpc("eth_blockNumber"), 16)
+        cold = search_price(head) + scan_price(head - FINALITY + 1, 10) + 1
+        first = api.client.post("/graphql", json=payload, headers={"x-api-key": key})
+        assert credits(first) == (str(cold), str(1_000 - cold))
+        assert getlogs(api) > 0
+        again = api.client.post("/graphql", json=payload, headers={"x-api-key": key})
+        assert credits(again) == ("1", str(999 - cold))
