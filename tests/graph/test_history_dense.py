@@ -19,9 +19,9 @@ import pytest
 
 from chains.history.blocks import search_price
 from chains.history.budget import scan_price
-from devnet.abi import encode_call
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
+from devnet.sample import crowd_blocks
 from settings import Settings, parse_settings
 from tests.conftest import Api, credits, issue_key, require_integration, serve
 
@@ -51,14 +51,7 @@ def dense() -> Iterator[Dense]:
         chain.install_multicall3()
         token = chain.deploy("TestToken", "Dense", "DNS", 6)
         chain.transact(token, "mint(address,uint256)", holder, 10**12)
-        transfer = "0x" + encode_call("transfer(address,uint256)", account, 1).hex()
-        chain.rpc("evm_setAutomine", [False])
-        for _ in range(BLOCKS):
-            for _ in range(PER_BLOCK):
-                tx = {"from": holder, "to": token, "data": transfer, "gas": hex(100_000)}
-                chain.rpc("eth_sendTransaction", [tx])
-            chain.mine(1)
-        chain.rpc("evm_setAutomine", [True])
+        crowd_blocks(chain, token, holder, {account: PER_BLOCK}, BLOCKS)
         chain.mine(FINALITY + 2)
         yield Dense(anvil.url, token, account, holder)
 
