@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from chains.cache.lru import Lru
 from chains.history.base import HistorySource, Movement, too_many_events
 from chains.history.blocks import blocks_at, search_price
-from chains.history.budget import ScanBudget, ScanTicket, scan_price
-from chains.history.kept import Scans
+from chains.history.budget import ScanBudget, scan_price
+from chains.history.kept import Scans, TooLong
+from chains.history.scanning import Flights, read_on
 from chains.history.shared import Scan, SharedHistory
 from core.clock import Clock, utcnow
 from core.errors import BadUserInput, CostLimitExceeded, ServiceError
@@ -89,9 +89,8 @@ class Timelines:
         self._firsts: Lru[TokenRef, int] = Lru(_ENTRIES, clock)
         self._tails: Lru[tuple[BalanceKey, int, int], tuple[Movement, ...]] = Lru(1024, clock)
         self._scans = kept or Scans(2 * max_events)
-        self._too_long: Lru[tuple[BalanceKey, int], int] = Lru(_ENTRIES, clock)
-        """Timelines found longer than `max_events`, and the block they were found by."""
-        self._flights: dict[Hashable, asyncio.Task[Scan]] = {}
+        self._too_long = TooLong(_ENTRIES, RETENTION, clock)
+        self._flights = Flights()
 
     async def head(self) -> int:
         """The newest block, reused for `HEAD_TTL` seconds."""
@@ -202,8 +201,9 @@ class Timelines:
             raise BadUserInput(f"fromBlock {start} is after toBlock {end}", chain=self.chain)
         first = await self.first_block(key.token)
         origin = first if start is None or start <= first else start
-        self._check_length(key, origin, end)
-        scan = await self._flight((key, origin), lambda: self._scan(key, origin, first, end))
+        if self._too_long.reaches((key, origin), end):
+            raise too_many_events(self._max_events, key)
+        scan = await self._flights.share((key, origin), lambda: self._scan(key, origin, first, end))
         movements = [m for m in scan.movements if m.block_number <= end]
         if end > scan.through:
             movements += await self._tail(key, max(scan.through, origin - 1) + 1, end, head)
@@ -224,7 +224,7 @@ class Timelines:
         search = search_price(head) if first is None else 0
         origin = first or 0
         origin = origin if start is None or start <= origin else start
-        if self._found_too_long(key, origin, end):
+        if self._too_long.reaches((key, origin), end):
             return 1
         scan = await self._known_scan(key, origin)
         through = origin - 1 if scan is None else scan.through
@@ -264,51 +264,15 @@ class Timelines:
             opening = 0 if origin == first else await self._opening(key, origin)
             scan = Scan(origin, origin - 1, opening, ())
         if upto > scan.through:
-            with self._budget.begin(upto - scan.through) as ticket:
-                read = await self._detached(self._read(key, scan, upto, ticket))
-            if isinstance(read, ServiceError):  # raised here, it holds nothing the scan read
-                if isinstance(read, CostLimitExceeded):
-                    self._too_long.put((key, origin), upto, RETENTION)
-                raise read
-            scan = read
+            try:
+                scan = await read_on(self._source, key, scan, upto, self._budget, self._max_events)
+            except CostLimitExceeded:  # too long by `upto`: and for every window reaching it
+                self._too_long.found((key, origin), upto)
+                raise
             if self._shared is not None:
                 await self._shared.keep_scan(key, scan)
         self._scans.put((key, origin), scan)
         return scan
-
-    async def _read(self, key: BalanceKey, scan: Scan, upto: int, ticket: ScanTicket) -> Scan:
-        """`scan` read on through `upto`, held against `ticket` and `max_events`."""
-        held = len(scan.movements)
-
-        def meter(events: int) -> None:
-            if held + events > self._max_events:
-                raise too_many_events(self._max_events, key)
-            ticket.read(events)
-
-        found = await self._source.movements(
-            key.account, key.token, scan.through + 1, upto, meter=_Meter(meter)
-        )
-        meter(len(found))
-        return Scan(scan.start, upto, scan.opening, scan.movements + tuple(found))
-
-    @staticmethod
-    async def _detached(read: Coroutine[Any, Any, Scan]) -> Scan | ServiceError:
-        """The scan, or its failure as a copy without a traceback: the original's frames
-        hold everything the scan had read, which must go as soon as it failed."""
-        try:
-            return await read
-        except ServiceError as exc:
-            return exc.about()
-
-    def _check_length(self, key: BalanceKey, origin: int, end: int) -> None:
-        if self._found_too_long(key, origin, end):
-            raise too_many_events(self._max_events, key)
-
-    def _found_too_long(self, key: BalanceKey, origin: int, end: int) -> bool:
-        """Whether the timeline from `origin` was found too long by a block at or before
-        `end` (events only accumulate: new blocks cannot make it shorter)."""
-        found_by = self._too_long.get((key, origin))
-        return found_by is not None and end >= found_by
 
     async def _opening(self, key: BalanceKey, origin: int) -> int:
         """The balance at the end of the block before `origin`."""
@@ -339,24 +303,3 @@ class Timelines:
             balance = events[-1].balance if events else 0
             outcomes.append(BalanceReading(key, balance, block, self._wall()))
         return outcomes
-
-    async def _flight(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Scan]]) -> Scan:
-        """One scan per timeline at a time: concurrent callers share it."""
-        task = self._flights.get(key)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(read())
-            self._flights[key] = task
-            task.add_done_callback(lambda done: self._landed(key, done))
-        return await asyncio.shield(task)
-
-    def _landed(self, key: Hashable, task: asyncio.Task[Scan]) -> None:
-        self._flights.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # every waiter got it; don't warn again at collection
-
-
-class _Meter:
-    """A `ScanMeter` of a function."""
-
-    def __init__(self, read: Callable[[int], None]) -> None:
-        self.read = read
