@@ -101,6 +101,14 @@ class Timelines:
                 self._head = known
         return known[1]
 
+    async def _head_within(self, wait: float | None) -> int | None:
+        read = asyncio.ensure_future(self.head())
+        try:
+            return await asyncio.wait_for(asyncio.shield(read), wait)
+        except TimeoutError:  # the read goes on, for whoever asks next
+            read.add_done_callback(lambda done: done.cancelled() or done.exception())
+            return None if self._head is None else self._head[1]
+
     async def final(self) -> int:
         """The newest final block (-1 while the chain is shorter than its finality depth)."""
         return await self.head() - self._depth
@@ -213,12 +221,18 @@ class Timelines:
             events.append(Event(movement, balance))
         return [e for e in events if start is None or e.movement.block_number >= start]
 
-    async def quote(self, key: BalanceKey, start: int | None, end: int | None) -> int:
+    async def quote(
+        self, key: BalanceKey, start: int | None, end: int | None, *, wait: float | None = None
+    ) -> int:
         """Upstream requests `timeline(key, start, end)` may need, known before it reads
         anything but the head (kept for `HEAD_TTL`): the deployment search when the token's
         first block is not known yet, one request per `per_request` final blocks not scanned
-        yet, and one for what is newer (the unfinal tail, a page's headers)."""
-        head = await self.head()
+        yet, and one for what is newer (the unfinal tail, a page's headers). Waiting at most
+        `wait` seconds for the head (the read goes on), then taking the last one known: a
+        chain whose head was never read in time is priced 1, and its history fails anyway."""
+        head = await self._head_within(wait)
+        if head is None:
+            return 1
         end = head if end is None else min(end, head)
         first = await self._known_first(key.token)
         search = search_price(head) if first is None else 0

@@ -52,6 +52,9 @@ _UNKNOWN = None
 """The account of a `Balance.account`: known only once the balance is read."""
 
 Address = str | None
+HEAD_WAIT = 1.0
+"""Seconds pricing waits for a chain's head before it takes the last one known (a hung
+chain must not hold a request before its deadline even starts)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class CostModel:
         except ServiceError:  # refused before any read: nothing to price
             return 0
         try:
-            return await chain.history.quote(key, *query.blocks)
+            return await chain.history.quote(key, *query.blocks, wait=HEAD_WAIT)
         except ServiceError:  # the head cannot be read: the field will fail the same way
             return 1
 
