@@ -7,7 +7,9 @@
 `plan` answers a `Plan`, or the GraphQL request errors that stop the operation; malformed
 HTTP-level parameters raise `RequestError`. The cost of an operation that passed is
 remembered by its fingerprint (document, operation, variables), so a repeated request skips
-coercion and costing: warm traffic repeats itself.
+coercion and costing: warm traffic repeats itself. Not when it asks for history: a
+timeline's price is what is left to scan, which changes (pricing it may wait for a chain's
+head, at most a second).
 """
 
 from __future__ import annotations
