@@ -102,11 +102,9 @@ class Timelines:
         return known[1]
 
     async def _head_within(self, wait: float | None) -> int | None:
-        read = asyncio.ensure_future(self.head())
         try:
-            return await asyncio.wait_for(asyncio.shield(read), wait)
-        except TimeoutError:  # the read goes on, for whoever asks next
-            read.add_done_callback(lambda done: done.cancelled() or done.exception())
+            return await asyncio.wait_for(self.head(), wait)
+        except TimeoutError:  # the next reader asks again (no task is left behind a loop)
             return None if self._head is None else self._head[1]
 
     async def final(self) -> int:
@@ -228,8 +226,8 @@ class Timelines:
         anything but the head (kept for `HEAD_TTL`): the deployment search when the token's
         first block is not known yet, one request per `per_request` final blocks not scanned
         yet, and one for what is newer (the unfinal tail, a page's headers). Waiting at most
-        `wait` seconds for the head (the read goes on), then taking the last one known: a
-        chain whose head was never read in time is priced 1, and its history fails anyway."""
+        `wait` seconds for the head, then taking the last one known: a chain whose head was
+        never read in time is priced 1, and its history fails anyway."""
         head = await self._head_within(wait)
         if head is None:
             return 1
