@@ -64,7 +64,8 @@ bench: $(PY_STAMP) $(NODE_STAMP)
 	@status=0; for bench in warm balances accounts metering discovery; do \
 		$(VENV)/bin/python -m bench.$$bench || status=1; done; exit $$status
 
-# Issue 8's attacks replayed against a real server: fan-out, CPU bomb, a hung chain.
+# Issues 8 and 18 replayed against a real server: fan-out, CPU bomb, a hung chain; cache and
+# Redis floods, history scans past the size cap and past their price (RSS, upstream, readiness).
 abuse: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m bench.abuse
 

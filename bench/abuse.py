@@ -1,7 +1,8 @@
-"""`make abuse`: the attacks of issue 8 (items 1, 2 and 8), replayed against a real server.
+"""`make abuse`: the attacks of issues 8 and 18, replayed against a real server.
 
-A `balance-graph serve` process (one worker) reads a healthy anvil chain and a chain whose
-two endpoints accept connections and never answer. Then:
+A `balance-graph serve` process (one worker, sharing a real Redis) reads a healthy anvil
+chain (also configured twice more for history, see `bench/scans.py`) and a chain whose two
+endpoints accept connections and never answer. Issue 8 (items 1, 2 and 8):
 
 1. a 1.2 KB document whose fragments double 30 times (2^30 aliases once expanded) must be
    refused in under 100 ms;
@@ -10,26 +11,34 @@ two endpoints accept connections and never answer. Then:
 3. while 200 requests wait on the hung chain, 100 queries of the healthy chain must keep a
    p99 under 500 ms, and the hung requests must answer UPSTREAM_TIMEOUT at the deadline.
 
+Issue 18 (defects 1 to 4 and 6): floods of free requests against the caches and Redis
+(`bench/floods.py`), and history scans past the size cap and past their price
+(`bench/scans.py`), each with the server's RSS, its upstream requests and its readiness.
+
 Prints each measurement beside its target; exits 1 if any is missed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench import floods, scans
 from bench.harness import report
+from bench.probes import timed, upstream, wait_ready
 from devnet.anvil import Anvil, find_free_port
 from devnet.blackhole import BlackHole
 from devnet.chain import DevChain
+from devnet.redis import RedisServer
 from devnet.sample import deploy_sample_tokens
 
 DEADLINE = 3.0
@@ -65,6 +74,19 @@ request_deadline = {DEADLINE}
 [auth]
 data_dir = "{directory / "data"}"
 
+[cache]
+response_cache_bytes = {floods.CACHE_BYTES}
+response_cache_shared_bytes = {floods.SHARED_BYTES}
+
+[documents]
+cache_bytes = {floods.CACHE_BYTES}
+
+[limits]
+max_lookups = 500
+max_history_events = {scans.MAX_HISTORY_EVENTS}
+
+{scans.chains(healthy)}
+
 [chains.devnet]
 chain_id = 31337
 rpc_urls = ["{healthy}"]
@@ -81,27 +103,24 @@ native = {{ symbol = "H", name = "Hung", decimals = 18 }}
     return path
 
 
-async def wait_ready(http: httpx.AsyncClient) -> None:
-    for _ in range(300):
-        try:
-            if (await http.get("/health/live")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not start")
+@dataclass(frozen=True)
+class Target:
+    """The server under attack, and what the attacks need to know of its world."""
+
+    url: str
+    pid: int
+    holder: str
+    crowd: scans.Crowd
+    redis_url: str
+    key: str
 
 
-async def timed(http: httpx.AsyncClient, payload: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-    started = time.perf_counter()
-    response = await http.post("/graphql", json=payload)
-    return (time.perf_counter() - started) * 1000, response.json()
-
-
-async def attack(url: str, holder: str) -> bool:
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+async def attack(target: Target) -> bool:
+    # Idle connections go before the server's keep-alive (5 s) closes them under a request.
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=target.url, timeout=120, limits=limits) as http:
         await wait_ready(http)
+        holder = target.holder
         ok = True
 
         fan = [await timed(http, {"query": fan_out(30)}) for _ in range(5)]
@@ -109,12 +128,20 @@ async def attack(url: str, holder: str) -> bool:
         refused = all("data" not in body for _, body in fan)
         ok &= report("fan-out refused", f"{fan_ms:8.1f} ms", "< 100 ms", refused and fan_ms < 100)
 
-        before = await metrics_total(http)
+        before = await upstream(http)
         bomb_ms, bomb = await timed(http, cpu_bomb(holder))
         codes = {e["extensions"]["code"] for e in bomb.get("errors", [])}
         spared = "data" not in bomb and codes == {"COST_LIMIT_EXCEEDED"}
-        spared &= await metrics_total(http) == before
+        spared &= await upstream(http) == before
         ok &= report("cpu bomb refused", f"{bomb_ms:8.1f} ms", "before run", spared)
+
+        print("issue 18: floods, Redis, history scans")
+        ok &= await floods.caches(http, target.pid)
+        ok &= await floods.redis_writes(http, target.redis_url, target.key)
+        ok &= await scans.dense_history(http, target.crowd)
+        ok &= await scans.priced_history(http, target.pid, target.crowd)
+
+        print("issue 8: a hung chain beside a healthy one")
 
         hung = [
             asyncio.create_task(
@@ -149,35 +176,37 @@ async def attack(url: str, holder: str) -> bool:
         return ok
 
 
-async def metrics_total(http: httpx.AsyncClient) -> float:
-    text = (await http.get("/metrics")).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("upstream_requests_total{")
-    )
-
-
 def main() -> int:
-    with Anvil() as anvil, DevChain(anvil.url) as chain, BlackHole() as hole:
+    with (
+        Anvil() as anvil,
+        DevChain(anvil.url) as chain,
+        BlackHole() as hole,
+        RedisServer() as redis,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         holder = chain.accounts()[1]
         deploy_sample_tokens(chain, [holder])  # Multicall3 at its canonical address, too
-        with tempfile.TemporaryDirectory() as tmp:
-            path = config(Path(tmp), anvil.url, hole.url)
-            port = find_free_port()
-            argv = [sys.executable, "-m", "graph.cli", "--log-level", "error", "serve"]
-            argv += ["--config", str(path), "--port", str(port), "--workers", "1"]
-            ok = False
-            with (Path(tmp) / "server.log").open("wb") as log:
-                server = subprocess.Popen(argv, stderr=log)
-            try:
-                print("issue 8 abuse replay: 1 worker, a healthy anvil chain and a hung chain")
-                ok = asyncio.run(attack(f"http://127.0.0.1:{port}", holder))
-            finally:
-                server.terminate()
-                server.wait(15)
-                if not ok:
-                    print("server log:", (Path(tmp) / "server.log").read_text()[-3000:])
+        crowd = scans.crowd(chain)
+        path = config(Path(tmp), anvil.url, hole.url)
+        env = {**os.environ, "REDIS_URL": redis.url}
+        port = find_free_port()
+        argv = [sys.executable, "-m", "graph.cli", "--log-level", "error"]
+        keys = [*argv, "keys", "create", "--name", "abuse", "--config", str(path)]
+        key = subprocess.run(keys, env=env, check=True, capture_output=True, text=True).stdout
+        serve = [*argv, "serve", "--config", str(path), "--port", str(port), "--workers", "1"]
+        ok = False
+        with (Path(tmp) / "server.log").open("wb") as log:
+            server = subprocess.Popen(serve, stderr=log, env=env)
+        try:
+            print("issue 8 abuse replay: 1 worker, a healthy anvil chain and a hung chain")
+            url = f"http://127.0.0.1:{port}"
+            target = Target(url, server.pid, holder, crowd, redis.url, key.strip())
+            ok = asyncio.run(attack(target))
+        finally:
+            server.terminate()
+            server.wait(15)
+            if not ok:
+                print("server log:", (Path(tmp) / "server.log").read_text()[-3000:])
     return 0 if ok else 1
 
 

@@ -14,12 +14,14 @@ from chains.cache.base import Cache
 from chains.cache.store import ReadingStore
 from chains.discovery.base import RangeSource
 from chains.discovery.build import build_discovery
-from chains.discovery.service import Discovery, ScanBudget
+from chains.discovery.service import BackgroundScans, Discovery
 from chains.evm.addresses import checksum_evm_address
 from chains.evm.discovery import EvmLogDiscovery
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
 from chains.history.base import HistorySource
+from chains.history.budget import ScanBudget
+from chains.history.kept import Scans
 from chains.history.shared import SharedHistory
 from chains.history.spans import AdaptiveSpan
 from chains.history.timelines import Timelines
@@ -28,7 +30,7 @@ from chains.starknet.discovery import StarknetEventDiscovery
 from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
-from chains.tokens.shipped import merge, shipped_lists, with_logos
+from chains.tokens.shipped import ShippedList, merge, shipped_lists, with_logos
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
 from core.errors import InvalidAddress, UnsupportedChain
@@ -113,52 +115,86 @@ def build_registry(
     shared: Cache | None = None,
 ) -> ChainRegistry:
     """Every configured chain; `shared` (Redis) also carries what is final in history and
-    discovery. One scan budget bounds every chain's background discovery."""
-    chains: dict[str, Chain] = {}
-    budget = ScanBudget(DISCOVERY_SCANS)
-    lists = shipped_lists() if settings.tokens.shipped_lists else []
+    discovery."""
+    limits = settings.limits
+    process = _Process(
+        settings,
+        pools,
+        store,
+        metrics,
+        shared,
+        # One budget and one store of final timelines for every chain of the process;
+        # background discovery has its own, smaller bound on scans at once.
+        budget=ScanBudget(
+            scans=limits.max_scans, blocks=limits.max_scan_blocks, events=limits.max_scan_events
+        ),
+        kept=Scans(2 * limits.max_history_events),
+        background=BackgroundScans(DISCOVERY_SCANS),
+        lists=shipped_lists() if settings.tokens.shipped_lists else [],
+    )
+    chains = [_chain(configured, process) for configured in settings.chains.values()]
+    return ChainRegistry({chain.id: chain for chain in chains})
+
+
+@dataclass(frozen=True)
+class _Process:
+    """What every chain of one process shares."""
+
+    settings: Settings
+    pools: Pools
+    store: ReadingStore
+    metrics: Metrics
+    shared: Cache | None
+    budget: ScanBudget
+    kept: Scans
+    background: BackgroundScans
+    lists: list[ShippedList]
+
+
+def _chain(configured: ChainConfig, process: _Process) -> Chain:
+    config = _checksummed_multicall3(configured)
+    settings, metrics, shared = process.settings, process.metrics, process.shared
+    http = process.pools.client(config.id, config.max_connections)
+    family = _family(config, http, metrics)
+    provider = family.provider
     gateway = settings.tokens.ipfs_gateway
-    for configured in settings.chains.values():
-        config = _checksummed_multicall3(configured)
-        http = pools.client(config.id, config.max_connections)
-        max_events = settings.limits.max_history_events
-        family = _family(config, http, metrics, max_events)
-        provider = family.provider
-        native = native_token(config, gateway)
-        shipped = merge(config, lists, provider.normalize_token, gateway)
-        own = with_logos(_listed(config, provider, gateway), shipped)
-        listed = {native.token: native, **shipped.trusted, **own}
-        unsettled = {t: m for t, m in shipped.unsettled.items() if t not in own}
-        reader = ChainReader(config.id, provider, listed, store, metrics, unsettled=unsettled)
-        history = Timelines(
-            family.history,
-            finality_depth=config.final_depth,
-            max_events=max_events,
-            shared=None if shared is None else SharedHistory(config.id, shared),
-        )
-        discovery = build_discovery(
-            config,
-            logs=family.logs,
-            http=http,
-            metrics=metrics,
-            head=history.head,
-            budget=budget,
-            max_tokens=settings.limits.max_discovered_tokens,
-            normalize=provider.normalize_token,
-            shared=shared,
-        )
-        chains[config.id] = Chain(
-            config,
-            provider,
-            reader,
-            native,
-            listed,
-            history,
-            discovery,
-            unsettled,
-            own=(native.token, *own),
-        )
-    return ChainRegistry(chains)
+    native = native_token(config, gateway)
+    shipped = merge(config, process.lists, provider.normalize_token, gateway)
+    own = with_logos(_listed(config, provider, gateway), shipped)
+    listed = {native.token: native, **shipped.trusted, **own}
+    unsettled = {t: m for t, m in shipped.unsettled.items() if t not in own}
+    reader = ChainReader(config.id, provider, listed, process.store, metrics, unsettled=unsettled)
+    history = Timelines(
+        family.history,
+        finality_depth=config.final_depth,
+        max_events=settings.limits.max_history_events,
+        per_request=config.log_range,
+        budget=process.budget,
+        kept=process.kept,
+        shared=None if shared is None else SharedHistory(config.id, shared),
+    )
+    discovery = build_discovery(
+        config,
+        logs=family.logs,
+        http=http,
+        metrics=metrics,
+        head=history.head,
+        budget=process.background,
+        max_tokens=settings.limits.max_discovered_tokens,
+        normalize=provider.normalize_token,
+        shared=shared,
+    )
+    return Chain(
+        config,
+        provider,
+        reader,
+        native,
+        listed,
+        history,
+        discovery,
+        unsettled,
+        own=(native.token, *own),
+    )
 
 
 @dataclass(frozen=True)
@@ -181,9 +217,7 @@ def _listed(
         raise ConfigError(f"[chains.{config.id}] tokens: {exc}") from exc.__cause__
 
 
-def _family(
-    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
-) -> _Family:
+def _family(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _Family:
     """The family decides the provider, the history source and discovery from events; adding
     a chain of a known family is config only. Reads at a past block go to the archive nodes,
     if any; discovery scans have their own client too (their own circuits): a heavy scan a
@@ -192,13 +226,13 @@ def _family(
         bitcoin = BitcoinProvider(config, http, metrics, network=config.network)
         return _Family(bitcoin, EsploraHistory(config.id, bitcoin))
     if config.family is ChainFamily.STARKNET:
-        return _starknet(config, http, metrics, max_events)
+        return _starknet(config, http, metrics)
     rpc = _rpc(config, http, metrics)
     # Past reads have their own client (their own circuits): a pruned node refusing old
     # blocks must never take the current reads of the same node down with it.
     archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
-    history = EvmHistory(config, rpc, provider, archive=archive, max_events=max_events)
+    history = EvmHistory(config, rpc, provider, archive=archive, metrics=metrics)
     span = AdaptiveSpan(config.log_range, config.log_range_max)
     scans = _rpc(config, http, metrics, role="discovery")
     logs = EvmLogDiscovery(config.id, scans, span, provider.normalize_token)
@@ -245,9 +279,7 @@ def _rpc(
     )
 
 
-def _starknet(
-    config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics, max_events: int
-) -> _Family:
+def _starknet(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _Family:
     rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
     urls = config.history_rpc_urls
     archive = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, urls=urls, past=True)
@@ -257,7 +289,7 @@ def _starknet(
         )
     except InvalidAddress as exc:
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
-    history = StarknetHistory(config.id, rpc, provider, archive=archive, max_events=max_events)
+    history = StarknetHistory(config.id, rpc, provider, archive=archive)
     scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, role="discovery")
     span = AdaptiveSpan(config.log_range, config.log_range_max)
     logs = StarknetEventDiscovery(config.id, scans, span, provider.normalize_token)

@@ -11,6 +11,8 @@
     │   │   │                                                      a later try may succeed
     │   │   ├── UpstreamTimeout        UPSTREAM_TIMEOUT
     │   │   ├── UpstreamRateLimited    UPSTREAM_RATE_LIMITED
+    │   │   ├── UpstreamOversized      UPSTREAM_RESPONSE_TOO_LARGE an answer over the chain's
+    │   │   │                                                      max_response_bytes
     │   │   └── ArchiveNodeRequired    ARCHIVE_NODE_REQUIRED       that block's state is pruned
     │   │                                                          (fails over to the next node)
     │   ├── UpstreamRefused            UPSTREAM_REFUSED            the node definitely refused the
@@ -28,10 +30,16 @@
     ├── DiscoveryTruncated             DISCOVERY_TRUNCATED         more tokens found than kept: the
     │                                                              most recently active are shown
     ├── DiscoveryUnavailable           DISCOVERY_UNAVAILABLE       the chain has no discovery source
+    ├── HistoryBusy                    HISTORY_BUSY                this process scans all the
+    │                                                              history it may: retry soon
     └── PriceUnavailable               PRICE_UNAVAILABLE           a price source failed
 
 One code means one thing: a misconfiguration is never an upstream error, and a definite
-refusal is never "node trouble" (only `UpstreamError` fails over to the next endpoint).
+refusal is never "node trouble" (only `UpstreamError` fails over to the next endpoint). An
+`UpstreamError` that may be the request's doing rather than the node's (`shaped`: an answer
+too large, an error the node answered with, a slow log scan) fails over but counts against
+an endpoint's health only once another endpoint answered the same request: no request a
+caller shapes can open a circuit that other requests depend on.
 
 Errors are immutable values: providers return them in place of a result for one key, loaders
 hand them to resolvers, and the GraphQL layer turns `extensions` into the response's
@@ -42,7 +50,7 @@ raised themselves, so every error a client sees has a specific code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from core.models import TokenRef
 
@@ -61,6 +69,10 @@ class ServiceError(Exception):
     token: str | None = None
     transient: bool | None = field(default=None, init=False, repr=False)
     """Overrides the class's `retryable` when this instance knows better (`retry_if`)."""
+    shaped: bool = field(default=False, init=False, repr=False)
+    """`UpstreamError`s only: the failure may be the request's doing (its size, its range,
+    the contracts it calls) rather than the node's (`UpstreamError.of_request`). It fails
+    over, but says nothing of the node's health unless another node answers the same."""
 
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
     retryable: ClassVar[bool] = False
@@ -102,18 +114,23 @@ class ServiceError(Exception):
         token: str | TokenRef | None = None,
     ) -> Self:
         """The same error, naming the chain, account and token it concerns."""
-        named = replace(
-            self,
+        return self._copy(
             chain=chain or self.chain,
             account=account or self.account,
             token=str(token) if token is not None else self.token,
         )
-        return named.retry_if(self.transient) if self.transient is not None else named
 
     def retry_if(self, transient: bool) -> Self:
         """The same error, retryable or not as this instance's circumstances say."""
-        copy = replace(self)
+        copy = self._copy()
         object.__setattr__(copy, "transient", transient)
+        return copy
+
+    def _copy(self, **changes: Any) -> Self:
+        """`dataclasses.replace`, keeping what this instance knows better than its class."""
+        copy = replace(self, **changes)
+        for name in ("transient", "shaped"):
+            object.__setattr__(copy, name, getattr(self, name))
         return copy
 
 
@@ -151,6 +168,12 @@ class UpstreamError(ChainError):
     code = "UPSTREAM_PROVIDER_ERROR"
     retryable = True
 
+    def of_request(self) -> Self:
+        """The same error, as one the request may have caused (`shaped`)."""
+        copy = self._copy()
+        object.__setattr__(copy, "shaped", True)
+        return copy
+
 
 class UpstreamTimeout(UpstreamError):
     code = "UPSTREAM_TIMEOUT"
@@ -158,6 +181,16 @@ class UpstreamTimeout(UpstreamError):
 
 class UpstreamRateLimited(UpstreamError):
     code = "UPSTREAM_RATE_LIMITED"
+
+
+class UpstreamOversized(UpstreamError):
+    """The node's answer passed the chain's `max_response_bytes` and was refused as it
+    streamed in. What the request asked for decides its size (a log range on a busy token, a
+    contract returning megabytes), so it is always `shaped`; asking the same again will not
+    help. A log scan treats it as a range too large and splits it."""
+
+    code = "UPSTREAM_RESPONSE_TOO_LARGE"
+    retryable = False
 
 
 class ArchiveNodeRequired(UpstreamError):
@@ -192,6 +225,14 @@ class HistoryUnavailable(ChainError):
     logs: it needs a trace method the operator enables)."""
 
     code = "HISTORY_UNAVAILABLE"
+
+
+class HistoryBusy(ServiceError):
+    """This process is already running as many history scans (blocks, events) as it may: a
+    new one is refused at once rather than queued, and a retry in a few seconds will do."""
+
+    code = "HISTORY_BUSY"
+    retryable = True
 
 
 class TokenCallFailed(ChainError):

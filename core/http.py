@@ -3,7 +3,8 @@
 - `upstream_errors` turns httpx timeouts, transport failures, HTTP 429/5xx and undecodable
   bodies into the `UpstreamError` tree (`core.errors`), naming the upstream.
 - `read_capped` streams a response and stops at `limit` bytes: a node answering 150 MB is
-  refused after `limit` bytes arrive, never buffered whole.
+  refused after `limit` bytes arrive, never buffered whole (`UpstreamOversized`, which never
+  counts against the node: what was asked decides the size).
 - `parse_json` decodes a body into Python values or raises `UpstreamError`: not JSON, bad
   UTF-8, nested 100,000 levels deep, an integer of 5,000 digits all end up there.
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import UpstreamError, UpstreamRateLimited, UpstreamTimeout
+from core.errors import UpstreamError, UpstreamOversized, UpstreamRateLimited, UpstreamTimeout
 
 
 @contextmanager
@@ -135,8 +136,10 @@ class _Body:
         self._parts.append(data)
 
 
-def _oversized(upstream: str) -> UpstreamError:
-    return UpstreamError(f"{upstream} node sent an oversized body", chain=upstream)
+def _oversized(upstream: str) -> UpstreamOversized:
+    return UpstreamOversized(
+        f"{upstream} node sent an oversized body (over max_response_bytes)", chain=upstream
+    ).of_request()
 
 
 def raise_for_status(upstream: str, answer: Answer) -> None:

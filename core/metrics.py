@@ -105,6 +105,14 @@ class Metrics:
             registry=r,
             multiprocess_mode=SHARED_GAUGE_MODE,
         )
+        self.log_range_splits = _counter(
+            r,
+            "log_range_splits",
+            "eth_getLogs ranges halved by history scans, by chain and reason (too_large: "
+            "refused by the node or over max_response_bytes; slow: timed out).",
+            "chain",
+            "reason",
+        )
         self.endpoint_transitions = _counter(
             r,
             "endpoint_transitions",

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from eth_utils.address import to_checksum_address
 
+from devnet.abi import encode_call
+
 if TYPE_CHECKING:
     from devnet.chain import DevChain
 
@@ -181,3 +183,22 @@ def deploy_unlisted_tokens(chain: DevChain, holders: tuple[str, ...]) -> Unliste
     spam = chain.deploy("TestToken", "Claim your airdrop at www.free-drop.xyz", "CLAIM", 18)
     chain.transact(spam, "mint(address,uint256)", first, 10**24)
     return Unlisted(gold, art, sold, spam)
+
+
+def crowd_blocks(
+    chain: DevChain, token: str, sender: str, recipients: dict[str, int], blocks: int
+) -> None:
+    """`blocks` blocks in a row, each with `recipients[r]` transfers of one unit from `sender`
+    (who holds enough) to each recipient `r`: a dense stretch of Transfer logs, each block's
+    transactions sent before it is mined (no receipt waited for one by one)."""
+    chain.rpc("evm_setAutomine", [False])
+    try:
+        for _ in range(blocks):
+            for recipient, count in recipients.items():
+                call = "0x" + encode_call("transfer(address,uint256)", recipient, 1).hex()
+                tx = {"from": sender, "to": token, "data": call, "gas": hex(100_000)}
+                for _ in range(count):
+                    chain.rpc("eth_sendTransaction", [tx])
+            chain.mine(1)
+    finally:
+        chain.rpc("evm_setAutomine", [True])

@@ -112,7 +112,10 @@ def open_services(
     pools = Pools(transport)
     redis = _redis(settings)
     breaker = Breaker(
-        "redis", cooldown=settings.cache.redis_retry_after, gauge=metrics.cache_backend_state
+        "redis",
+        cooldown=settings.cache.redis_retry_after,
+        timeout=settings.cache.redis_timeout,
+        gauge=metrics.cache_backend_state,
     )
     shared = ResilientCache(RedisCache(redis), breaker) if redis else None
     store = ReadingStore(
@@ -135,7 +138,13 @@ def open_services(
         limits=settings.limits,
         planner=_planner(settings, schema, registry, redis, breaker),
         meter=_meter(settings, redis, breaker, metrics),
-        responses=ResponseCache(settings.cache.response_cache_bytes, metrics, shared),
+        responses=ResponseCache(
+            settings.cache.response_cache_bytes,
+            metrics,
+            shared,
+            max_entries=settings.cache.response_cache_entries,
+            shared_bytes=settings.cache.response_cache_shared_bytes,
+        ),
         context=contexts,
         max_cache_age=settings.server.max_cache_age,
         metrics=metrics,
@@ -176,10 +185,12 @@ def _planner(
     )
     return Planner(
         schema=schema,
-        documents=DocumentCache(schema, settings.limits, documents.cache_bytes),
+        documents=DocumentCache(
+            schema, settings.limits, documents.cache_bytes, max_entries=documents.cache_entries
+        ),
         persisted=persisted,
         persisted_max_bytes=documents.persisted_max_bytes,
-        cost=CostModel(schema, registry, settings.limits.discovery_lookups),
+        cost=CostModel(schema, registry, settings.limits),
         limits=settings.limits,
     )
 
@@ -209,9 +220,16 @@ def _sqlite_store(settings: Settings) -> SqliteStore:
 
 
 def _redis(settings: Settings) -> Redis | None:
-    url, timeout = settings.cache.redis_url, settings.cache.redis_timeout
+    """The process's Redis client. Its socket timeouts are a backstop only: the `Breaker`
+    times commands by `redis_timeout` of the event loop's attention, so a loop busy with a
+    burst of requests does not read as a Redis failure."""
+    url = settings.cache.redis_url
     if url is None:
         return None
+    backstop = max(2.0, 8 * settings.cache.redis_timeout)
     return Redis.from_url(
-        url.value, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        url.value,
+        socket_timeout=backstop,
+        socket_connect_timeout=backstop,
+        health_check_interval=30,
     )

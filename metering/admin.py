@@ -92,6 +92,8 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
             record = await store.delete(args.name)
             print(f"deleted key {record.name!r}: the name is free again", file=sys.stderr)
             return 0
+        if abs(args.amount) > keys.MAX_CREDITS:
+            raise AdminError(f"N must be at most {keys.MAX_CREDITS:,} either way")
         record = await store.credit(args.name, args.amount)
         print(f"key {record.name!r} has {record.credits} credits", file=sys.stderr)
         return 0
@@ -104,8 +106,8 @@ async def _create(
     if args.plan is not None and args.plan not in settings.rate_limits.plans:
         plans = ", ".join(sorted(settings.rate_limits.plans)) or "none are configured"
         raise AdminError(f"no [rate_limits.plans.{args.plan}] in the config ({plans})")
-    if args.credits is not None and args.credits < 0:
-        raise AdminError("--credits must be 0 or more")
+    if args.credits is not None and not 0 <= args.credits <= keys.MAX_CREDITS:
+        raise AdminError(f"--credits must be 0 or more, and at most {keys.MAX_CREDITS:,}")
     key = keys.new_key()
     record = KeyRecord(
         digest=keys.digest(key),
@@ -133,7 +135,7 @@ def _table(records: list[KeyRecord], out: TextIO) -> None:
         (
             r.name,
             r.plan or "-",
-            "unlimited" if r.credits is None else str(r.credits),
+            "unreadable" if r.damaged else "unlimited" if r.credits is None else str(r.credits),
             str(r.spent),
             str(r.requests),
             _when(r.created),
@@ -159,6 +161,7 @@ def _public(record: KeyRecord) -> dict[str, object]:
         "created": _when(record.created),
         "lastUsed": _when(record.last_used) if record.last_used else None,
         "revoked": record.revoked,
+        "damaged": record.damaged,
     }
 
 

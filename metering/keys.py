@@ -41,6 +41,27 @@ def check_name(name: str) -> str:
     return name
 
 
+MAX_CREDITS = 10**15
+"""The most credits a key may hold: exact in both stores, and in the doubles Redis's Lua
+computes with (exact below 2^53). The CLI refuses more before it reaches a store."""
+
+
+def credits_in_range(value: object) -> int | None:
+    """A stored balance as an exact integer from 0 to `MAX_CREDITS`, or `None` when it is
+    anything else (a float, text, out of range): such a balance is unreadable."""
+    if type(value) is int:
+        number = value
+    elif isinstance(value, bytes | str) and value.isascii() and value.isdigit():
+        number = int(value) if len(value) <= len(str(MAX_CREDITS)) else -1
+    else:
+        return None
+    return number if 0 <= number <= MAX_CREDITS else None
+
+
+def over_maximum(credits: int) -> str:
+    return f"a key holds at most {MAX_CREDITS:,} credits; {credits:,} is too many"
+
+
 @dataclass(frozen=True)
 class KeyRecord:
     """What the store knows of a key (never the key itself)."""
@@ -59,3 +80,6 @@ class KeyRecord:
     """Requests admitted with this key, ever."""
     spent: int = 0
     """Credits charged to this key, ever (keys without a balance count them too)."""
+    damaged: str | None = None
+    """What is wrong with the stored balance when it cannot be read as credits (not an
+    integer from 0 to `MAX_CREDITS`): the key is refused, never treated as unlimited."""

@@ -91,6 +91,7 @@ class Meter:
         self._max_records = max_records
         self._clock = clock
         self._unknown_plans: set[str] = set()
+        self._unreadable_keys: set[str] = set()
 
     async def identify(
         self, headers: Iterable[tuple[str, str]], peer: str | None, forwarded_for: Sequence[str]
@@ -111,6 +112,9 @@ class Meter:
         record = await self._record(digest) if digest else None
         if record is None or record.revoked:
             raise self._invalid(self._unknown_key())
+        if record.damaged:
+            self._metrics.key_requests.inc(key=record.name, outcome="unavailable")
+            raise self._unreadable(record)
         return Caller(f"key:{record.digest}", record)
 
     async def admit(
@@ -131,10 +135,13 @@ class Meter:
         if charge.digest is None and not charge.usage:
             return {"x-credits-charged": "0"}  # nothing to count: no store round trip
         verdict = await self._decide(caller, charge)
-        self._metrics.key_requests.inc(key=caller.name, outcome=verdict.outcome)
+        outcome = "unavailable" if verdict.outcome == "unreadable" else verdict.outcome
+        self._metrics.key_requests.inc(key=caller.name, outcome=outcome)
         if verdict.outcome == "invalid_key":  # revoked since its record was remembered
             self._records.pop(charge.digest or "", None)
             raise _invalid_key(self._unknown_key())
+        if verdict.outcome == "unreadable" and caller.record is not None:
+            raise self._unreadable(caller.record)
         if verdict.outcome == "insufficient_credits":
             raise _insufficient(cost, verdict.credits or 0)
         if verdict.outcome == "rate_limited":
@@ -204,6 +211,19 @@ class Meter:
             "API keys cannot be checked right now; retry shortly",
             retryable=True,
             headers={"retry-after": str(self._unavailable_retry)},
+        )
+
+    def _unreadable(self, record: KeyRecord) -> Refusal:
+        """A key whose stored balance is no balance: refused until the operator repairs it
+        (retrying will not help; serving it as unlimited would give credits away)."""
+        if record.name not in self._unreadable_keys:
+            self._unreadable_keys.add(record.name)
+            log.error("key %r cannot be served: %s", record.name, record.damaged)
+        return Refusal(
+            503,
+            "METERING_UNAVAILABLE",
+            "this API key's credit balance cannot be read from the key store; the operator "
+            "must repair it (`balance-graph keys list` shows it)",
         )
 
     def _invalid(self, message: str) -> Refusal:

@@ -21,8 +21,16 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from chains.cache.breaker import Breaker
-from metering.keys import KeyRecord
-from metering.store import NOT_REVOKED, AdminError, Charge, StoreUnavailable, Verdict
+from metering.keys import MAX_CREDITS, KeyRecord, over_maximum
+from metering.store import (
+    NOT_REVOKED,
+    AdminError,
+    Charge,
+    StoreUnavailable,
+    Verdict,
+    check_credit,
+    stored_record,
+)
 from metering.windows import Quota
 from settings import RateClass
 
@@ -30,7 +38,22 @@ _T = TypeVar("_T")
 _INDEX = "bg:v1:keys"
 _FIELDS = ("name", "plan", "credits", "revoked", "created", "last_used", "requests", "spent")
 
-_CHARGE = """
+# Credits are whole numbers from 0 to MAX_CREDITS (10^15 < 2^53): exact in Lua's doubles, and
+# written back with '%.0f' (Redis would format a Lua number with 14 or 17 digits, "1e+20").
+# A stored balance of any other shape is unreadable: refused, never a guess.
+_BALANCE = """
+local function balance(stored)
+  if not stored then return nil end
+  if #stored > 16 or not string.match(stored, '^%d+$') then return false end
+  local number = tonumber(stored)
+  if number > tonumber(ARGV[#ARGV]) then return false end
+  return number
+end
+"""
+
+_CHARGE = (
+    _BALANCE
+    + """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local keyed, cost = ARGV[1] == '1', tonumber(ARGV[2])
@@ -38,12 +61,14 @@ local credits = nil
 if keyed then
   local record = redis.call('HMGET', KEYS[1], 'revoked', 'credits')
   if record[1] ~= '0' then return {'invalid_key', now} end
-  if record[2] then
-    credits = tonumber(record[2])
-    if credits < cost then return {'insufficient_credits', now, credits} end
+  credits = balance(record[2])
+  if credits == false then return {'unreadable', now} end
+  if credits and credits < cost then
+    return {'insufficient_credits', now, string.format('%.0f', credits)}
   end
 end
-local reply = {'admitted', now, credits or -1}
+local reply = {'admitted', now, -1}
+if credits then reply[3] = string.format('%.0f', credits) end
 local writes = {}
 for i = 2, #KEYS do
   local a = 3 * (i - 1)
@@ -85,9 +110,8 @@ for _, s in ipairs(writes) do
 end
 if keyed then
   if credits then
-    credits = credits - cost
-    redis.call('HSET', KEYS[1], 'credits', credits)
-    reply[3] = credits
+    reply[3] = string.format('%.0f', credits - cost)
+    redis.call('HSET', KEYS[1], 'credits', reply[3])
   end
   redis.call('HINCRBY', KEYS[1], 'requests', 1)
   redis.call('HINCRBY', KEYS[1], 'spent', cost)
@@ -95,16 +119,22 @@ if keyed then
 end
 return reply
 """
+)
 
-_CREDIT = """
+_CREDIT = (
+    _BALANCE
+    + """
 local record = redis.call('HMGET', KEYS[1], 'credits', 'revoked')
 if not record[2] then return {'missing'} end
 if not record[1] then return {'unlimited'} end
-local balance = tonumber(record[1]) + tonumber(ARGV[1])
-if balance < 0 then return {'negative', tonumber(record[1])} end
-redis.call('HSET', KEYS[1], 'credits', balance)
-return {'ok', balance}
+local credits = balance(record[1])
+if credits == false then return {'unreadable'} end
+local after = credits + tonumber(ARGV[1])
+if after < 0 or after > tonumber(ARGV[#ARGV]) then return {'refused'} end
+redis.call('HSET', KEYS[1], 'credits', string.format('%.0f', after))
+return {'ok'}
 """
+)
 
 
 def _record_key(digest: str) -> str:
@@ -136,6 +166,7 @@ class RedisStore:
         for usage in charge.usage:
             keys.append(_window_key(charge.subject, usage.rate_class, usage.period))
             args += [usage.units, usage.limit, usage.period]
+        args.append(MAX_CREDITS)
         reply = await self._guarded(lambda: self._charge(keys=keys, args=args))
         return _verdict(reply, charge)
 
@@ -151,6 +182,8 @@ class RedisStore:
         """The client belongs to the caller (the process's one Redis client)."""
 
     async def create(self, record: KeyRecord) -> None:
+        if record.credits is not None and record.credits > MAX_CREDITS:
+            raise AdminError(over_maximum(record.credits))
         if not await self._client.hsetnx(_INDEX, record.name, record.digest):
             raise AdminError(
                 f"a key named {record.name!r} exists (a name is taken until its key is "
@@ -193,18 +226,17 @@ class RedisStore:
         return record
 
     async def credit(self, name: str, amount: int) -> KeyRecord:
+        if abs(amount) > MAX_CREDITS:
+            raise AdminError(over_maximum(abs(amount)))
         digest = await self._digest(name)
-        reply = await self._credit(keys=[_record_key(digest)], args=[amount])
-        status = reply[0].decode()
-        if status == "unlimited":
-            raise AdminError(
-                f"key {name!r} has no credit balance (it is never refused for credits)"
-            )
-        if status == "negative":
-            raise AdminError(f"key {name!r} has {reply[1]} credits: cannot take {-amount}")
-        if status == "missing":
+        reply = await self._credit(keys=[_record_key(digest)], args=[amount, MAX_CREDITS])
+        if reply[0] == b"missing":
             raise AdminError(f"no key named {name!r}")
-        return await self._existing(digest, name)
+        record = await self._existing(digest, name)
+        if reply[0] != b"ok":  # the script refused: say why, from what it refused
+            check_credit(record, amount)
+            raise AdminError(f"key {name!r} changed meanwhile: try again")
+        return record
 
     async def _digest(self, name: str) -> str:
         digest = await self._client.hget(_INDEX, name)
@@ -234,21 +266,12 @@ def _text(value: bytes | str) -> str:
 
 def _record(digest: str, values: list[Any]) -> KeyRecord | None:
     name, plan, credits, revoked, created, last_used, requests, spent = (
-        v.decode() if isinstance(v, bytes) else None for v in values
+        v.decode(errors="replace") if isinstance(v, bytes) else None for v in values
     )
     if name is None or revoked is None:
         return None
-    return KeyRecord(
-        digest=digest,
-        name=name,
-        plan=plan or None,
-        credits=int(credits) if credits is not None else None,
-        revoked=revoked != "0",
-        created=float(created or 0),
-        last_used=float(last_used) if last_used else None,
-        requests=int(requests or 0),
-        spent=int(spent or 0),
-    )
+    counts = (created, last_used, requests, spent)
+    return stored_record(digest, name, plan, credits, revoked != "0", counts)
 
 
 def _verdict(reply: list[Any], charge: Charge) -> Verdict:
@@ -256,6 +279,8 @@ def _verdict(reply: list[Any], charge: Charge) -> Verdict:
     now = int(reply[1])
     if outcome == "invalid_key":
         return Verdict("invalid_key", now=now)
+    if outcome == "unreadable":
+        return Verdict("unreadable", now=now)
     if outcome == "insufficient_credits":
         return Verdict("insufficient_credits", credits=int(reply[2]), now=now)
     numbers = [int(v) for v in reply[3:]]

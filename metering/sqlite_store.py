@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from metering.keys import KeyRecord
+from metering.keys import MAX_CREDITS, KeyRecord, over_maximum
 from metering.store import (
     NOT_REVOKED,
     AdminError,
@@ -32,7 +32,9 @@ from metering.store import (
     StoreUnavailable,
     Usage,
     Verdict,
+    check_credit,
     decide,
+    stored_record,
 )
 from metering.windows import State
 
@@ -108,6 +110,9 @@ class SqliteStore:
         self._executor.shutdown(wait=True)
 
     async def create(self, record: KeyRecord) -> None:
+        if record.credits is not None and record.credits > MAX_CREDITS:
+            raise AdminError(over_maximum(record.credits))
+
         def insert() -> None:
             try:
                 self._db.execute(
@@ -152,14 +157,7 @@ class SqliteStore:
         def update() -> KeyRecord:
             with _immediate(self._db):
                 record = self._named(name)
-                if record.credits is None:
-                    raise AdminError(
-                        f"key {name!r} has no credit balance (it is never refused for credits)"
-                    )
-                if record.credits + amount < 0:
-                    raise AdminError(
-                        f"key {name!r} has {record.credits} credits: cannot take {-amount}"
-                    )
+                check_credit(record, amount)
                 self._db.execute(
                     "UPDATE api_keys SET credits = credits + ? WHERE name = ?", (amount, name)
                 )
@@ -177,6 +175,8 @@ class SqliteStore:
                 record = self._select("digest", charge.digest)
                 if record is None or record.revoked:
                     return Verdict("invalid_key", now=now)
+                if record.damaged:
+                    return Verdict("unreadable", now=now)
                 credits = record.credits
                 if credits is not None and credits < charge.cost:
                     return Verdict("insufficient_credits", credits=credits, now=now)
@@ -270,15 +270,13 @@ class _immediate:
 
 
 def _record(row: tuple[object, ...]) -> KeyRecord:
-    digest, name, plan, credits, revoked, created, last_used, requests, spent = row
-    return KeyRecord(
-        digest=str(digest),
-        name=str(name),
-        plan=str(plan) if plan else None,
-        credits=int(credits) if isinstance(credits, int) else None,
-        revoked=bool(revoked),
-        created=float(created),  # type: ignore[arg-type]
-        last_used=float(last_used) if isinstance(last_used, float | int) else None,
-        requests=int(requests),  # type: ignore[call-overload]
-        spent=int(spent),  # type: ignore[call-overload]
+    digest, name, plan, credits, revoked, *counts = row
+    created, last_used, requests, spent = counts
+    return stored_record(
+        str(digest),
+        str(name),
+        str(plan) if plan else None,
+        credits,
+        bool(revoked),
+        (created, last_used, requests, spent),
     )

@@ -12,10 +12,11 @@ A store that cannot answer raises `StoreUnavailable`; it never guesses.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from metering.keys import KeyRecord
+from core.text import excerpt
+from metering.keys import MAX_CREDITS, KeyRecord, credits_in_range, over_maximum
 from metering.windows import Quota, State, evaluate
 from settings import RateClass
 
@@ -73,7 +74,58 @@ def decide(
     return quotas, [state for state, _ in decided] if admitted else None
 
 
-Outcome = Literal["admitted", "rate_limited", "insufficient_credits", "invalid_key"]
+def stored_record(
+    digest: str,
+    name: str,
+    plan: str | None,
+    credits: object,
+    revoked: bool,
+    counts: tuple[object, object, object, object],
+) -> KeyRecord:
+    """A key's record from what a store holds (`counts`: created, last used, requests and
+    credits spent, as stored), whatever that is: a field that does not read as what it
+    should makes the record `damaged`, never an exception (one bad key must not stop
+    `keys list`, nor be served as unlimited)."""
+    balance = None if credits is None else credits_in_range(credits)
+    damaged = unreadable(credits) if credits is not None and balance is None else None
+    record = KeyRecord(digest, name, plan or None, balance, revoked, 0.0, damaged=damaged)
+    created, last_used, requests, spent = counts
+    try:
+        return replace(
+            record,
+            created=float(str(created or 0)),
+            last_used=float(str(last_used)) if last_used else None,
+            requests=int(str(requests or 0)),
+            spent=int(str(spent or 0)),
+        )
+    except ValueError:
+        return replace(record, damaged=damaged or "its record has a malformed date or count")
+
+
+def unreadable(stored: object) -> str:
+    """Why a stored balance is no balance (`KeyRecord.damaged`)."""
+    return (
+        f"its stored balance {excerpt(str(stored))} is not a whole number of credits from 0 to "
+        f"{MAX_CREDITS:,}"
+    )
+
+
+def check_credit(record: KeyRecord, amount: int) -> None:
+    """Refuse a credit (or debit) of `amount` the key's balance cannot take."""
+    name = record.name
+    if record.damaged:
+        raise AdminError(
+            f"key {name!r} is unreadable: {record.damaged}; revoke it and create a new one"
+        )
+    if record.credits is None:
+        raise AdminError(f"key {name!r} has no credit balance (it is never refused for credits)")
+    if record.credits + amount < 0:
+        raise AdminError(f"key {name!r} has {record.credits} credits: cannot take {-amount}")
+    if record.credits + amount > MAX_CREDITS:
+        raise AdminError(f"key {name!r}: {over_maximum(record.credits + amount)}")
+
+
+Outcome = Literal["admitted", "rate_limited", "insufficient_credits", "invalid_key", "unreadable"]
 
 
 @dataclass(frozen=True)

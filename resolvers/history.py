@@ -24,6 +24,7 @@ from core.models import BalanceKey, BalanceReading
 from loaders.past import PastRequest
 from resolvers.arguments import account_on, token_on
 from resolvers.scope import RequestScope
+from settings import LimitsConfig
 
 _CURSOR = b"bgh1:"
 _T = TypeVar("_T")
@@ -159,27 +160,33 @@ class HistoryQuery:
     first: int
     after: str | None
 
-    def check(self, scope: RequestScope) -> None:
-        """Refuse what cannot be served, before any I/O."""
-        if not 1 <= self.first <= scope.limits.max_history_page:
+    @property
+    def blocks(self) -> tuple[int | None, int | None]:
+        """`fromBlock` and `toBlock`."""
+        return self.from_block, self.to_block
+
+    def check(self, limits: LimitsConfig) -> tuple[int, int] | None:
+        """Refuse what cannot be served, before any I/O; the cursor's position, if any."""
+        if not 1 <= self.first <= limits.max_history_page:
             raise CostLimitExceeded(
-                f"first must be 1 to {scope.limits.max_history_page}, got {self.first}"
+                f"first must be 1 to {limits.max_history_page}, got {self.first}"
             )
         for name, block in (("fromBlock", self.from_block), ("toBlock", self.to_block)):
             if block is not None and block < 0:
                 raise BadUserInput(f"{name} must be zero or more, got {block}")
+        return None if self.after is None else _decode(self.after)
 
 
 async def balance_history(scope: RequestScope, address: str, query: HistoryQuery) -> HistoryPage:
-    """A page of the (account, token) timeline, newest first, after the cursor."""
-    query.check(scope)
-    position = None if query.after is None else _decode(query.after)
+    """A page of the (account, token) timeline, newest first, after the cursor; charged the
+    scan it may need, as the request was priced (`Timelines.quote`)."""
+    position = query.check(scope.limits)
     chain = scope.registry.get(query.chain)
     key = BalanceKey(chain.id, account_on(chain, address), token_on(chain, query.token))
-    scope.charge(query.first)
-    scope.hints.served(Freshness(scope.default_max_age))  # the unfinal tail ages
     history = chain.history
-    timeline = history.timeline(key, query.from_block, query.to_block)
+    scope.charge(await within_deadline(scope, chain.id, history.quote(key, *query.blocks)))
+    scope.hints.served(Freshness(scope.default_max_age))  # the unfinal tail ages
+    timeline = history.timeline(key, *query.blocks)
     events = await within_deadline(scope, chain.id, timeline)
     newest_first = [e for e in reversed(events) if position is None or _position(e) < position]
     page = newest_first[: query.first]

@@ -206,12 +206,19 @@ class CacheConfig(Section):
     memory_max_entries: int = Field(default=200_000, ge=1)
     """Balances and token metadata kept decoded in each process (in front of Redis, if any)."""
     redis_timeout: float = Field(default=0.25, gt=0, le=10)
-    """Seconds a Redis command may take before Redis counts as failing."""
+    """Seconds of the event loop's attention a Redis command may take before it fails (a
+    loop busy elsewhere does not count); three failures in a row open the breaker."""
     redis_retry_after: float = Field(default=5.0, gt=0, le=300)
     """Seconds Redis is left alone after a failure, before one call probes it."""
     response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
-    """Whole answers kept per process for identical requests (0: none); one answer may take
-    at most an eighth. With Redis, also shared for their remaining life."""
+    """Whole answers kept per process for identical requests (0: none), counting what each
+    really holds (its key, its body, ~200 bytes of bookkeeping); one answer may take at most
+    an eighth."""
+    response_cache_entries: int = Field(default=50_000, ge=0)
+    """... and at most this many of them (0: none)."""
+    response_cache_shared_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
+    """With Redis: the most each process may have alive there at once of the answers it
+    shared (each for at most 5 minutes); beyond it, answers stay in their process only."""
 
     @field_validator("redis_url")
     @classmethod
@@ -259,6 +266,13 @@ class LimitsConfig(Section):
     discovery_lookups: int = Field(default=10, ge=0, le=10_000)
     """What discovering one (account, chain) costs, in lookups, besides the lookups of the
     tokens it is known to have found."""
+    max_scans: PositiveInt = 4
+    """History scans one process runs at once; beyond, HISTORY_BUSY (retryable)."""
+    max_scan_blocks: PositiveInt = 50_000_000
+    """Blocks the scans running in one process may cover between them (one alone may
+    cover more)."""
+    max_scan_events: PositiveInt = 200_000
+    """Events the scans running in one process may hold between them (~400 bytes each)."""
 
 
 PriceSourceName = Literal["static", "defillama"]
@@ -353,8 +367,12 @@ class ServerConfig(Section):
 class DocumentsConfig(Section):
     """Parsed documents and Automatic Persisted Queries."""
 
-    cache_bytes: int = Field(default=1_048_576, ge=0)
-    """Text bytes of parsed documents kept per process (their trees take ~30x that)."""
+    cache_bytes: int = Field(default=8 * 1_048_576, ge=0)
+    """Parsed documents kept per process, counting what each really holds (its text, its
+    tree with locations, or its errors): ~2 KB for `{ __typename }`, ~9 KB for a typical
+    query."""
+    cache_entries: int = Field(default=10_000, ge=0)
+    """... and at most this many of them."""
     persisted_max_bytes: int = Field(default=65_536, ge=1)
     """A persisted query longer than this is run but never stored."""
     persisted_max_entries: int = Field(default=10_000, ge=1)

@@ -21,6 +21,7 @@ from typing import Any
 
 from chains.bitcoin.provider import BitcoinProvider
 from chains.history.base import Movement
+from chains.history.budget import UNMETERED, ScanMeter
 from core.errors import ChainError, UnsupportedToken, UpstreamError
 from core.http import parse_json
 from core.models import BalanceKey, BalanceReading, TokenRef
@@ -70,7 +71,7 @@ class EsploraHistory:
         return 0
 
     async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
+        self, account: str, token: TokenRef, start: int, end: int, meter: ScanMeter = UNMETERED
     ) -> list[Movement]:
         self._native(token)
         found: list[_Tx] = []
@@ -87,6 +88,7 @@ class EsploraHistory:
                 lowest = tx.height
                 if start <= tx.height <= end:
                     found.append(tx)
+            meter.read(len(found))
             if len(page) < PAGE or (lowest is not None and lowest < start):
                 return _ascending(found)
             if page[-1].txid == last:

@@ -9,7 +9,7 @@ import httpx
 from chains.cache.base import Cache
 from chains.discovery.base import IndexerSource, RangeSource
 from chains.discovery.indexers import AlchemyTokens, BlockscoutTokens, EtherscanTokens
-from chains.discovery.service import Discovery, Head, ScanBudget
+from chains.discovery.service import BackgroundScans, Discovery, Head
 from chains.discovery.shared import SharedDiscovery
 from chains.transport.jsonrpc import JsonRpcClient
 from core.metrics import Metrics
@@ -24,7 +24,7 @@ def build_discovery(
     http: httpx.AsyncClient,
     metrics: Metrics,
     head: Head,
-    budget: ScanBudget,
+    budget: BackgroundScans,
     max_tokens: int,
     normalize: Callable[[str], TokenRef],
     shared: Cache | None = None,

@@ -6,7 +6,7 @@ through Redis) and never asked for again; a call asks only for blocks not yet co
 for the few blocks above the final one (kept for a few seconds, keyed by the head).
 
 A cold account's scan runs in a background task, one per account, under a per-process
-`ScanBudget`. The caller waits for it until its own deadline at most, then answers with what
+`BackgroundScans`. The caller waits for it until its own deadline at most, then answers with what
 was found so far and a `DiscoveryIncomplete` naming the blocks covered; the scan goes on
 (for at most `RUN_SECONDS` a run) and keeps its progress after every chunk, so a later call
 finds the rest. An indexer source answers the whole set in one call, kept for `INDEXED_TTL`.
@@ -48,7 +48,7 @@ TOKEN_BUDGET = 100_000
 """Tokens kept across every account's coverage in one process (about 25 MB, measured)."""
 
 
-class ScanBudget:
+class BackgroundScans:
     """At most `limit` background scans at once in this process, whatever the chain: a flood
     of cold accounts is answered with what is known, not with a thousand scans."""
 
@@ -108,7 +108,7 @@ class Discovery:
         finality_depth: int,
         from_block: int,
         max_tokens: int,
-        budget: ScanBudget,
+        budget: BackgroundScans,
         shared: SharedDiscovery | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -1,10 +1,13 @@
 """EVM history: token timelines from `eth_getLogs`, deployment blocks, headers, past balances.
 
 - `movements` scans a block range with both filters of `chains.evm.logs` in one JSON-RPC
-  batch per sub-range. The sub-range adapts: a node refusing a range or a result size
-  (`RangeTooLarge`) gets half of it (or the end it suggests) until it accepts, and after
-  each success the span doubles again, up to the chain's `log_range_max` and below the
-  last span refused (forgotten after a few successes: result limits depend on density).
+  batch per sub-range. The sub-range adapts: a node refusing a range or a result size, or
+  an answer over `max_response_bytes` (`RangeTooLarge`), gets half of it (or the end it
+  suggests) until it passes; so does a range too slow to answer (twice in a row at most,
+  then the timeout stands). After each success the span grows by the density just seen:
+  at most double, and only so far as the next answer should stay within a quarter of
+  `max_response_bytes` (so a dense timeline never grows into the cap by itself), up to
+  `log_range_max` and below the last span refused (forgotten after a few successes).
 - `first_block` finds a token contract's deployment block by a search on `eth_getCode`,
   fifteen blocks per batch: about six requests on a 20-million-block chain. A pruned node
   cannot answer for old blocks; the scan then starts at genesis (logs need no state).
@@ -24,8 +27,9 @@ from typing import Any
 from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.logs import Filters
 from chains.evm.provider import EvmProvider
-from chains.history.base import Movement, too_many_events
+from chains.history.base import Movement
 from chains.history.blocks import first_block_where, in_batches
+from chains.history.budget import UNMETERED, ScanMeter
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from core.errors import (
     ArchiveNodeRequired,
@@ -34,7 +38,9 @@ from core.errors import (
     RangeTooLarge,
     TokenCallFailed,
     UpstreamError,
+    UpstreamTimeout,
 )
+from core.metrics import Metrics
 from core.models import BalanceKey, BalanceReading, TokenRef
 from settings import ChainConfig
 
@@ -42,6 +48,10 @@ log = logging.getLogger(__name__)
 
 _FORGET_CEILING = 8
 """Successes after which a refused span is tried again."""
+LOG_BYTES = 1024
+"""An upper bound of one log's JSON in an `eth_getLogs` answer (a Transfer is ~650)."""
+_SLOW_SPLITS = 2
+"""Timeouts in a row a scan answers by halving its range; the next one stands."""
 
 
 class EvmHistory:
@@ -54,7 +64,7 @@ class EvmHistory:
         provider: EvmProvider,
         *,
         archive: JsonRpcClient | None = None,
-        max_events: int = 100_000,
+        metrics: Metrics | None = None,
     ) -> None:
         self.chain = config.id
         self._rpc = rpc
@@ -62,9 +72,11 @@ class EvmHistory:
         self._provider = provider
         self._span = config.log_range
         self._max_span = config.log_range_max
+        self._target = max(1, config.max_response_bytes // (4 * LOG_BYTES))
+        """Logs an answer should hold at most: a quarter of the response cap."""
         self._ceiling: int | None = None
         self._successes = 0
-        self._max_events = max_events
+        self._metrics = metrics or Metrics()
 
     async def head(self) -> int:
         return await self._rpc.call("eth_blockNumber", [], parse=self._number)
@@ -92,7 +104,7 @@ class EvmHistory:
         return deployed
 
     async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
+        self, account: str, token: TokenRef, start: int, end: int, meter: ScanMeter = UNMETERED
     ) -> list[Movement]:
         if token.is_native:
             raise HistoryUnavailable(
@@ -104,20 +116,21 @@ class EvmHistory:
             )
         filters = Filters(token.contract, account, token)
         found: list[Movement] = []
-        position = start
+        position, slow = start, 0
         while position <= end:
             stop = min(end, position + self._span - 1)
             answers = await self._logs(filters, position, stop)
-            if isinstance(answers, RangeTooLarge):
-                if stop == position:  # one block is too much: nothing smaller to ask
+            if isinstance(answers, ChainError):
+                slow = slow + 1 if isinstance(answers, UpstreamTimeout) else 0
+                if stop == position or slow > _SLOW_SPLITS:  # nothing smaller will do
                     raise answers.about(chain=self.chain, account=account, token=token)
-                self._narrow(position, stop, answers.suggested_end)
+                suggested = answers.suggested_end if isinstance(answers, RangeTooLarge) else None
+                self._narrow(position, stop, suggested, "slow" if slow else "too_large")
                 continue
             found += filters.movements(self.chain, answers, position, stop)
-            if len(found) > self._max_events:
-                raise too_many_events(self._max_events, BalanceKey(self.chain, account, token))
-            position = stop + 1
-            self._widen()
+            meter.read(len(found))
+            position, slow = stop + 1, 0
+            self._widen(sum(len(a) for a in answers if isinstance(a, list)))
         return found
 
     async def balances_at(
@@ -125,11 +138,15 @@ class EvmHistory:
     ) -> list[BalanceReading | ChainError]:
         return await self._provider.read_at(keys, block)
 
-    async def _logs(self, filters: Filters, start: int, end: int) -> list[Any] | RangeTooLarge:
+    async def _logs(
+        self, filters: Filters, start: int, end: int
+    ) -> list[Any] | RangeTooLarge | UpstreamTimeout:
+        """Both filters' answers, or why the range must be smaller: too large (refused, or
+        over the size cap) or too slow for every node."""
         calls = [RpcCall("eth_getLogs", [p]) for p in filters.params(start, end)]
         try:
             answers = await self._rpc.batch(calls, label="eth_getLogs")
-        except RangeTooLarge as exc:
+        except (RangeTooLarge, UpstreamTimeout) as exc:
             return exc
         for answer in answers:
             if isinstance(answer, RangeTooLarge):
@@ -138,7 +155,8 @@ class EvmHistory:
                 raise answer
         return list(answers)
 
-    def _narrow(self, start: int, stop: int, suggested: int | None) -> None:
+    def _narrow(self, start: int, stop: int, suggested: int | None, reason: str) -> None:
+        self._metrics.log_range_splits.inc(chain=self.chain, reason=reason)
         refused = stop - start + 1
         self._ceiling = refused - 1
         self._successes = 0
@@ -147,12 +165,15 @@ class EvmHistory:
         else:
             self._span = max(1, refused // 2)
 
-    def _widen(self) -> None:
+    def _widen(self, logs: int) -> None:
+        """The next span after a range of `self._span` blocks answered `logs` logs: grown
+        (at most doubled) or shrunk (at most halved) toward `self._target` logs."""
         self._successes += 1
         if self._ceiling is not None and self._successes >= _FORGET_CEILING:
             self._ceiling = None
         limit = self._max_span if self._ceiling is None else min(self._ceiling, self._max_span)
-        self._span = max(self._span, min(limit, self._span * 2))
+        wanted = self._span * 2 if logs == 0 else self._span * self._target // logs
+        self._span = max(1, min(limit, self._span * 2, max(wanted, self._span // 2)))
 
     async def _codes(self, contract: str, blocks: list[int]) -> list[bool]:
         """Whether `contract` has code at each block (archive nodes answer for old ones)."""

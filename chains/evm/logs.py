@@ -12,7 +12,8 @@ ERC-20 and ERC-721 share `Transfer`'s topic: an ERC-20 log has three topics and 
 in its data, an ERC-721 log four topics and no data (one token moves: the count changes
 by one). An account is found by two filters, one with it as sender and one as receiver; a
 transfer to oneself matches both and is one movement of 0. Decoding is strict: anything
-not shaped as the event promises is node trouble (`UpstreamError`), never a guessed delta.
+not shaped as the event promises, or not about the account asked (neither its sender nor
+its receiver), is node trouble (`UpstreamError`), never a guessed delta.
 """
 
 from __future__ import annotations
@@ -95,7 +96,10 @@ class Filters:
             value = sum(amounts)
             sender, receiver = topics[2], topics[3]
         account = self.account.lower()
-        return value * ((topic_address(receiver) == account) - (topic_address(sender) == account))
+        received, sent = topic_address(receiver) == account, topic_address(sender) == account
+        if not (received or sent):  # both filters name the account as one or the other
+            raise _malformed(chain, "a transfer log that neither sends nor receives the account")
+        return value * (received - sent)
 
 
 @dataclass(frozen=True)

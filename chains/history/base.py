@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from chains.history.budget import UNMETERED, ScanMeter
 from core.errors import ChainError, CostLimitExceeded
 from core.models import BalanceKey, BalanceReading, TokenRef
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Movement:
     """One event that changed an (account, token) balance, in chain order.
 
@@ -48,7 +49,9 @@ class HistorySource(Protocol):
     - `first_block` is the first block worth scanning for `token`'s events (its contract's
       deployment block; 0 for a native asset whose history starts at genesis).
     - `movements` is every movement of `account`'s `token` balance in blocks `start` to
-      `end` inclusive, ascending by (block, order); the whole range or an error.
+      `end` inclusive, ascending by (block, order); the whole range or an error. After each
+      upstream answer it tells `meter` how many movements it holds, and stops with whatever
+      that raises (a timeline too long, the process's scan budget spent).
     - `balances_at` reads balances as of the end of `block`, same length and order as
       `keys`, a `ChainError` in a key's place when that key failed; `None` when the family
       has no state to read at a block (Bitcoin: the service sums movements instead).
@@ -63,7 +66,7 @@ class HistorySource(Protocol):
     async def first_block(self, token: TokenRef) -> int: ...
 
     async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
+        self, account: str, token: TokenRef, start: int, end: int, meter: ScanMeter = UNMETERED
     ) -> list[Movement]: ...
 
     async def balances_at(

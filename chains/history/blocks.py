@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
+from core.errors import UpstreamOversized
+
 Times = Callable[[Sequence[int]], Awaitable[dict[int, int]]]
 """Block -> unix timestamp, for every block asked."""
 
@@ -49,6 +51,15 @@ Probe = Callable[[list[int]], Awaitable[list[bool]]]
 """Whether something holds at each block asked (one batched request)."""
 
 
+def search_price(head: int, per_round: int = 15) -> int:
+    """Requests `first_block_where` makes at most over blocks 0..`head`."""
+    requests, span = 1, head + 1
+    while span > 1:
+        span = -(-span // (per_round + 1))
+        requests += 1
+    return requests
+
+
 async def first_block_where(head: int, holds: Probe, per_round: int = 15) -> int | None:
     """The first block at which `holds` (true from then on), searched `per_round` blocks a
     request: about log16(head) requests. `None` when it does not hold at the head."""
@@ -70,10 +81,24 @@ async def first_block_where(head: int, holds: Probe, per_round: int = 15) -> int
 async def in_batches(
     blocks: Sequence[int], read: Callable[[list[int]], Awaitable[list[int]]], size: int = 100
 ) -> dict[int, int]:
-    """`read` of every distinct block, `size` blocks a request, the requests concurrent."""
+    """`read` of every distinct block, `size` blocks a request, the requests concurrent; a
+    batch whose answer is over the size cap (headers carry every transaction hash) is read
+    again in halves."""
     wanted = sorted(set(blocks))
+
+    async def batch(group: list[int]) -> dict[int, int]:
+        try:
+            return dict(zip(group, await read(group), strict=True))
+        except UpstreamOversized:
+            if len(group) == 1:
+                raise
+            halves = await asyncio.gather(
+                batch(group[: len(group) // 2]), batch(group[len(group) // 2 :])
+            )
+            return halves[0] | halves[1]
+
     groups = [wanted[i : i + size] for i in range(0, len(wanted), size)]
     found: dict[int, int] = {}
-    for group, values in zip(groups, await asyncio.gather(*(read(g) for g in groups)), strict=True):
-        found.update(zip(group, values, strict=True))
+    for values in await asyncio.gather(*(batch(g) for g in groups)):
+        found.update(values)
     return found

@@ -12,24 +12,30 @@ opening balance of 0, so its balances need no archive node. Given a `fromBlock` 
 and a family that reads state at a block, it starts there instead with the balance at the
 block before as its opening (one read at a past block).
 
-Everything kept is bounded: entries per map, and movements across all timelines.
+Everything kept is bounded: entries per map, and movements across all timelines (`Scans`,
+shared by every chain of the process). A scan is priced before any I/O (`quote`: the
+requests it may need, from the head kept for `HEAD_TTL` and what is already final here or
+in the shared cache), runs on a ticket of the process's `ScanBudget`, and gives its memory
+back however it ends. A timeline found longer than `max_events` keeps that verdict: asking
+again (to any block at or after the one it was found at) is refused without a read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from chains.cache.lru import Lru
 from chains.history.base import HistorySource, Movement, too_many_events
-from chains.history.blocks import blocks_at
+from chains.history.blocks import blocks_at, search_price
+from chains.history.budget import ScanBudget, scan_price
+from chains.history.kept import Scans, TooLong
+from chains.history.scanning import Flights, read_on
 from chains.history.shared import Scan, SharedHistory
 from core.clock import Clock, utcnow
-from core.errors import BadUserInput, ChainError, ServiceError
+from core.errors import BadUserInput, CostLimitExceeded, ServiceError
 from core.models import BalanceKey, BalanceReading, TokenRef
 
 HEAD_TTL = 2.0
@@ -58,7 +64,9 @@ class Timelines:
         *,
         finality_depth: int,
         max_events: int,
-        event_budget: int | None = None,
+        per_request: int = 10_000,
+        budget: ScanBudget | None = None,
+        kept: Scans | None = None,
         shared: SharedHistory | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Clock = utcnow,
@@ -68,6 +76,9 @@ class Timelines:
         self._shared = shared
         self._depth = finality_depth
         self._max_events = max_events
+        self._per_request = per_request
+        """Blocks a scan request is priced at (the chain's `log_range`)."""
+        self._budget = budget or ScanBudget(scans=4, blocks=10**9, events=4 * max_events)
         self._clock = clock
         self._wall = wall
         self._head: tuple[float, int] | None = None
@@ -77,8 +88,9 @@ class Timelines:
         self._past: Lru[tuple[BalanceKey, int], BalanceReading] = Lru(_ENTRIES * 4, clock)
         self._firsts: Lru[TokenRef, int] = Lru(_ENTRIES, clock)
         self._tails: Lru[tuple[BalanceKey, int, int], tuple[Movement, ...]] = Lru(1024, clock)
-        self._scans = Scans(event_budget or 4 * max_events)
-        self._flights: dict[Hashable, asyncio.Task[Scan]] = {}
+        self._scans = kept or Scans(2 * max_events)
+        self._too_long = TooLong(_ENTRIES, RETENTION, clock)
+        self._flights = Flights()
 
     async def head(self) -> int:
         """The newest block, reused for `HEAD_TTL` seconds."""
@@ -88,6 +100,12 @@ class Timelines:
                 known = (self._clock(), await self._source.head())
                 self._head = known
         return known[1]
+
+    async def _head_within(self, wait: float | None) -> int | None:
+        try:
+            return await asyncio.wait_for(self.head(), wait)
+        except TimeoutError:  # the next reader asks again (no task is left behind a loop)
+            return None if self._head is None else self._head[1]
 
     async def final(self) -> int:
         """The newest final block (-1 while the chain is shorter than its finality depth)."""
@@ -189,7 +207,9 @@ class Timelines:
             raise BadUserInput(f"fromBlock {start} is after toBlock {end}", chain=self.chain)
         first = await self.first_block(key.token)
         origin = first if start is None or start <= first else start
-        scan = await self._flight((key, origin), lambda: self._scan(key, origin, first, end))
+        if self._too_long.reaches((key, origin), end):
+            raise too_many_events(self._max_events, key)
+        scan = await self._flights.share((key, origin), lambda: self._scan(key, origin, first, end))
         movements = [m for m in scan.movements if m.block_number <= end]
         if end > scan.through:
             movements += await self._tail(key, max(scan.through, origin - 1) + 1, end, head)
@@ -199,10 +219,31 @@ class Timelines:
             events.append(Event(movement, balance))
         return [e for e in events if start is None or e.movement.block_number >= start]
 
+    async def quote(
+        self, key: BalanceKey, start: int | None, end: int | None, *, wait: float | None = None
+    ) -> int:
+        """Upstream requests `timeline(key, start, end)` may need, known before it reads
+        anything but the head (kept for `HEAD_TTL`): the deployment search when the token's
+        first block is not known yet, one request per `per_request` final blocks not scanned
+        yet, and one for what is newer (the unfinal tail, a page's headers). Waiting at most
+        `wait` seconds for the head, then taking the last one known: a chain whose head was
+        never read in time is priced 1, and its history fails anyway."""
+        head = await self._head_within(wait)
+        if head is None:
+            return 1
+        end = head if end is None else min(end, head)
+        first = await self._known_first(key.token)
+        search = search_price(head) if first is None else 0
+        origin = first or 0
+        origin = origin if start is None or start <= origin else start
+        if self._too_long.reaches((key, origin), end):
+            return 1
+        scan = await self._known_scan(key, origin)
+        through = origin - 1 if scan is None else scan.through
+        return search + scan_price(min(end, head - self._depth) - through, self._per_request) + 1
+
     async def first_block(self, token: TokenRef) -> int:
-        known = self._firsts.get(token)
-        if known is None and self._shared is not None:
-            known = (await self._shared.numbers("first", [str(token)])).get(str(token))
+        known = await self._known_first(token)
         if known is None:
             known = await self._source.first_block(token)
             if self._shared is not None:
@@ -210,18 +251,36 @@ class Timelines:
         self._firsts.put(token, known, RETENTION)
         return known
 
-    async def _scan(self, key: BalanceKey, origin: int, first: int, end: int) -> Scan:
-        upto = min(end, await self.final())
+    async def _known_first(self, token: TokenRef) -> int | None:
+        """The token's first block, when this process or the shared cache knows it."""
+        known = self._firsts.get(token)
+        if known is None and self._shared is not None:
+            known = (await self._shared.numbers("first", [str(token)])).get(str(token))
+            if known is not None:
+                self._firsts.put(token, known, RETENTION)
+        return known
+
+    async def _known_scan(self, key: BalanceKey, origin: int) -> Scan | None:
+        """What is final of a timeline and already read, here or in the shared cache."""
         scan = self._scans.get((key, origin))
         if scan is None and self._shared is not None:
             scan = await self._shared.scan(key, origin)
+            if scan is not None:
+                self._scans.put((key, origin), scan)
+        return scan
+
+    async def _scan(self, key: BalanceKey, origin: int, first: int, end: int) -> Scan:
+        upto = min(end, await self.final())
+        scan = await self._known_scan(key, origin)
         if scan is None:
             opening = 0 if origin == first else await self._opening(key, origin)
             scan = Scan(origin, origin - 1, opening, ())
         if upto > scan.through:
-            found = await self._source.movements(key.account, key.token, scan.through + 1, upto)
-            scan = Scan(origin, upto, scan.opening, scan.movements + tuple(found))
-            self._limit(key, len(scan.movements))
+            try:
+                scan = await read_on(self._source, key, scan, upto, self._budget, self._max_events)
+            except CostLimitExceeded:  # too long by `upto`: and for every window reaching it
+                self._too_long.found((key, origin), upto)
+                raise
             if self._shared is not None:
                 await self._shared.keep_scan(key, scan)
         self._scans.put((key, origin), scan)
@@ -250,52 +309,9 @@ class Timelines:
         for key in keys:
             try:
                 events = await self.timeline(key, None, block)
-            except ChainError as exc:
+            except ServiceError as exc:  # node trouble, or the scan budget spent
                 outcomes.append(exc.about(**key.labels))
                 continue
             balance = events[-1].balance if events else 0
             outcomes.append(BalanceReading(key, balance, block, self._wall()))
         return outcomes
-
-    def _limit(self, key: BalanceKey, count: int) -> None:
-        if count > self._max_events:
-            raise too_many_events(self._max_events, key)
-
-    async def _flight(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Scan]]) -> Scan:
-        """One scan per timeline at a time: concurrent callers share it."""
-        task = self._flights.get(key)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(read())
-            self._flights[key] = task
-            task.add_done_callback(lambda done: self._landed(key, done))
-        return await asyncio.shield(task)
-
-    def _landed(self, key: Hashable, task: asyncio.Task[Scan]) -> None:
-        self._flights.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # every waiter got it; don't warn again at collection
-
-
-class Scans:
-    """Scans by (key, origin), least recently used out first, with at most `budget`
-    movements across all of them."""
-
-    def __init__(self, budget: int) -> None:
-        self._budget = budget
-        self._held = 0
-        self._entries: OrderedDict[tuple[BalanceKey, int], Scan] = OrderedDict()
-
-    def get(self, key: tuple[BalanceKey, int]) -> Scan | None:
-        scan = self._entries.get(key)
-        if scan is not None:
-            self._entries.move_to_end(key)
-        return scan
-
-    def put(self, key: tuple[BalanceKey, int], scan: Scan) -> None:
-        old = self._entries.pop(key, None)
-        self._held -= 0 if old is None else len(old.movements)
-        self._entries[key] = scan
-        self._held += len(scan.movements)
-        while self._held > self._budget and len(self._entries) > 1:
-            _, dropped = self._entries.popitem(last=False)
-            self._held -= len(dropped.movements)

@@ -18,8 +18,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from chains.history.base import Movement, too_many_events
+from chains.history.base import Movement
 from chains.history.blocks import first_block_where, in_batches
+from chains.history.budget import UNMETERED, ScanMeter
 from chains.starknet import felts
 from chains.starknet.provider import StarknetProvider
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
@@ -51,13 +52,11 @@ class StarknetHistory:
         provider: StarknetProvider,
         *,
         archive: JsonRpcClient | None = None,
-        max_events: int = 100_000,
     ) -> None:
         self.chain = chain
         self._rpc = rpc
         self._archive = archive or rpc
         self._provider = provider
-        self._max_events = max_events
 
     async def head(self) -> int:
         return await self._rpc.call("starknet_blockNumber", [], parse=self._number)
@@ -81,7 +80,7 @@ class StarknetHistory:
         return deployed
 
     async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
+        self, account: str, token: TokenRef, start: int, end: int, meter: ScanMeter = UNMETERED
     ) -> list[Movement]:
         contract = self._provider.contract(token)
         me = int(account, 16)
@@ -110,8 +109,7 @@ class StarknetHistory:
                 order[block] = position + 1
                 delta = value * ((receiver == me) - (sender == me))
                 found.append(Movement(block, position, transaction, None, delta))
-            if len(found) > self._max_events:
-                raise too_many_events(self._max_events, BalanceKey(self.chain, account, token))
+            meter.read(len(found))
             if following is None:
                 return found
             if following == continuation:

@@ -17,6 +17,13 @@ Each endpoint's health, per process:
 When every endpoint is open the call fails at once (retryable) instead of waiting. States
 are exposed on `/metrics` (`endpoint_state`, `endpoint_transitions_total`) and on
 `/health/ready`. Endpoint URLs may hold keys: logs and labels use position and scheme://host.
+
+Only the node's own faults count: no answer (refused, reset, timed out), HTTP 429/5xx,
+garbage. A failure the request may have caused (`UpstreamError.shaped`: an answer over the
+size cap, an error the node answered with, a slow log scan) fails over, and counts against
+the endpoint only once a later endpoint answers the same request; when none does, it was
+the request's, and no endpoint pays for it. So no request a caller shapes (a dense log
+range, a token contract that burns its gas) can open a circuit that others depend on.
 """
 
 from __future__ import annotations
@@ -98,6 +105,7 @@ class Endpoints:
                 chain=self._chain,
             )
         last: UpstreamError | None = None
+        suspects: list[tuple[_Health, UpstreamError]] = []
         for position, index in enumerate(order):
             health = self._health[index]
             probe = health.state is State.HALF_OPEN
@@ -105,12 +113,18 @@ class Endpoints:
             try:
                 answer = await attempt(self._endpoints[index], position == len(order) - 1)
             except UpstreamError as exc:
-                self._failed(health, exc)
+                self._report(health, exc)
+                if exc.shaped:  # judged by whether another endpoint answers the same
+                    suspects.append((health, exc))
+                else:
+                    self._failed(health)
                 last = exc
                 continue
             finally:
                 if probe:
                     health.probing = False
+            for suspect, _ in suspects:  # another endpoint answered: it was the node
+                self._failed(suspect)
             self._succeeded(health)
             return answer
         assert last is not None
@@ -140,11 +154,13 @@ class Endpoints:
             if health.state is State.OPEN and since is not None and now - since >= self._cooldown:
                 self._move(health, State.HALF_OPEN)
 
-    def _failed(self, health: _Health, error: UpstreamError) -> None:
+    def _report(self, health: _Health, error: UpstreamError) -> None:
         self._metrics.upstream_errors.inc(chain=self._chain, code=error.code)
+        log.warning("%s: endpoint %s failed: %s", self._chain, health.label, error.message)
+
+    def _failed(self, health: _Health) -> None:
         health.failures += 1
         health.failed_at = self._clock()
-        log.warning("%s: endpoint %s failed: %s", self._chain, health.label, error.message)
         if health.state is State.HALF_OPEN or health.failures >= self._threshold:
             self._move(health, State.OPEN)
 

@@ -18,6 +18,11 @@ not found" is `ArchiveNodeRequired`, which fails over to the next node. On other
 those texts stay node trouble (a lagging node behind a load balancer says "header not
 found" too).
 
+What a caller can provoke never opens a circuit by itself (`Endpoints`): an error the node
+answered with, an answer over `max_response_bytes` and a slow log scan are `shaped`, and
+count against an endpoint only when another one answers the same request. A log query's
+answer over the size cap is `RangeTooLarge`, like a node's own "too many results".
+
 Endpoint URLs may carry API keys: messages and logs name endpoints by `Secret.label` only.
 """
 
@@ -41,8 +46,10 @@ from core.errors import (
     ChainError,
     RangeTooLarge,
     UpstreamError,
+    UpstreamOversized,
     UpstreamRateLimited,
     UpstreamRefused,
+    UpstreamTimeout,
 )
 from core.http import parse_json, raise_for_status, read_capped, upstream_errors
 from core.metrics import Metrics
@@ -68,6 +75,12 @@ _RANGE = re.compile(
 )
 _SUGGESTED = re.compile(r"\[\s*0x[0-9a-fA-F]+\s*,\s*(0x[0-9a-fA-F]+)\s*\]")
 """Alchemy's "this block range should work: [0x1, 0x2]"."""
+_SCANS = frozenset({"eth_getLogs", "starknet_getEvents"})
+"""Methods whose cost is the block range a caller's history asks for: their timeouts are
+`shaped` (a dense range is slow on any node), never the node's fault alone."""
+_RANGED = frozenset({"eth_getLogs"})
+"""Methods whose answer grows with the range asked: one over `max_response_bytes` is
+`RangeTooLarge` (the scanner splits it), not a failure of any node."""
 
 _T = TypeVar("_T")
 BatchResults = list[Any | ChainError]
@@ -238,6 +251,16 @@ class JsonRpcClient:
                         content=content,
                         headers=_HEADERS,
                     )
+        except UpstreamOversized as exc:
+            if method in _RANGED:
+                raise RangeTooLarge(
+                    f"{self._chain} node's answer is over max_response_bytes", chain=self._chain
+                ) from exc
+            raise
+        except UpstreamTimeout as exc:
+            if method in _SCANS:
+                raise exc.of_request() from exc
+            raise
         finally:
             self._metrics.upstream_latency.labels(chain=self._chain, method=method).observe(
                 time.perf_counter() - started
@@ -331,7 +354,9 @@ def _unwrap(
             raise UpstreamRateLimited(f"{chain} node is rate limiting us ({detail})", chain=chain)
         if code in definite:
             raise UpstreamRefused(f"{chain} node refused the call ({detail})", chain=chain)
-        raise UpstreamError(f"{chain} node failed ({detail})", chain=chain)
+        # The node answered, with an error that may be about what was asked (a contract that
+        # burns its gas, a call the node aborts): another node decides whose it was.
+        raise UpstreamError(f"{chain} node failed ({detail})", chain=chain).of_request()
     if item.get("jsonrpc") != "2.0" or "result" not in item:
         raise UpstreamError(f"{chain} node sent a malformed JSON-RPC response", chain=chain)
     if request_id is not None and item.get("id") != request_id:

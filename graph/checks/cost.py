@@ -6,8 +6,12 @@ addresses, `balances` of N pairs, N entity representations), and counts an accou
 `balances`/`portfolio` with the same planning the resolvers use (`plan_account`), so the
 number is what execution will read, not a guess. Where the address is only known at run
 time (`Balance.account`), the count is an upper bound: every chain, every listed token.
-History is priced the same way: a `balanceHistory` page costs `first` (each event is a
-balance at a block) and a `portfolioHistory` its points times the account's lookups.
+History is priced by the upstream work it may start: a `balanceHistory` costs the requests
+its timeline's scan may need (`Timelines.quote`: the blocks not scanned yet over the chain's
+`log_range`, and the deployment search when it is not known), known from the head kept for
+two seconds and what is final in the caches, so the walk runs twice for a document that has
+one: once to find the timelines asked (`HistoryAsk`), once with their prices (`quotes`). A
+`portfolioHistory` costs its points times the account's lookups.
 Discovery costs `[limits] discovery_lookups` per (account, chain) it runs on, plus the tokens
 this process already knows it found there (a cold discovery's finds are priced from the next
 request on).
@@ -19,7 +23,10 @@ the document however its fragments fan out.
 
 from __future__ import annotations
 
+import asyncio
 import operator
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -35,40 +42,77 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from chains.registry import ChainRegistry
 from core.errors import ServiceError
+from core.models import BalanceKey
 from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
+from resolvers.arguments import account_on, token_on
 from resolvers.balances import PairInput, plan_pair
 from resolvers.discovery import discovering, known_lookups
+from resolvers.history import HistoryQuery
 from resolvers.portfolio_history import INTERVALS, point_count
+from settings import LimitsConfig
 
 _UNKNOWN = None
 """The account of a `Balance.account`: known only once the balance is read."""
 
 Address = str | None
+HEAD_WAIT = 1.0
+"""Seconds pricing waits for a chain's head before it takes the last one known (a hung
+chain must not hold a request before its deadline even starts)."""
+
+
+@dataclass(frozen=True)
+class HistoryAsk:
+    """One `balanceHistory` of one account, as written (checked when priced)."""
+
+    account: Address
+    query: HistoryQuery
 
 
 class CostModel:
     """Counts a request's balance lookups for one schema and one set of chains."""
 
     def __init__(
-        self, schema: GraphQLSchema, registry: ChainRegistry, discovery_lookups: int = 0
+        self, schema: GraphQLSchema, registry: ChainRegistry, limits: LimitsConfig | None = None
     ) -> None:
         self._schema = schema
         self._registry = registry
-        self._discovery = discovery_lookups
+        self._limits = limits or LimitsConfig()
 
     def lookups(
         self,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: VariableValues,
-    ) -> int:
-        """The lookups `operation` asks for, given its coerced `variables`."""
+        quotes: Mapping[HistoryAsk, int] | None = None,
+    ) -> tuple[int, set[HistoryAsk]]:
+        """The lookups `operation` asks for, given its coerced `variables` and the price of
+        each timeline it asks for (none known: 0), and those timelines."""
         root = self._schema.query_type
         if root is None or operation.selection_set is None:
+            return 0, set()
+        discovery = self._limits.discovery_lookups
+        walk = _Walk(self._schema, self._registry, discovery, document, variables, quotes or {})
+        return walk.fold.selection_set(operation.selection_set, root, None), walk.asks
+
+    async def quotes(self, asks: set[HistoryAsk]) -> dict[HistoryAsk, int]:
+        """What each timeline's scan may cost, in upstream requests."""
+        found = await asyncio.gather(*(self._quote(ask) for ask in asks))
+        return dict(zip(asks, found, strict=True))
+
+    async def _quote(self, ask: HistoryAsk) -> int:
+        query = ask.query
+        try:
+            query.check(self._limits)
+            chain = self._registry.get(query.chain)
+            account = "" if ask.account is _UNKNOWN else account_on(chain, ask.account)
+            key = BalanceKey(chain.id, account, token_on(chain, query.token))
+        except ServiceError:  # refused before any read: nothing to price
             return 0
-        walk = _Walk(self._schema, self._registry, self._discovery, document, variables)
-        return walk.fold.selection_set(operation.selection_set, root, None)
+        try:
+            return await chain.history.quote(key, *query.blocks, wait=HEAD_WAIT)
+        except ServiceError:  # the head cannot be read: the field will fail the same way
+            return 1
 
 
 class _Walk:
@@ -79,11 +123,14 @@ class _Walk:
         discovery: int,
         document: DocumentNode,
         variables: VariableValues,
+        quotes: Mapping[HistoryAsk, int],
     ) -> None:
         self._schema = schema
         self._registry = registry
         self._discovery = discovery
         self._variables = variables
+        self._quotes = quotes
+        self.asks: set[HistoryAsk] = set()
         self.fold: SelectionFold[int, Address] = SelectionFold(
             schema, document, self._field, int, operator.add
         )
@@ -120,18 +167,32 @@ class _Walk:
         if where == "Query._entities":
             return sum(self._entity(node, field, rep) for rep in args["representations"])
         if where == "Account.balanceHistory":
-            return max(0, int(args.get("first") or 0))  # each event: a balance at a block
+            return self._history(account, args)
         if where == "Account.portfolioHistory":  # every point reads what discovery found
             chains = args.get("chains")
             fixed = self._discovery_scans(account, chains)
             return (self._account(account, chains, None, None) - fixed) * _points(args) + fixed
         if where == "Account.discovery":
             return self._discovery_scans(account, args.get("chains"))
-        tokens = args.get("tokens") if where == "Account.balances" else None
+        tokens = args.get("tokens") if where in _LISTS else None
         reads = self._account(account, args.get("chains"), tokens, args.get("discover"))
         if where == "Account.portfolio":
             return reads
         return reads + reads * self._below(node, field, None)
+
+    def _history(self, account: Address, args: dict[str, Any]) -> int:
+        """`balanceHistory`: the scan its timeline may need (known once `quotes` are)."""
+        query = HistoryQuery(
+            str(args["chain"]),
+            str(args["token"]),
+            args.get("fromBlock"),
+            args.get("toBlock"),
+            args.get("first", 0),
+            args.get("after"),
+        )
+        ask = HistoryAsk(account, query)
+        self.asks.add(ask)
+        return self._quotes.get(ask, 0)
 
     def _entity(self, node: FieldNode, field: GraphQLField, representation: Any) -> int:
         typename = representation.get("__typename") if isinstance(representation, dict) else None
@@ -230,12 +291,15 @@ def _fields(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else vars(value)
 
 
+_LISTS = frozenset({"Account.balances", "Account.balancesPage"})
+"""Fields that read an account's rows (a page reads them all to order them)."""
 _ROOT_RULES = frozenset(
     {"Query.balance", "Query.balances", "Query.account", "Query.accounts", "Query._entities"}
 )
 _ACCOUNT_RULES = frozenset(
     {
         "Account.balances",
+        "Account.balancesPage",
         "Account.balance",
         "Account.portfolio",
         "Account.balanceHistory",

@@ -6,15 +6,22 @@
 3. graphql-core's specified rules, on a document now known to be small.
 
 Outcomes (a valid `Document`, or the request errors) are kept in an LRU keyed by the SHA-256
-of the text, bounded in bytes, so a repeated query costs one dictionary lookup. The digest is
-also the Automatic Persisted Query hash.
+of the text, so a repeated query costs one dictionary lookup. The digest is also the
+Automatic Persisted Query hash. The LRU is bounded in entries and in the bytes each outcome
+really holds (`core.footprint`): a document keeps its tree with each node's location (so
+errors still point at lines and columns) but not the lexer's tokens behind them, and an
+invalid one keeps its errors' messages and positions, not the nodes or tracebacks they came
+with. What is kept is what is counted.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import cast
 
 from graphql import (
     DocumentNode,
@@ -24,6 +31,8 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    Location,
+    Node,
     OperationDefinitionNode,
     OperationType,
     StringValueNode,
@@ -33,12 +42,13 @@ from graphql import (
     visit,
 )
 
+from core.footprint import footprint
 from graph.checks.shape import Shape, measure
 from graph.checks.validation import validate
 from settings import LimitsConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """A parsed document that passed every validation rule."""
 
@@ -94,13 +104,27 @@ def digest_of(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class DocumentCache:
-    """Parsed and validated documents by digest (valid or not), at most `max_bytes` of text."""
+ENTRY_OVERHEAD = 160
+"""Bytes an entry holds besides its digest and outcome: its tuple, the dict's slot and the
+order list's node."""
 
-    def __init__(self, schema: GraphQLSchema, limits: LimitsConfig, max_bytes: int) -> None:
+
+class DocumentCache:
+    """Parsed and validated documents by digest (valid or not): at most `max_entries` of
+    them, holding at most `max_bytes` in all."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        limits: LimitsConfig,
+        max_bytes: int,
+        *,
+        max_entries: int = 10_000,
+    ) -> None:
         self._schema = schema
         self._limits = limits
         self._max_bytes = max_bytes
+        self._max_entries = max_entries
         self._entries: OrderedDict[str, tuple[int, Outcome]] = OrderedDict()
         self._bytes = 0
         self.parses = 0
@@ -122,7 +146,7 @@ class DocumentCache:
             self._entries.move_to_end(key)
             return entry[1]
         outcome = self._check(text, key)
-        self._remember(key, len(text.encode()), outcome)
+        self._remember(key, outcome)
         return outcome
 
     def _check(self, text: str, digest: str) -> Outcome:
@@ -130,7 +154,7 @@ class DocumentCache:
         try:
             node = parse(text, max_tokens=self._limits.max_document_tokens, no_location=False)
         except GraphQLError as exc:
-            return Invalid([_coded(exc, "GRAPHQL_PARSE_FAILED")])
+            return Invalid([_lean(exc, "GRAPHQL_PARSE_FAILED")])
         kinds = tuple(
             d.operation for d in node.definitions if isinstance(d, OperationDefinitionNode)
         )
@@ -140,7 +164,7 @@ class DocumentCache:
             return Invalid(refused, kinds)
         errors = validate(self._schema, node, specified_rules)
         if errors:
-            return Invalid([_coded(e, "GRAPHQL_VALIDATION_FAILED") for e in errors], kinds)
+            return Invalid([_lean(e, "GRAPHQL_VALIDATION_FAILED") for e in errors], kinds)
         return Document(text, digest, node, shape)
 
     def _refusals(self, node: DocumentNode, shape: Shape) -> list[GraphQLError]:
@@ -184,12 +208,17 @@ class DocumentCache:
             for code, message in problems
         ]
 
-    def _remember(self, digest: str, size: int, outcome: Outcome) -> None:
-        if size > self._max_bytes:
+    def _remember(self, digest: str, outcome: Outcome) -> None:
+        if isinstance(outcome, Document):  # its text is its tree's source's, its digest ours
+            size = _settle(outcome.node) + sys.getsizeof(outcome) + footprint(outcome.shape)
+        else:
+            size = footprint(outcome)
+        size += sys.getsizeof(digest) + ENTRY_OVERHEAD
+        if size > self._max_bytes or self._max_entries < 1:
             return
         self._entries[digest] = (size, outcome)
         self._bytes += size
-        while self._bytes > self._max_bytes:
+        while self._bytes > self._max_bytes or len(self._entries) > self._max_entries:
             _, (old, _) = self._entries.popitem(last=False)
             self._bytes -= old
 
@@ -199,9 +228,53 @@ INTROSPECTION_LISTS = 3
 """`__schema { types { fields { args } } }`: the standard introspection query, no deeper."""
 
 
-def _coded(error: GraphQLError, code: str) -> GraphQLError:
-    error.extensions = {**(error.extensions or {}), "code": code}
-    return error
+def _lean(error: GraphQLError, code: str) -> GraphQLError:
+    """`error` with its code, keeping what a response shows (message, locations) and not
+    the nodes, tokens or traceback it was raised with."""
+    return GraphQLError(
+        error.message,
+        source=error.source,
+        positions=error.positions,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+def _settle(document: DocumentNode) -> int:
+    """Forget the lexer's tokens behind each node's location (they link every token of the
+    text, and nothing after parsing reads them: error locations need only `start` and the
+    source), and answer the bytes the tree still holds: its nodes (and the array their
+    attributes live in, outside `sys.getsizeof`), lists, locations, strings and source, in
+    one walk that costs about half a parse (`footprint` would cost one and a half)."""
+    total = 0
+    pending: list[object] = [document]
+    referents, size = gc.get_referents, sys.getsizeof
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind in _NODES:
+            node = cast(Node, item)
+            total += size(node) + 32 + 8 * len(node.keys)
+            pending += referents(node)
+        elif kind is str:
+            total += size(item)
+        elif kind is Location:
+            spot = cast(Location, item)
+            spot.start_token = spot.end_token = None  # type: ignore[assignment]
+            total += size(spot) + sum(size(n) for n in (spot.start, spot.end) if n > 256)
+        elif kind is list or kind is tuple:
+            total += size(item)
+            pending += cast("list[object]", item)
+    return total + footprint(document.loc.source) if document.loc else total
+
+
+def _kinds(base: type[Node]) -> set[type[Node]]:
+    found = set(base.__subclasses__())
+    for kind in list(found):
+        found |= _kinds(kind)
+    return found
+
+
+_NODES = frozenset(_kinds(Node))
 
 
 def _count(number: int) -> str:
@@ -209,13 +282,19 @@ def _count(number: int) -> str:
     return str(number) if number < 10**9 else f"about 2^{number.bit_length() - 1}"
 
 
+class _Strings(Visitor):
+    """The longest string literal of a document (one class: a class per call was kept
+    around by the interpreter's caches, ~70 bytes a document)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.longest = 0
+
+    def enter_string_value(self, string: StringValueNode, *_: object) -> None:
+        self.longest = max(self.longest, len(string.value))
+
+
 def _longest_string(node: DocumentNode) -> int:
-    longest = 0
-
-    class _Strings(Visitor):
-        def enter_string_value(self, string: StringValueNode, *_: object) -> None:
-            nonlocal longest
-            longest = max(longest, len(string.value))
-
-    visit(node, _Strings())
-    return longest
+    strings = _Strings()
+    visit(node, strings)
+    return strings.longest

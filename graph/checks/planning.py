@@ -7,7 +7,9 @@
 `plan` answers a `Plan`, or the GraphQL request errors that stop the operation; malformed
 HTTP-level parameters raise `RequestError`. The cost of an operation that passed is
 remembered by its fingerprint (document, operation, variables), so a repeated request skips
-coercion and costing: warm traffic repeats itself.
+coercion and costing: warm traffic repeats itself. Not when it asks for history: a
+timeline's price is what is left to scan, which changes (pricing it may wait for a chain's
+head, at most a second).
 """
 
 from __future__ import annotations
@@ -101,8 +103,12 @@ class Planner:
             raise RequestError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
         return self.documents.load(text, digest)
 
-    def plan(self, document: Document, params: Params, method: str) -> Plan | list[GraphQLError]:
-        """The operation's price, or the errors that stop it before execution."""
+    async def plan(
+        self, document: Document, params: Params, method: str
+    ) -> Plan | list[GraphQLError]:
+        """The operation's price, or the errors that stop it before execution. History
+        fields are priced afresh each time (what is scanned changes), from the heads kept
+        for two seconds and what is final in the caches."""
         operation = document.operation(params.operation_name)
         if operation is None:
             which = f"named {params.operation_name!r}" if params.operation_name else "to run"
@@ -120,7 +126,10 @@ class Planner:
         )
         if isinstance(coerced, list):
             return [coded(e, "BAD_USER_INPUT") for e in coerced]
-        lookups = self.cost.lookups(document.node, operation, coerced)
+        lookups, asks = self.cost.lookups(document.node, operation, coerced)
+        if asks:
+            quotes = await self.cost.quotes(asks)
+            lookups, _ = self.cost.lookups(document.node, operation, coerced, quotes)
         budget = self.limits.max_lookups
         if lookups > budget:
             message = (
@@ -129,7 +138,8 @@ class Planner:
             )
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
         usage = rate_usage(schema, document.node, operation, coerced)
-        self.costs.put(fingerprint, (lookups, usage))
+        if not asks:
+            self.costs.put(fingerprint, (lookups, usage))
         return Plan(document, lookups, usage, fingerprint)
 
 

@@ -127,7 +127,7 @@ async def _admit(request: Request, pipeline: Pipeline, media: str) -> _Admitted 
             if request.method == "GET" and has_non_query(document.operations):
                 raise post_only()
             return _with(_graphql_request_errors(document.errors, media), metered)
-        plan = pipeline.planner.plan(document, params, request.method)
+        plan = await pipeline.planner.plan(document, params, request.method)
         if isinstance(plan, list):
             return _with(_graphql_request_errors(plan, media), metered)
         metered = await pipeline.meter.admit(caller, plan.usage, plan.lookups)

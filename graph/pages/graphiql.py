@@ -51,7 +51,6 @@ ASSET_PREFIX = "/graphiql/"
 CHAINS_QUERY = "# The chains this service reads.\nquery Chains {\n  chains { id name }\n}\n"
 
 
-
 def account_query(address: str) -> str:
     """The first tab: one account's balances on every chain its address fits."""
     return (

@@ -10,6 +10,7 @@ from core import errors
 from core.errors import (
     ChainError,
     DiscoveryIncomplete,
+    HistoryBusy,
     InvalidAddress,
     PriceUnavailable,
     ServiceError,
@@ -56,9 +57,11 @@ def test_only_node_trouble_is_retryable_among_chain_errors() -> None:
         "UpstreamRateLimited",
         "PriceUnavailable",
         "DiscoveryIncomplete",
+        "HistoryBusy",
     }
     assert not issubclass(PriceUnavailable, ChainError)  # a price is not a chain read
     assert not issubclass(DiscoveryIncomplete, ChainError)  # rows were served: a notice
+    assert not issubclass(HistoryBusy, ChainError)  # nor is this process's own budget
 
 
 def test_an_incomplete_discovery_says_which_blocks_it_scanned() -> None:

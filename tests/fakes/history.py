@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chains.history.base import Movement
+from chains.history.budget import UNMETERED, ScanMeter
 from core.errors import ChainError, UpstreamError
 from core.models import BalanceKey, BalanceReading, TokenRef
 
@@ -28,6 +30,10 @@ class ScriptedHistory:
     calls: Counter[str] = field(default_factory=Counter)
     headers: int = 0
     failing: bool = False
+    page: int = 100
+    """Movements an upstream answer holds: the meter hears of them a page at a time."""
+    pause: float = 0.0
+    """Seconds each page takes."""
 
     async def head(self) -> int:
         self._called("head")
@@ -44,11 +50,16 @@ class ScriptedHistory:
         return self.first
 
     async def movements(
-        self, account: str, token: TokenRef, start: int, end: int
+        self, account: str, token: TokenRef, start: int, end: int, meter: ScanMeter = UNMETERED
     ) -> list[Movement]:
         self._called("movements")
         assert start <= end <= self.head_block, (start, end)
-        return [m for m in self.moves.get((account, token), []) if start <= m.block_number <= end]
+        found = [m for m in self.moves.get((account, token), []) if start <= m.block_number <= end]
+        for held in range(0, len(found), self.page):  # one "answer" a page
+            meter.read(min(len(found), held + self.page))
+            if self.pause:
+                await asyncio.sleep(self.pause)
+        return found
 
     async def balances_at(
         self, keys: Sequence[BalanceKey], block: int

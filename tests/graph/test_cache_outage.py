@@ -15,7 +15,7 @@ QUERY = '{ account(address: "%s") { balances(maxAge: %d) { rawAmount } } }'
 BALANCE = '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount } }'
 
 
-def test_a_stalled_redis_costs_at_most_one_timeout_and_hot_values_stay_in_process(
+def test_a_stalled_redis_costs_a_few_timeouts_and_hot_values_stay_in_process(
     tmp_path: Path, devnet: Devnet
 ) -> None:
     with RedisServer() as server:
@@ -31,14 +31,14 @@ def test_a_stalled_redis_costs_at_most_one_timeout_and_hot_values_stay_in_proces
                 hot = time.monotonic() - started
                 assert api.upstream() == upstream
                 started = time.monotonic()
-                for _ in range(10):  # maxAge 0 consults Redis: one timeout opens the breaker
+                for _ in range(10):  # maxAge 0 consults Redis: 3 timeouts open the breaker
                     body = api.query(QUERY % (devnet.holder, 0))
                     assert body["data"] == first["data"]
                 cold = time.monotonic() - started
             finally:
                 server.thaw()
             assert hot < 0.25  # not a single Redis timeout
-            assert cold < 10 * 0.25  # at most one timeout, not one per request
+            assert cold < 6 * 0.25  # three timeouts in a row, not one per request
             assert not api.services.redis_breaker.healthy
             ready = api.client.get("/health/ready").json()
             assert ready["cache"] == {"healthy": False}
@@ -47,7 +47,7 @@ def test_a_stalled_redis_costs_at_most_one_timeout_and_hot_values_stay_in_proces
 def test_a_stalled_redis_refuses_keys_fast_and_limits_anonymous_calls_in_process(
     tmp_path: Path, devnet: Devnet
 ) -> None:
-    """Keys cannot be checked without their store: 503, retryable, after one timeout at most.
+    """Keys cannot be checked without their store: 503, retryable, after three timeouts.
     Anonymous callers are still served, and still limited, by this process alone."""
     with RedisServer() as server:
         cache = {"redis_url": server.url, "redis_timeout": 0.25, "redis_retry_after": 60}
@@ -73,6 +73,6 @@ def test_a_stalled_redis_refuses_keys_fast_and_limits_anonymous_calls_in_process
             assert {r.status_code for r in keyed} == {503}
             assert keyed[0].json()["errors"][0]["extensions"]["code"] == "METERING_UNAVAILABLE"
             assert keyed[0].headers["retry-after"] == "60"
-            assert keyed_time < 5 * 0.25  # one timeout opens the breaker, not one per request
+            assert keyed_time < 5 * 0.25  # 3 timeouts open the breaker, not one per request
             # the process's own window starts empty: 4 served, then 429
             assert [r.status_code for r in anonymous] == [200, 200, 200, 200, 429]

@@ -308,3 +308,24 @@ def test_keys_are_made_listed_credited_revoked_and_deleted_with_the_configs_stor
     assert code == 0 and "the name is free again" in err
     assert "acme" not in keys("list")[1]
     assert keys("create", "--name", "acme")[0] == 0  # the name can be used again
+
+
+def test_credits_over_the_maximum_are_refused_before_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18, defect 5: `--credits 10^20` was an OverflowError traceback on SQLite, and
+    stored as "1e+20" on Redis."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'{GOOD}[auth]\ndata_dir = "{tmp_path / "keys"}"\n', encoding="utf-8")
+
+    def keys(*args: str) -> tuple[int, str]:
+        code = cli.main(["keys", *args, "--config", str(config)])
+        return code, capsys.readouterr().err
+
+    code, err = keys("create", "--name", "huge", "--credits", str(10**20))
+    assert code == 1 and "at most 1,000,000,000,000,000" in err and "Traceback" not in err
+    assert keys("create", "--name", "max", "--credits", str(10**15))[0] == 0
+    code, err = keys("credit", "max", "1")
+    assert code == 1 and "at most 1,000,000,000,000,000" in err
+    code, err = keys("credit", "max", str(-(10**20)))
+    assert code == 1 and "at most 1,000,000,000,000,000" in err

@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chains.history.blocks import search_price
+from chains.history.budget import scan_price
 from settings import Settings
 from tests.conftest import credits, errors_by_code, issue_key
 from tests.fakes import starknet as stark
@@ -109,7 +111,15 @@ def test_both_points_at_once_are_refused_and_siblings_served(offline: Offline) -
     assert body["data"]["account"]["now"] == [{"rawAmount": str(7 * 10**18)}]
 
 
-def test_a_history_page_is_charged_first_credits(settings: Settings, offline: Offline) -> None:
+def test_a_history_page_is_charged_the_scan_it_may_need(
+    settings: Settings, offline: Offline
+) -> None:
+    """Issue 18, defect 4: a page was charged `first`, whatever the scan behind it cost."""
     key = issue_key(settings, "alice", credits=100)
+    head, final = offline.node.block, offline.node.block - 32  # Starknet's finality depth
+    # The token's deployment is not known yet (a search), nor any of its final blocks.
+    cold = search_price(head) + scan_price(final + 1, 10_000) + 1
     response = post(offline, HISTORY, {"a": stark.ALICE, "first": 7}, **{"x-api-key": key})
-    assert credits(response) == ("7", "93")
+    assert credits(response) == (str(cold), str(100 - cold))
+    warm = post(offline, HISTORY, {"a": stark.ALICE, "first": 7}, **{"x-api-key": key})
+    assert credits(warm) == ("1", str(99 - cold))  # what is newer than the final block only

@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,6 +112,35 @@ def test_the_fourth_anonymous_balance_call_is_429_with_retry_after_and_reads_not
     assert post(metered, {"query": "{ chains { id } }"}).status_code == 200
     account = post(metered, {"query": '{ account(address: "%s") { address } }' % stark.ALICE})
     assert account.status_code == 200 and account.headers["x-ratelimit-limit"] == "2"
+
+
+def test_a_key_whose_stored_balance_is_corrupt_is_refused_with_503_never_served_free(
+    settings: Settings, metered: Offline
+) -> None:
+    """Issue 18, defect 5: on SQLite a balance pushed past 2^63 - 1 became a REAL and the key
+    unlimited; on Redis a balance stored as "1e+20" made every request a plain-text 500."""
+    key = issue_key(settings, "overflowing", credits=10)
+    store = settings.auth.store_dir() / "metering.sqlite3"
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE api_keys SET credits = 9223372036854775807 + 1")
+    refused = post(metered, {"query": BALANCE}, **{"x-api-key": key})
+    assert refused.status_code == 503
+    extensions = error(refused)["extensions"]
+    assert extensions["code"] == "METERING_UNAVAILABLE" and extensions["retryable"] is False
+    assert len(metered.node.batches) == 0
+    listed = keys_list(settings)["overflowing"]
+    assert listed["credits"] is None and "not a whole number" in listed["damaged"]
+
+
+def test_introspection_has_a_rate_class_of_its_own(tmp_path: Path) -> None:
+    """Issue 18, defect 7: 1,000 schema queries in a row cost ~30 ms of CPU each, unmetered."""
+    limits = {"anonymous": {"introspection": "2/min"}, "plans": {}}
+    schema = {"query": "{ __schema { types { name } } }"}
+    for offline in offline_service(metered_settings(tmp_path, rate_limits=limits)):
+        answers = [post(offline, schema) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert error(answers[-1])["extensions"]["rateClass"] == "introspection"
+        assert post(offline, {"query": "{ __typename chains { id } }"}).status_code == 200
 
 
 def test_aliases_are_calls_and_a_request_over_the_whole_limit_is_told_to_split(

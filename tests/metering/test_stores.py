@@ -123,6 +123,50 @@ async def test_credits_are_added_never_below_zero_and_only_to_keys_with_a_balanc
         await store.revoke("nobody")
 
 
+QUADRILLION = 10**15
+"""The documented most a key may hold (`keys.MAX_CREDITS`)."""
+
+
+async def test_credits_are_exact_integers_up_to_the_maximum(store: Store) -> None:
+    """Issue 18, defect 5: Redis's Lua computed in doubles (10^20 came back as "1e+20", and
+    every lookup of the key failed from then on); SQLite overflowed into a REAL."""
+    digest = await new_key(store, "rich", credits=QUADRILLION - 7)
+    assert (await store.credit("rich", 7)).credits == QUADRILLION
+    verdict = await store.charge(keyed(digest, 1))
+    assert (verdict.outcome, verdict.credits) == ("admitted", QUADRILLION - 1)
+    record = await store.lookup(digest)
+    assert record is not None and record.credits == QUADRILLION - 1
+    assert (await store.credit("rich", 1)).credits == QUADRILLION
+    with pytest.raises(AdminError, match="at most 1,000,000,000,000,000"):
+        await store.credit("rich", 1)
+    with pytest.raises(AdminError, match="at most 1,000,000,000,000,000"):
+        await new_key(store, "richer", credits=QUADRILLION + 1)
+    again = await store.lookup(digest)
+    assert again is not None and again.credits == QUADRILLION
+
+
+async def test_a_corrupt_balance_is_unreadable_never_unlimited_and_never_a_crash(
+    store: Store, tmp_path: Path
+) -> None:
+    """A balance that is not an integer from 0 to 10^15 (written by an older version, or by
+    hand) refuses the key's requests; `keys list` shows it and lists every other key."""
+    digest = await new_key(store, "broken", credits=10)
+    await new_key(store, "fine", credits=10)
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as db:  # 2^63 - 1 plus 1 overflows into a REAL
+            overflow = "UPDATE api_keys SET credits = 9223372036854775807 + 1 WHERE name = ?"
+            db.execute(overflow, ("broken",))
+    else:
+        await store._client.hset(f"bg:v1:{{key:{digest}}}:record", "credits", "1e+20")
+    record = await store.lookup(digest)
+    assert record is not None and record.credits is None and record.damaged
+    assert (await store.charge(keyed(digest, 1))).outcome == "unreadable"
+    listed = {r.name: r for r in await store.records()}
+    assert listed["broken"].damaged and listed["fine"].credits == 10
+    with pytest.raises(AdminError, match="unreadable"):
+        await store.credit("broken", 5)
+
+
 async def test_a_key_with_50_credits_pays_for_two_20_lookup_requests_then_is_refused(
     store: Store,
 ) -> None:

@@ -9,13 +9,14 @@ import dataclasses
 from graphql import OperationDefinitionNode, parse
 from graphql.execution.values import get_variable_values
 
-from chains.discovery.service import Discovery, ScanBudget
+from chains.discovery.service import BackgroundScans, Discovery
 from chains.registry import Chain, ChainRegistry
 from core.errors import DiscoveryUnavailable
 from core.models import NATIVE_TOKEN, ChainFamily, TokenRef
 from graph.checks.cost import CostModel
 from graph.schema.subgraph import build_schema
 from resolvers.account import Selection, account_balances
+from settings import LimitsConfig
 from tests.fakes.discovery import ScriptedChain, ScriptedRanges
 from tests.fakes.service import ALICE, BOB, USDC, FakeProvider, erc20, make_chain, make_scope
 
@@ -33,7 +34,7 @@ def discovering_chain(provider: FakeProvider, script: ScriptedChain) -> Chain:
         finality_depth=DEPTH,
         from_block=0,
         max_tokens=100,
-        budget=ScanBudget(4),
+        budget=BackgroundScans(4),
     )
     return dataclasses.replace(chain, discovery=service)
 
@@ -98,7 +99,7 @@ async def test_discovery_is_priced_before_any_io_and_what_was_found_is_priced_ne
     moves.move(ALICE, 150, USDC)  # listed: found too, but already priced with the list
     chain = discovering_chain(provider, moves)
     registry = ChainRegistry({"eth": chain})
-    model = CostModel(SCHEMA, registry, discovery_lookups=10)
+    model = CostModel(SCHEMA, registry, LimitsConfig(discovery_lookups=10))
     query = 'query($d: Boolean) { account(address: "%s") { balances(discover: $d) { rawAmount } } }'
 
     def cost(discover: bool | None) -> int:
@@ -108,7 +109,7 @@ async def test_discovery_is_priced_before_any_io_and_what_was_found_is_priced_ne
         definitions = operation.variable_definitions or ()
         variables = get_variable_values(SCHEMA, definitions, {"d": discover})
         assert not isinstance(variables, list)
-        return model.lookups(document, operation, variables)
+        return model.lookups(document, operation, variables)[0]
 
     listed = 2  # native and USDC
     assert cost(False) == listed

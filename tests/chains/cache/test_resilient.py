@@ -48,7 +48,9 @@ class Clock:
 
 
 def resilient(flaky: Flaky, clock: Clock | None = None) -> ResilientCache:
-    return ResilientCache(flaky, Breaker("redis", cooldown=5, clock=clock or Clock()))
+    """Opening at the first failure: how many it takes is `test_breaker`'s business."""
+    breaker = Breaker("redis", cooldown=5, threshold=1, clock=clock or Clock())
+    return ResilientCache(flaky, breaker)
 
 
 def lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:

@@ -10,7 +10,7 @@ import pytest
 
 from chains.cache.memory import MemoryCache
 from chains.discovery.base import IndexerSource, RangeSource
-from chains.discovery.service import Discovery, ScanBudget
+from chains.discovery.service import BackgroundScans, Discovery
 from chains.discovery.shared import SharedDiscovery
 from core.errors import DiscoveryIncomplete, DiscoveryTruncated, UpstreamError
 from core.models import TokenRef
@@ -45,7 +45,7 @@ def discovery(
         finality_depth=DEPTH,
         from_block=from_block,
         max_tokens=max_tokens,
-        budget=ScanBudget(budget),
+        budget=BackgroundScans(budget),
         shared=None if shared is None else SharedDiscovery("scripted", shared, parse),
     )
 

@@ -110,6 +110,13 @@ def test_a_removed_log_is_skipped() -> None:
         {**erc20(ME, YOU, 5), "logIndex": None},
         log([TRANSFER_SINGLE, topic(YOU), topic(ZERO), topic(ME)], b"\x00" * 10),
         "not a log",
+        # Issue 18, defect 7: neither sender nor receiver is the account (the filters asked
+        # for it as one of them), which was taken as a movement of 0.
+        erc20(YOU, ZERO, 5),
+        log(  # the account as the operator only
+            [TRANSFER_SINGLE, topic(ME), topic(YOU), topic(ZERO)],
+            encode(["uint256", "uint256"], [7, 1]),
+        ),
     ],
 )
 def test_malformed_logs_are_node_trouble_never_a_guess(garbage: Any) -> None:

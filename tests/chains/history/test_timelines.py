@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import random
+import tracemalloc
 from collections.abc import Sequence
 
 import pytest
 
 from chains.cache.memory import MemoryCache
 from chains.history.base import Movement
-from chains.history.blocks import blocks_at
+from chains.history.blocks import blocks_at, search_price
+from chains.history.budget import ScanBudget
 from chains.history.shared import SharedHistory
 from chains.history.timelines import Timelines
-from core.errors import BadUserInput, CostLimitExceeded, UpstreamError
+from core.errors import BadUserInput, CostLimitExceeded, HistoryBusy, UpstreamError
 from core.models import BalanceKey, TokenRef
 from tests.fakes.history import ScriptedHistory
 
@@ -139,6 +142,81 @@ async def test_too_many_events_are_refused_not_kept() -> None:
     )
     with pytest.raises(CostLimitExceeded, match="fromBlock"):
         await timelines.timeline(KEY, None, None)
+
+
+async def test_a_timeline_found_too_long_stays_refused_without_a_read() -> None:
+    """Issue 18, defect 4: each repeat of a timeline over the limit scanned it all again."""
+    many = moves(*[(b, 1) for b in range(1, 60)])
+    source = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): many})
+    timelines = service(source, max_events=50)
+    for _ in range(3):
+        with pytest.raises(CostLimitExceeded, match="fromBlock"):
+            await timelines.timeline(KEY, None, None)
+    later(timelines, 60)  # new blocks: events only accumulate, the verdict stands
+    source.head_block = 120
+    with pytest.raises(CostLimitExceeded):
+        await timelines.timeline(KEY, None, None)
+    assert source.calls["movements"] == 1
+    assert await timelines.quote(KEY, None, None) == 1  # nothing to scan: refused at once
+    assert len(await timelines.timeline(KEY, None, 40)) == 40  # a shorter window still can
+
+
+async def test_a_failed_scan_leaves_nothing_it_read_behind() -> None:
+    """The error a scan ends with is kept (by waiters, by GraphQL errors): it must not keep
+    the frames, and so the movements, the scan had read."""
+    many = moves(*[(b, 1) for b in range(1, 101)] * 500)  # 50,000 movements
+    source = ScriptedHistory(head_block=200, moves={(ACCOUNT, TOKEN): many})
+    timelines = service(source, max_events=40_000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        with pytest.raises(CostLimitExceeded) as raised:
+            await timelines.timeline(KEY, None, None)
+        error = raised.value  # as a GraphQL error would hold it
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert error.code == "COST_LIMIT_EXCEEDED"
+    assert held < 64 * 1024, f"{held:,} bytes held after a failed scan of 50,000 movements"
+
+
+async def test_scans_beyond_the_process_budget_are_refused_and_retryable() -> None:
+    budget = ScanBudget(scans=1, blocks=10**6, events=150)
+    slow = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10))}, pause=0.05)
+    timelines = Timelines(slow, finality_depth=10, max_events=1_000, budget=budget)
+    first = asyncio.ensure_future(timelines.timeline(KEY, None, None))
+    await asyncio.sleep(0.01)
+    other = BalanceKey("fake", "0x" + "ef" * 20, TOKEN)
+    with pytest.raises(HistoryBusy) as busy:
+        await timelines.timeline(other, None, None)
+    assert busy.value.extensions["retryable"] is True
+    await first
+    assert await timelines.timeline(other, None, None) == []  # its share was given back
+    crowded = ScriptedHistory(
+        head_block=100, moves={(ACCOUNT, TOKEN): moves(*[(b, 1) for b in range(1, 90)] * 3)}
+    )
+    with pytest.raises(HistoryBusy, match="events"):  # 267 movements held: over 150
+        await Timelines(crowded, finality_depth=10, max_events=1_000, budget=budget).timeline(
+            KEY, None, None
+        )
+    assert (budget.scans, budget.blocks, budget.events) == (0, 0, 0)
+
+
+async def test_a_timeline_is_priced_by_what_it_has_yet_to_scan() -> None:
+    source = ScriptedHistory(head_block=1_000, moves={(ACCOUNT, TOKEN): moves((5, 10))})
+    clock = Clock()
+    timelines = Timelines(source, finality_depth=10, max_events=1_000, per_request=100, clock=clock)
+    # The deployment search, blocks 0..990 at 100 a request, and what is newer.
+    assert await timelines.quote(KEY, None, None) == search_price(1_000) + 10 + 1
+    assert await timelines.quote(KEY, 500, None) == search_price(1_000) + 5 + 1
+    assert sum(source.calls.values()) == 1  # the head, and nothing else
+    await timelines.timeline(KEY, None, None)
+    assert await timelines.quote(KEY, None, None) == 1
+    source.head_block = 1_450
+    clock.now += 3  # the head is kept two seconds
+    assert await timelines.quote(KEY, None, None) == 5 + 1  # 991..1440
 
 
 async def test_concurrent_identical_timelines_share_one_scan() -> None:

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
-from core.errors import UpstreamError
+from core.errors import RangeTooLarge, UpstreamError, UpstreamTimeout
 from core.metrics import Metrics
 from settings import Secret
-from tests.fakes.http_server import Reply, ScriptedServer, as_json, result_for
+from tests.fakes.http_server import Reply, ScriptedServer, as_json, error_for, result_for
 
 MakeServer = Callable[..., ScriptedServer]
 CHAIN = "testchain"
@@ -153,3 +153,60 @@ async def test_an_oversized_answer_is_refused_as_it_streams(
         with pytest.raises(UpstreamError, match="oversized body"):
             await client(http, Metrics(), big).call("eth_chainId", [])
     assert len(body) < 10_000 if compressed else len(body) > 1024 * 1024
+
+
+# --- what a caller can provoke never opens a circuit (issue 18, defect 3) ---------------------
+
+
+def big(request: Any) -> Reply:
+    """2 MB for every call, over the 1 MB limit."""
+    if isinstance(request, list):
+        return as_json([{"jsonrpc": "2.0", "id": c["id"], "result": []} for c in request] * 30_000)
+    return as_json({"jsonrpc": "2.0", "id": request["id"], "result": "0" * 2_000_000})
+
+
+async def test_an_oversized_answer_never_counts_against_the_endpoint(
+    make_server: MakeServer,
+) -> None:
+    """A log range on a busy token, a contract returning megabytes: what was asked decides
+    the size, so no number of them opens the circuit (it took three before)."""
+    node = make_server(big)
+    async with httpx.AsyncClient() as http:
+        rpc = client(http, Metrics(), node, threshold=1)
+        for _ in range(3):
+            with pytest.raises(UpstreamError, match="oversized"):
+                await rpc.call("eth_call", [])
+        assert list(rpc.endpoints.states().values()) == ["closed"]
+        with pytest.raises(RangeTooLarge):  # a log query: split the range, never fail over
+            await rpc.batch([RpcCall("eth_getLogs", [{}])], label="eth_getLogs")
+    assert len(node.requests) == 4
+
+
+async def test_an_error_answer_counts_only_once_another_endpoint_answers_the_same(
+    make_server: MakeServer,
+) -> None:
+    aborted = error_for(-32000, "execution aborted (timeout = 5s)")  # a gas-burning contract
+    alone, healthy = make_server(aborted), make_server(result_for(lambda r: "0x1"))
+    async with httpx.AsyncClient() as http:
+        only = client(http, Metrics(), alone, threshold=1)
+        for _ in range(3):
+            with pytest.raises(UpstreamError):
+                await only.call("eth_call", [])
+        assert list(only.endpoints.states().values()) == ["closed"]  # no one could answer
+        both = client(http, Metrics(), alone, healthy, threshold=1)
+        assert await both.call("eth_call", []) == "0x1"
+        assert list(both.endpoints.states().values()) == ["open", "closed"]  # it was the node
+
+
+async def test_a_slow_log_scan_never_counts_but_a_slow_head_does(make_server: MakeServer) -> None:
+    slow = make_server(Reply(body=b"[]", delay=1.0))
+    async with httpx.AsyncClient() as http:
+        rpc = JsonRpcClient(
+            CHAIN, [Secret(slow.url())], http, Metrics(), timeout=0.2, cooldown=30, threshold=1
+        )
+        with pytest.raises(UpstreamTimeout):
+            await rpc.batch([RpcCall("eth_getLogs", [{}])], label="eth_getLogs")
+        assert list(rpc.endpoints.states().values()) == ["closed"]
+        with pytest.raises(UpstreamTimeout):
+            await rpc.call("eth_blockNumber", [])
+        assert list(rpc.endpoints.states().values()) == ["open"]

@@ -44,6 +44,22 @@ def test_lookup_budget_refuses_a_request_across_aliases_before_any_read(
         assert len(one["data"]["a"]["balances"]) == 4 and "errors" not in one  # 4 fit in 6
 
 
+def test_a_page_of_balances_is_priced_as_every_row_it_orders(
+    tmp_path: Path, devnet: Devnet
+) -> None:
+    """`balancesPage` reads every row to order them: it costs what `balances` costs, whatever
+    `first` says, and an alias per page multiplies it."""
+    settings = devnet_settings(tmp_path, devnet, limits={"max_lookups": 6})
+    for api in serve(settings):
+        page = "p%d: balancesPage(first: 1, orderBy: SYMBOL_ASC) { totalCount rows { rawAmount } }"
+        query = '{ account(address: "%s") { %s } }'
+        (error,) = api.query(query % (devnet.holder, f"{page % 1} {page % 2}"))["errors"]
+        assert "asks for 8 balance lookups; at most 6" in error["message"]
+        assert api.upstream() == 0
+        one = api.query(query % (devnet.holder, page % 1))
+        assert one["data"]["account"]["p1"]["totalCount"] >= 1 and "errors" not in one
+
+
 def test_oversized_chain_lists_are_refused(api: Api, devnet: Devnet) -> None:
     chains = ", ".join(f'"c{i}"' for i in range(500))
     body = api.query(

@@ -42,6 +42,11 @@ def usage(text: str, variables: dict[str, Any] | None = None) -> dict[RateClass,
             "{ rawAmount } }",
             {"balances": 1},
         ),
+        # Issue 18, defect 7: introspection costs CPU (~30 ms each) and was unmetered.
+        (
+            '{ __schema { types { name } } t: __type(name: "Chain") { name } __typename }',
+            {"introspection": 2},
+        ),
     ],
 )
 def test_each_root_selection_is_one_call_of_its_class(

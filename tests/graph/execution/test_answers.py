@@ -8,14 +8,18 @@ the fake Starknet node records every batch it is sent.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import tracemalloc
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from redis.asyncio import Redis
 
 from chains.cache.redis import RedisCache
 from core.metrics import Metrics
@@ -34,7 +38,7 @@ class Clock:
         return self.now
 
 
-def cache(max_bytes: int = 1000) -> tuple[ResponseCache, Clock]:
+def cache(max_bytes: int = 100_000) -> tuple[ResponseCache, Clock]:
     clock = Clock()
     return ResponseCache(max_bytes, Metrics(), None, clock), clock
 
@@ -57,13 +61,50 @@ def test_an_answer_is_served_until_it_would_break_its_freshness() -> None:
 
 
 def test_entries_are_bounded_in_bytes_oldest_out_and_none_over_an_eighth() -> None:
-    responses, clock = cache(max_bytes=800)
+    probe, clock = cache()
+    asyncio.run(probe.put("a", b"y" * 100, clock.now + 60))
+    size = probe.held  # the key, the body and the entry's overhead
+    assert size > 100
+    responses, clock = cache(max_bytes=8 * size)
     for name in "abcdefgh":
         asyncio.run(responses.put(name, b"y" * 100, clock.now + 60))
     asyncio.run(responses.put("i", b"z" * 100, clock.now + 60))
     assert get(responses, "a") is None and get(responses, "i") == b"z" * 100
-    asyncio.run(responses.put("big", b"w" * 101, clock.now + 60))  # over 800 / 8
-    assert get(responses, "big") is None and get(responses, "b") is not None
+    asyncio.run(responses.put("j", b"w" * 101, clock.now + 60))  # over an eighth
+    assert get(responses, "j") is None and get(responses, "b") is not None
+
+
+def test_what_the_cache_holds_in_memory_stays_within_its_bytes() -> None:
+    """Issue 18, defect 1: 22-byte answers made by orjson (each holding a ~4 KB allocation),
+    under 64-hex-digit keys, held ~200x the byte limit. Measured by tracemalloc, not by the
+    cache's own count: keys, entries, slots and exact-size copies are all within it."""
+    limit = 256 * 1024
+    responses, clock = cache(max_bytes=limit)
+
+    async def flood() -> None:
+        for i in range(20_000):
+            body = orjson.dumps({"data": {"a": "Query"}})
+            await responses.put(ResponseCache.key("ip:1", str(i)), body, clock.now + 60)
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        asyncio.run(flood())
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held <= limit * 1.1, f"{held:,} bytes held for a {limit:,}-byte cache"
+    newest = ResponseCache.key("ip:1", "19999")
+    assert get(responses, newest) == b'{"data":{"a":"Query"}}'
+
+
+def test_entries_are_capped_in_number_too() -> None:
+    responses = ResponseCache(10**9, Metrics(), None, Clock(), max_entries=3)
+    for name in "abcd":
+        asyncio.run(responses.put(name, b"x", time.time() + 60))
+    assert [get(responses, name) for name in "abcd"] == [None, b"x", b"x", b"x"]
 
 
 def test_keys_never_cross_caller_scopes() -> None:
@@ -80,8 +121,8 @@ def test_the_shared_tier_serves_other_processes_for_the_remaining_life(redis_url
     async def scenario() -> None:
         shared = RedisCache.from_url(Secret(redis_url))
         clock = Clock()
-        one = ResponseCache(1000, Metrics(), shared, clock)
-        other = ResponseCache(1000, Metrics(), shared, clock)
+        one = ResponseCache(10**5, Metrics(), shared, clock)
+        other = ResponseCache(10**5, Metrics(), shared, clock)
         try:
             await one.put(key, b"answer", clock.now + 30)
             found = await other.get(key)
@@ -89,11 +130,35 @@ def test_the_shared_tier_serves_other_processes_for_the_remaining_life(redis_url
             assert (found.body, found.expires) == (b"answer", clock.now + 30)
             clock.now += 30
             assert await other.get(key) is None  # kept locally too, and expired there as well
-            assert await ResponseCache(1000, Metrics(), shared, clock).get(key) is None
+            assert await ResponseCache(10**5, Metrics(), shared, clock).get(key) is None
         finally:
             await shared.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.integration
+def test_what_a_process_writes_to_redis_stays_within_its_budget(redis_url: str) -> None:
+    """Issue 18, defect 6: every distinct answer was written to Redis for its remaining life
+    (2,000 introspection answers added 116 MB), evicting balances and timelines beside them.
+    Measured by Redis (`MEMORY USAGE`): at most the default 8 MiB per process."""
+    names = [uuid.uuid4().hex for _ in range(200)]
+
+    async def scenario() -> int:
+        shared = RedisCache.from_url(Secret(redis_url))
+        responses = ResponseCache(16 * 1024 * 1024, Metrics(), shared)
+        try:
+            for name in names:  # 200 answers of 64 KB: 12.5 MiB
+                await responses.put(name, name.encode() * 2048, time.time() + 60)
+            async with Redis.from_url(redis_url) as client:  # Redis's own count, not ours
+                used = [await client.memory_usage(f"bg:v1:resp:{n}") for n in names]
+            assert await responses.get(names[-1]) is not None  # kept here all the same
+            return sum(u or 0 for u in used)
+        finally:
+            await shared.close()
+
+    stored = asyncio.run(scenario())
+    assert 4 * 1024 * 1024 < stored <= 8 * 1024 * 1024, f"{stored:,} bytes in Redis"
 
 
 # --- through the app ---------------------------------------------------------------------------
