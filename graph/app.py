@@ -25,6 +25,7 @@ from graph.http.endpoint import GraphQLEndpoint, Pipeline
 from graph.http.middleware import ResponseHeadersMiddleware
 from graph.pages.graphiql import GraphiQL
 from graph.pages.index import Index
+from graph.pages.wallet import WalletPage
 from graph.services import Services, open_services
 from metering.meter import RESPONSE_HEADERS
 from settings import CONFIG_ENV, Settings, load_settings
@@ -39,12 +40,14 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     graphiql: GraphiQL | None = None,
+    wallet: WalletPage | None = None,
 ) -> Starlette:
     """The ASGI app; without `settings`, read the file named by `BALANCE_GRAPH_CONFIG`.
 
     `transport` replaces the network under the upstream HTTP client (tests route hosts that
     cannot run here, such as Esplora or a Starknet node, to spec-shaped fakes). `graphiql`
-    sets the explorer's example queries (the demo fills in its own addresses).
+    sets the explorer's example queries (the demo fills in its own addresses); `wallet`, the
+    wallet page's files (tests point it at a vendored copy).
     """
     if settings is None:
         path = os.environ.get(CONFIG_ENV)
@@ -62,21 +65,29 @@ def create_app(
             await services.close()
 
     explorer = graphiql or GraphiQL()
+    holdings = wallet or WalletPage()
     graphql = GraphQLEndpoint(_pipeline, explorer.page)
     routes = [
         Route("/", Index().page, methods=["GET"]),
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         *explorer.routes(),
+        *holdings.routes(),
         Route("/health", health.ready, methods=["GET"]),
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    _guard(app, resolved)
+    return app
+
+
+def _guard(app: Starlette, settings: Settings) -> None:
+    """The middleware every response passes: body limit, CORS, the common headers."""
     app.add_middleware(BodySizeLimit)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=list(resolved.server.cors_origins),
+        allow_origins=list(settings.server.cors_origins),
         allow_methods=["GET", "POST"],
         allow_headers=[
             "content-type",
@@ -92,7 +103,6 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(ResponseHeadersMiddleware)
-    return app
 
 
 def _pipeline(request: Request) -> Pipeline:

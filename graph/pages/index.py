@@ -1,7 +1,7 @@
 """`GET /`: where things are. A browser gets a page of links (no script, a CSP that allows
 none), anything else the same as a line of text, so `curl` at the root is pointed on too.
 
-The pages are listed in `Index.pages`; a new page (the wallet page) adds itself there.
+The pages are listed in `Index.pages`; a new page adds itself there.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class Index:
     pages: list[Link] = field(
         default_factory=lambda: [
             Link("/graphql", "GraphQL API: GraphiQL in a browser, POST or GET for clients"),
+            Link("/wallet", "the wallet page: what an address holds, by value, with a chart"),
             Link("/health/ready", "readiness: chains, key store and cache"),
             Link("/metrics", "Prometheus metrics"),
         ]
