@@ -161,6 +161,10 @@ class DevChain:
             tx["value"] = hex(value)
         return self._send(tx, sender, signature)
 
+    def send_value(self, to: str, value: int, *, sender: str | None = None) -> dict[str, Any]:
+        """Send `value` wei to `to` (a plain transfer); returns the (successful) receipt."""
+        return self._send({"to": to, "value": hex(value)}, sender, "transfer")
+
     def call(
         self, to: str, signature: str, *args: Any, returns: list[str], block: str = "latest"
     ) -> tuple[Any, ...]:

@@ -212,7 +212,13 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
             # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
             print(f"GraphiQL: {url}/graphql   (Ctrl-C stops the demo and both chains)", flush=True)
             app = create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet"))
-            code = launch.run(app, listener, log_level=log_level, log_config=log_config(log_level))
+            code = launch.run(
+                app,
+                listener,
+                log_level=log_level,
+                log_config=log_config(log_level),
+                **launch.server_options(settings.server),
+            )
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the chains were starting
         code = 0
     finally:

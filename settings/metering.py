@@ -11,6 +11,7 @@
     balances = "10/min"
     account = "10/min"
     token = "60/min"
+    subscribe = "10/min"
 
     [rate_limits.plans.pro]           # for keys created with --plan pro (same classes)
     balance = "600/min"
@@ -31,13 +32,14 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from settings.section import Lax, Section
 
-RateClass = Literal["balance", "balances", "account", "token"]
+RateClass = Literal["balance", "balances", "account", "token", "subscribe"]
 """Root fields are limited by class: `balance`; `balances`; `account`, `accounts` and Account
-entity references; `token` and Token entity references. Other fields are free."""
+entity references; `token` and Token entity references; `subscribe`, each live subscription
+opened (`balanceChanges`). Other fields are free."""
 
 DATA_DIR_ENV = "BALANCE_GRAPH_DATA_DIR"
 
-RATE_CLASSES: tuple[RateClass, ...] = ("balance", "balances", "account", "token")
+RATE_CLASSES: tuple[RateClass, ...] = ("balance", "balances", "account", "token", "subscribe")
 
 _PERIODS = {
     "s": 1,
@@ -86,8 +88,10 @@ ANONYMOUS_DEFAULTS: dict[RateClass, Rate] = {
     "balances": Rate(10, 60),
     "account": Rate(10, 60),
     "token": Rate(60, 60),
+    "subscribe": Rate(10, 60),
 }
-"""TokenKit's session limits, plus one for token metadata reads."""
+"""TokenKit's session limits, plus one for token metadata reads and one for opening live
+subscriptions."""
 
 
 class AuthConfig(Section):

@@ -12,6 +12,11 @@ Discovery costs `[limits] discovery_lookups` per (account, chain) it runs on, pl
 this process already knows it found there (a cold discovery's finds are priced from the next
 request on).
 
+A `balanceChanges` subscription costs the rows it watches (`plan_watch`, what the resolver
+reads, plus discovery's share as for `Account.balances`); the walk also decides, before any
+I/O, what refuses one (an argument no chain accepts, a selection that would read more
+balances with every event): `price` returns those refusals beside the count.
+
 Fragments are costed once per (fragment, type, account) and reused wherever they are spread
 (`fragments.SelectionFold`, shared with the rate-class usage), so the walk stays linear in
 the document however its fragments fan out.
@@ -34,12 +39,14 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 from chains.registry import ChainRegistry
-from core.errors import ServiceError
+from core.errors import CostLimitExceeded, ServiceError
 from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
 from resolvers.balances import PairInput, plan_pair
 from resolvers.discovery import discovering, known_lookups
+from resolvers.live import Watch, plan_watch
 from resolvers.portfolio_history import INTERVALS, point_count
+from settings import LimitsConfig
 
 _UNKNOWN = None
 """The account of a `Balance.account`: known only once the balance is read."""
@@ -51,11 +58,16 @@ class CostModel:
     """Counts a request's balance lookups for one schema and one set of chains."""
 
     def __init__(
-        self, schema: GraphQLSchema, registry: ChainRegistry, discovery_lookups: int = 0
+        self,
+        schema: GraphQLSchema,
+        registry: ChainRegistry,
+        discovery_lookups: int = 0,
+        limits: LimitsConfig | None = None,
     ) -> None:
         self._schema = schema
         self._registry = registry
         self._discovery = discovery_lookups
+        self._limits = limits or LimitsConfig()
 
     def lookups(
         self,
@@ -64,11 +76,22 @@ class CostModel:
         variables: VariableValues,
     ) -> int:
         """The lookups `operation` asks for, given its coerced `variables`."""
-        root = self._schema.query_type
+        return self.price(document, operation, variables)[0]
+
+    def price(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: VariableValues,
+    ) -> tuple[int, list[ServiceError]]:
+        """The lookups, and what refuses the operation before it runs (subscriptions)."""
+        root = self._schema.get_root_type(operation.operation)
         if root is None or operation.selection_set is None:
-            return 0
-        walk = _Walk(self._schema, self._registry, self._discovery, document, variables)
-        return walk.fold.selection_set(operation.selection_set, root, None)
+            return 0, []
+        walk = _Walk(
+            self._schema, self._registry, self._discovery, self._limits, document, variables
+        )
+        return walk.fold.selection_set(operation.selection_set, root, None), walk.refused
 
 
 class _Walk:
@@ -77,13 +100,16 @@ class _Walk:
         schema: GraphQLSchema,
         registry: ChainRegistry,
         discovery: int,
+        limits: LimitsConfig,
         document: DocumentNode,
         variables: VariableValues,
     ) -> None:
         self._schema = schema
         self._registry = registry
         self._discovery = discovery
+        self._limits = limits
         self._variables = variables
+        self.refused: list[ServiceError] = []
         self.fold: SelectionFold[int, Address] = SelectionFold(
             schema, document, self._field, int, operator.add
         )
@@ -127,11 +153,33 @@ class _Walk:
             return (self._account(account, chains, None, None) - fixed) * _points(args) + fixed
         if where == "Account.discovery":
             return self._discovery_scans(account, args.get("chains"))
+        if where == "Subscription.balanceChanges":
+            return self._watch(node, field, args)
         tokens = args.get("tokens") if where == "Account.balances" else None
         reads = self._account(account, args.get("chains"), tokens, args.get("discover"))
         if where == "Account.portfolio":
             return reads
         return reads + reads * self._below(node, field, None)
+
+    def _watch(self, node: FieldNode, field: GraphQLField, args: dict[str, Any]) -> int:
+        """A subscription's watched rows; refused whole when an argument cannot be used, or
+        when its selection reads balances of its own (each event would read them again)."""
+        watch = Watch(args["accounts"], args.get("chains"), args.get("tokens"))
+        try:
+            keys = plan_watch(self._registry, self._limits, watch)
+        except ServiceError as exc:
+            self.refused.append(exc)
+            return 0
+        if self._below(node, field, None):
+            self.refused.append(
+                CostLimitExceeded(
+                    "a balanceChanges event cannot read more balances (such as "
+                    "`balance { account { balances } }`): query them over HTTP"
+                )
+            )
+        if watch.tokens is not None:
+            return len(keys)
+        return len(keys) + known_lookups(self._registry, keys, None, self._discovery)
 
     def _entity(self, node: FieldNode, field: GraphQLField, representation: Any) -> int:
         typename = representation.get("__typename") if isinstance(representation, dict) else None
@@ -231,7 +279,14 @@ def _fields(value: Any) -> dict[str, Any]:
 
 
 _ROOT_RULES = frozenset(
-    {"Query.balance", "Query.balances", "Query.account", "Query.accounts", "Query._entities"}
+    {
+        "Query.balance",
+        "Query.balances",
+        "Query.account",
+        "Query.accounts",
+        "Query._entities",
+        "Subscription.balanceChanges",
+    }
 )
 _ACCOUNT_RULES = frozenset(
     {

@@ -21,6 +21,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSchema, OperationType
 from graphql.execution.values import get_variable_values
 
+from core.errors import ServiceError
 from graph.checks.cost import CostModel
 from graph.checks.documents import Document, DocumentCache, Invalid
 from graph.checks.params import Params, RequestError
@@ -39,6 +40,8 @@ class Plan:
     usage: dict[RateClass, int]
     fingerprint: str
     """`Params.fingerprint`: the same operation, document and variables."""
+    subscription: bool = False
+    """A subscription: served by a streaming transport, not answered once."""
 
 
 _Cost = tuple[int, dict[RateClass, int]]
@@ -111,17 +114,22 @@ class Planner:
         if method == "GET" and has_non_query([operation.operation]):
             raise post_only()
         fingerprint = params.fingerprint(document.digest)
+        streamed = operation.operation is OperationType.SUBSCRIPTION
         known = self.costs.get(fingerprint)
         if known is not None:
-            return Plan(document, *known, fingerprint)
+            return Plan(document, *known, fingerprint, streamed)
         schema = self.schema
         coerced = get_variable_values(
             schema, operation.variable_definitions or (), params.variables or {}, max_errors=10
         )
         if isinstance(coerced, list):
             return [coded(e, "BAD_USER_INPUT") for e in coerced]
-        lookups = self.cost.lookups(document.node, operation, coerced)
+        lookups, refused = self.cost.price(document.node, operation, coerced)
+        if refused:
+            return [refusal(e) for e in refused]
         budget = self.limits.max_lookups
+        if streamed:
+            budget = min(budget, self.limits.max_watched_lookups)
         if lookups > budget:
             message = (
                 f"this request asks for {lookups} balance lookups; at most {budget} per "
@@ -130,7 +138,7 @@ class Planner:
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
         usage = rate_usage(schema, document.node, operation, coerced)
         self.costs.put(fingerprint, (lookups, usage))
-        return Plan(document, lookups, usage, fingerprint)
+        return Plan(document, lookups, usage, fingerprint, streamed)
 
 
 def _digest(persisted: Any) -> str:
@@ -153,6 +161,11 @@ def post_only() -> RequestError:
         405,
         allow="POST",
     )
+
+
+def refusal(error: ServiceError) -> GraphQLError:
+    """A `ServiceError` found before execution, as the request error it makes."""
+    return GraphQLError(error.message, original_error=error, extensions=error.extensions)
 
 
 def coded(error: GraphQLError, code: str) -> GraphQLError:

@@ -1,10 +1,11 @@
 """What an operation asks of each rate class, known before it runs (`[rate_limits]`).
 
 One unit per root field selection, in its class: `balance`; `balances`; `account` and
-`accounts`; `token`. An alias is one more selection (`a: balance … b: balance …` is two
-calls), fragments on Query count wherever they are spread (`fragments.SelectionFold`, with
-the cost model's answer for type conditions), and an `_entities` selection is
-one call of each class its representations name (`Account` -> account, `Token` -> token).
+`accounts`; `token`; `subscribe` (`balanceChanges`, a subscription opened). An alias is
+one more selection (`a: balance … b: balance …` is two calls), fragments on the root count
+wherever they are spread (`fragments.SelectionFold`, with the cost model's answer for type
+conditions), and an `_entities` selection is one call of each class its representations
+name (`Account` -> account, `Token` -> token).
 Batch fields count once, like the REST endpoints they replace: credits, not rate limits,
 price their size.
 """
@@ -32,6 +33,7 @@ _FIELDS: dict[str, RateClass] = {
     "account": "account",
     "accounts": "account",
     "token": "token",
+    "balanceChanges": "subscribe",
 }
 _ENTITIES: dict[str, RateClass] = {"Account": "account", "Token": "token"}
 
@@ -42,7 +44,7 @@ def rate_usage(
     operation: OperationDefinitionNode,
     variables: VariableValues,
 ) -> dict[RateClass, int]:
-    root = schema.query_type
+    root = schema.get_root_type(operation.operation)
     if root is None:
         return {}
 
