@@ -240,11 +240,11 @@ class Connection:
         pipeline = self.streams.pipeline
         params: Params = params_of(payload, pipeline.limits)
         document = await pipeline.planner.document(params)
-        if isinstance(document, Invalid):
-            return refusal_body(document.errors, request_id)
+        if isinstance(document, Invalid):  # request errors: shown as HTTP shows them
+            return [dict(e.formatted) for e in document.errors]
         plan = pipeline.planner.plan(document, params, "POST")
         if isinstance(plan, list):
-            return refusal_body(plan, request_id)
+            return [dict(e.formatted) for e in plan]
         if not plan.subscription:
             message = "only subscriptions run over WebSocket: send queries over HTTP"
             extensions = {"code": "BAD_REQUEST", "retryable": False}

@@ -35,24 +35,22 @@ class Session:
     def __init__(self, socket: ClientConnection) -> None:
         self.socket = socket
 
-    async def subscribe(
-        self, op_id: str, variables: dict[str, Any], query: str = CHANGES
-    ) -> None:
+    async def subscribe(self, op_id: str, variables: dict[str, Any], query: str = CHANGES) -> None:
         payload = {"query": query, "variables": variables}
         await self.send({"type": "subscribe", "id": op_id, "payload": payload})
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(message))
 
-    async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+    async def receive(self, wait: float = 10.0) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), wait))
         return message
 
-    async def events(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    async def events(self, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
         """The next `count` `next` payloads' `balanceChanges` (failing on anything else)."""
         found: list[dict[str, Any]] = []
         while len(found) < count:
-            message = await self.receive(timeout)
+            message = await self.receive(wait)
             assert message["type"] == "next", message
             assert "errors" not in message["payload"], message
             found.append(message["payload"]["data"]["balanceChanges"])

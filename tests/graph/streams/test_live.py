@@ -21,8 +21,8 @@ def live_settings(tmp_path: Path, devnet: Devnet, **overrides: Any) -> Settings:
     return devnet_settings(tmp_path, devnet, poll_interval=POLL, **overrides)
 
 
-async def wait_until(check: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_until(check: Any, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "never happened"
         await asyncio.sleep(0.05)
@@ -181,7 +181,7 @@ async def test_new_heads_arrive_over_the_node_s_websocket(
             await live.subscribe("h", {"accounts": [holder], "tokens": [usdc]})
             (snapshot,) = await live.events(1)
             block = await asyncio.to_thread(send_usdc, chain, own_devnet, other, holder, 9)
-            (change,) = await live.events(1, timeout=5)  # a 60 s poll could not have told it
+            (change,) = await live.events(1, wait=5)  # a 60 s poll could not have told it
             assert change["blockNumber"] == str(block)
             assert int(change["balance"]["rawAmount"]) == int(snapshot["balance"]["rawAmount"]) + 9
             polls = metric(base, "upstream_requests_total", method="eth_getBlockByNumber")
