@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from devnet.chain import DevChain
 from tests.conftest import Devnet
@@ -64,7 +65,7 @@ class Session:
 async def session(
     base: str, payload: dict[str, Any] | None = None, **options: Any
 ) -> AsyncIterator[Session]:
-    async with connect(ws_url(base), subprotocols=[PROTOCOL], **options) as socket:
+    async with connect(ws_url(base), subprotocols=[Subprotocol(PROTOCOL)], **options) as socket:
         live = Session(socket)
         await live.send({"type": "connection_init", "payload": payload or {}})
         assert (await live.receive())["type"] == "connection_ack"

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from tests.conftest import Devnet, devnet_settings, issue_key, live_server
 from tests.fakes.relay import Relay
@@ -140,35 +144,28 @@ async def test_a_client_that_stops_reading_is_closed_and_never_delays_the_others
             assert code == 4413
 
 
-def _slow_client(base: str) -> Any:
+@asynccontextmanager
+async def _slow_client(base: str) -> AsyncIterator[Session]:
+    """A client that can stop reading: a small receive buffer, one message queued at most."""
     raw = socket.socket()
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     raw.connect(("127.0.0.1", int(base.rsplit(":", 1)[1])))
-    return _session_on(base, raw)
-
-
-class _session_on:  # noqa: N801 (an async context manager, used like `session`)
-    def __init__(self, base: str, raw: socket.socket) -> None:
-        self._connect = connect(
-            ws_url(base), subprotocols=[PROTOCOL], sock=raw, compression=None, max_queue=1
-        )
-
-    async def __aenter__(self) -> Session:
-        self._socket = await self._connect.__aenter__()
-        live = Session(self._socket)
+    options: dict[str, Any] = {"sock": raw, "compression": None, "max_queue": 1}
+    async with connect(ws_url(base), subprotocols=[Subprotocol(PROTOCOL)], **options) as ws:
+        live = Session(ws)
         await live.send({"type": "connection_init", "payload": {}})
         assert (await live.receive())["type"] == "connection_ack"
-        return live
-
-    async def __aexit__(self, *args: object) -> None:
-        await self._connect.__aexit__(None, None, None)
+        yield live
 
 
 async def _drain(slow: Session) -> int:
     """Read what the server had sent, until its close: the close code."""
-    try:
+
+    async def forever() -> None:
         while True:
             await slow.receive(wait=10)
-    except ConnectionClosed as closed:
-        assert closed.rcvd is not None
-        return closed.rcvd.code
+
+    with pytest.raises(ConnectionClosed) as closed:
+        await forever()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code

@@ -113,7 +113,7 @@ def test_arguments_no_chain_accepts_refuse_the_subscription_with_the_usual_codes
 
 
 def refused(session: Any) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"a": ["0x123"]}, "INVALID_ADDRESS"),
         ({"a": [WALLET], "c": ["nowhere"]}, "UNSUPPORTED_CHAIN"),
         ({"a": [WALLET], "t": ["0xnot-a-token"]}, "INVALID_ADDRESS"),
