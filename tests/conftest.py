@@ -269,6 +269,9 @@ class Api:
     def upstream(self, chain: str = "devnet") -> int:
         return self.services.metrics.upstream_requests.total(chain=chain)
 
+    def upstream_requests(self, method: str, chain: str = "devnet") -> int:
+        return self.services.metrics.upstream_requests.total(chain=chain, method=method)
+
 
 def serve(
     settings: Settings,
