@@ -3,16 +3,23 @@ process (Starlette's TestClient). The chain's only node is dead: nothing here ma
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from devnet.anvil import find_free_port
 from graph.app import create_app
+from graph.launch import WS_MAX_MESSAGE, server_options
 from settings import Settings, parse_settings
 from tests.conftest import dead_url, issue_key, live_server
 from tests.graph.streams.client import Session, session
@@ -230,3 +237,48 @@ def test_keyed_refusals_charge_nothing(tmp_path: Path) -> None:
         headers = {"x-api-key": key}
         answer = client.post("/graphql", json={"query": "{ chains { id } }"}, headers=headers)
         assert answer.headers["x-credits-remaining"] == "10"
+
+
+async def test_sockets_beyond_the_worker_s_cap_and_oversized_messages_are_refused(
+    tmp_path: Path,
+) -> None:
+    with live_server(offline_settings(tmp_path, live={"max_sockets": 1})) as base:
+        async with session(base) as live:
+            with pytest.raises(InvalidStatus):
+                async with session(base):
+                    pass
+            await live.send({"type": "ping", "payload": {"pad": "x" * (WS_MAX_MESSAGE + 1)}})
+            with pytest.raises(ConnectionClosed) as closed:
+                await live.receive()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+        async with session(base) as again:  # the closed one no longer counts
+            await again.send({"type": "ping"})
+            assert (await again.receive())["type"] == "pong"
+
+
+def test_a_stopping_server_does_not_wait_forever_for_an_open_stream(tmp_path: Path) -> None:
+    settings = offline_settings(tmp_path, server={"shutdown_timeout": 1})
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=find_free_port(),
+            log_level="warning",
+            **server_options(settings.server),
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{server.config.port}/graphql"
+    body = {"query": CHANGES, "variables": {"a": [WALLET], "t": ["native"]}}
+    accept = {"accept": "multipart/mixed;subscriptionSpec=1.0,application/json"}
+    with httpx.stream("POST", url, json=body, headers=accept, timeout=10) as response:
+        assert response.status_code == 200
+        chunks = response.iter_bytes()
+        for _ in range(3):  # the opening, a heartbeat, the (dead) node's failure: it is open
+            next(chunks)
+        server.should_exit = True
+        thread.join(15)
+    assert not thread.is_alive()
