@@ -13,7 +13,7 @@ one read, fanned out. Which rows are read:
   transfer).
 
 A reorg is a head whose parent is not the block last read, or a block number seen before
-with another hash (the follower keeps the hashes of the last `KEPT_HASHES` blocks): the
+with another hash (the follower keeps the hashes of the last `KEPT_HASHES` blocks read): the
 whole watched set is then read again at the new fork's head, so every value that the
 orphaned blocks had changed is pushed again, corrected, with the new block's number.
 
@@ -200,11 +200,19 @@ class Follower:
         if await self._read(keys, head):
             self._head = head
             if head.hash is not None:
-                self._hashes[head.number] = head.hash
-                self._hashes.pop(head.number - KEPT_HASHES, None)
+                self._remember(head)
             if full:
                 self._last_full = head.number
                 self._dirty = False
+
+    def _remember(self, head: Head) -> None:
+        """Keep the hashes of the last `KEPT_HASHES` blocks read (a polling follower skips
+        blocks: the oldest goes, whatever its number)."""
+        assert head.hash is not None
+        self._hashes.pop(head.number, None)  # a reorg's new hash: the newest again
+        self._hashes[head.number] = head.hash
+        while len(self._hashes) > KEPT_HASHES:
+            del self._hashes[next(iter(self._hashes))]
 
     def _reorged(self, head: Head, last: Head) -> bool:
         known = self._hashes.get(head.number - 1) if head.parent is not None else None

@@ -36,7 +36,7 @@ async def test_a_row_back_where_the_subscriber_saw_it_is_no_change() -> None:
     box.offer(change(KEY, 5, 1, 10))
     box.offer(change(KEY, 1, 5, 11))
     box.offer(change(OTHER, 2, 3, 11))
-    assert [e.key for e in await box.take()] == [OTHER]  # type: ignore[union-attr]
+    assert [e.key for e in await box.take()] == [OTHER]
 
 
 async def test_a_first_value_stays_a_first_value_when_it_collapses() -> None:
