@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 
 from settings import Settings
 from tests.conftest import Devnet, devnet_settings, live_server
@@ -19,6 +21,10 @@ POLL = 0.1
 
 def live_settings(tmp_path: Path, devnet: Devnet, **overrides: Any) -> Settings:
     return devnet_settings(tmp_path, devnet, poll_interval=POLL, **overrides)
+
+
+def reads_reach(base: str, count: int) -> bool:
+    return metric(base, "live_block_reads_total") >= count
 
 
 async def wait_until(check: Any, within: float = 5.0) -> None:
@@ -207,3 +213,34 @@ async def test_metrics_count_connections_subscriptions_and_pushes(
             assert metric(base, "live_push_lag_seconds_count", chain="devnet") == 1
         await wait_until(lambda: metric(base, "live_connections", transport=transport) == 0)
         assert metric(base, "live_subscriptions") == 0
+
+
+async def test_a_balance_moved_without_an_event_is_caught_by_the_full_refresh(
+    tmp_path: Path, own_devnet: Devnet
+) -> None:
+    chain, sample = own_devnet.chain, own_devnet.sample
+    holder, usdc = sample.holders[2], sample.token("USDC").address
+    settings = live_settings(tmp_path, own_devnet, full_refresh_blocks=5)
+    with live_server(settings) as base:
+        async with session(base) as live:
+            await live.subscribe("x", {"accounts": [holder], "tokens": [usdc, "native"]})
+            rows = {r["balance"]["token"]["symbol"]: r for r in await live.events(2)}
+            snapshot = rows["USDC"]  # read whole at this block
+            start, before = int(snapshot["blockNumber"]), int(snapshot["balance"]["rawAmount"])
+            # A rebase: the balance moves in storage, with no Transfer (TestToken's slot 4).
+            slot = keccak(bytes.fromhex(holder[2:].rjust(64, "0")) + (4).to_bytes(32, "big"))
+            value = "0x" + (before + 77).to_bytes(32, "big").hex()
+            await asyncio.to_thread(
+                chain.rpc, "anvil_setStorageAt", [usdc, "0x" + slot.hex(), value]
+            )
+            for mined in range(1, 5):  # the bloom rules those blocks out: not read
+                await asyncio.to_thread(chain.mine, 1)
+                await wait_until(partial(reads_reach, base, mined + 1))
+                assert metric(base, "live_lookups_read_total") == 2 + mined  # the native row
+            with pytest.raises(TimeoutError):
+                await live.receive(wait=3 * POLL)
+            await asyncio.to_thread(chain.mine, 1)  # the fifth: every row is read
+            (caught,) = await live.events(1)
+            assert caught["blockNumber"] == str(start + 5)
+            assert caught["previousRawAmount"] == str(before)
+            assert caught["balance"]["rawAmount"] == str(before + 77)
