@@ -24,8 +24,8 @@ from chains.history.base import HistorySource
 from chains.history.shared import SharedHistory
 from chains.history.spans import AdaptiveSpan
 from chains.history.timelines import Timelines
-from chains.live.follower import BlockReader, LiveChain
 from chains.live.headers import EvmHeads, HeadSource, NumberHeads
+from chains.live.source import BlockReader, LiveChain
 from chains.reader import ChainReader
 from chains.starknet.discovery import StarknetEventDiscovery
 from chains.starknet.history import StarknetHistory

@@ -26,41 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from chains.cache.store import ReadingStore
-from chains.heads import Head, SharedHeads
+from chains.heads import Head
 from chains.live.bloom import may_move
-from chains.live.headers import HeadSource
 from chains.live.mailbox import Change, Failure, Mailbox
 from chains.live.newheads import HeadWatch
+from chains.live.source import LiveChain
 from core.errors import ChainError, TokenCallFailed, TokenMetadataUnavailable
 from core.metrics import Metrics
 from core.models import BalanceKey, BalanceReading
-from settings import Secret
 
 log = logging.getLogger(__name__)
 
 KEPT_HASHES = 256
-BlockReader = Callable[[Sequence[BalanceKey], int], Awaitable[list[BalanceReading | ChainError]]]
-"""Reads balances as of one block (a family's `read_block`), each value or error in place."""
-
-
-@dataclass(frozen=True)
-class LiveChain:
-    """What following one chain takes: where heads come from and how a block is read."""
-
-    chain: str
-    heads: HeadSource
-    shared: SharedHeads
-    read: BlockReader
-    store: ReadingStore
-    interval: float
-    full_refresh_blocks: int
-    ws_urls: tuple[Secret, ...] = ()
-    bloom: bool = False
-    """Whether headers carry a `logsBloom` this chain's token rows may be filtered by (EVM)."""
 
 
 @dataclass
@@ -83,6 +63,8 @@ class Follower:
         self._incoming: Head | None = None
         self._new: set[BalanceKey] = set()
         """Rows added since the last read, to read at the current head."""
+        self._retry: set[BalanceKey] = set()
+        """Rows whose last read failed: read at the next block, whatever the bloom says."""
         self._hashes: dict[int, str] = {}
         self._last_full = -1
         self._dirty = True
@@ -142,6 +124,7 @@ class Follower:
                 row.watchers.discard(mailbox)
                 if not row.watchers:
                     del self._rows[key]
+                    self._retry.discard(key)
         self._watched()
 
     def _watched(self) -> None:
@@ -195,7 +178,10 @@ class Follower:
         )
         if last is not None and not follows and self._reorged(head, last):
             self._metrics.live_reorgs.inc(chain=self.chain)
-        keys = [k for k, row in self._rows.items() if full or self._may_move(head, k, row)]
+        retry, self._retry = self._retry, set()
+        keys = [
+            k for k, row in self._rows.items() if full or k in retry or self._may_move(head, k, row)
+        ]
         self._new.clear()
         if await self._read(keys, head):
             self._head = head
@@ -272,16 +258,20 @@ class Follower:
             mailbox.offer(change)
 
     def _fail(self, failures: list[tuple[BalanceKey, ChainError]]) -> None:
-        if not failures:
-            return
-        self._dirty = True
+        """One event per outage of the chain (then every row is read again), one per row
+        that cannot be read (read again at the next block)."""
         rounds = [e for _, e in failures if _is_round_failure(e)]
-        if rounds and self._outage is None:
-            self._outage = type(rounds[0])(rounds[0].message, chain=self.chain)
-            self._publish_failure(self._outage, self._all_watchers())
+        if rounds:
+            self._dirty = True
+            if self._outage is None:
+                self._outage = type(rounds[0])(rounds[0].message, chain=self.chain)
+                self._publish_failure(self._outage, self._all_watchers())
         for key, error in failures:
             row = self._rows.get(key)
-            if row is None or _is_round_failure(error) or row.failing is not None:
+            if row is None:
+                continue
+            self._retry.add(key)
+            if _is_round_failure(error) or row.failing is not None:
                 continue
             row.failing = error
             for mailbox in row.watchers:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-from chains.live.follower import Follower, LiveChain
+from chains.live.follower import Follower
 from chains.live.mailbox import Mailbox
+from chains.live.source import LiveChain
 from core.metrics import Metrics
 from core.models import BalanceKey
 

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from chains.heads import Head, SharedHeads
-from chains.live.follower import Follower, LiveChain
+from chains.live.follower import Follower
 from chains.live.mailbox import Mailbox
+from chains.live.source import LiveChain
 from core.errors import ChainError
 from core.metrics import Metrics
 from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading

@@ -244,3 +244,28 @@ async def test_a_balance_moved_without_an_event_is_caught_by_the_full_refresh(
             assert caught["blockNumber"] == str(start + 5)
             assert caught["previousRawAmount"] == str(before)
             assert caught["balance"]["rawAmount"] == str(before + 77)
+
+
+async def test_a_row_that_cannot_be_read_is_retried_alone_and_said_once(
+    tmp_path: Path, own_devnet: Devnet
+) -> None:
+    chain, sample = own_devnet.chain, own_devnet.sample
+    holder = sample.holders[0]
+    broken = await asyncio.to_thread(chain.deploy, "RevertingToken", "Broken", "BRK", 18)
+    tokens = [sample.token("USDC").address, sample.token("WETH").address, "native", broken]
+    with live_server(live_settings(tmp_path, own_devnet, full_refresh_blocks=1000)) as base:
+        async with session(base) as live:
+            await live.subscribe("t", {"accounts": [holder], "tokens": tokens})
+            messages = [await live.receive() for _ in range(4)]
+            failed = [m["payload"] for m in messages if m["payload"].get("errors")]
+            assert len(failed) == 1 and failed[0]["data"] is None
+            error = failed[0]["errors"][0]["extensions"]
+            assert (error["code"], error["token"]) == ("TOKEN_CALL_FAILED", broken)
+            for mined in range(1, 3):
+                looked = metric(base, "live_lookups_read_total")
+                await asyncio.to_thread(chain.mine, 1)
+                await wait_until(partial(reads_reach, base, mined + 1))
+                # the native row and the broken one: the bloom still rules the others out
+                assert metric(base, "live_lookups_read_total") - looked == 2
+            with pytest.raises(TimeoutError):
+                await live.receive(wait=3 * POLL)  # its failure was said once
