@@ -88,19 +88,6 @@ def timed_reads(server: Server) -> dict[int, float]:
     return returned
 
 
-def mine_transfers(chain: DevChain, usdc: str, sender: str, wallets: list[str]) -> int:
-    """One block with a USDC transfer to each of `RECEIVERS` random wallets; its number."""
-    chain.rpc("evm_setAutomine", [False])
-    try:
-        for wallet in random.sample(wallets, RECEIVERS):
-            data = "0xa9059cbb" + wallet[2:].lower().rjust(64, "0") + f"{1:064x}"
-            chain.rpc("eth_sendTransaction", [{"from": sender, "to": usdc, "data": data}])
-        chain.mine(1)
-    finally:
-        chain.rpc("evm_setAutomine", [True])
-    return chain.block_number()
-
-
 def measure(chain: DevChain, settings: Settings, usdc: str, sender: str) -> dict[str, Any]:
     wallets = [f"0x{random.getrandbits(160):040x}" for _ in range(WALLETS)]
     with running(settings) as server:
@@ -123,7 +110,8 @@ def measure(chain: DevChain, settings: Settings, usdc: str, sender: str) -> dict
         blocks = []
         for _ in range(BLOCKS):  # a block at a time, as a chain makes them
             started = time.process_time()
-            blocks.append(mine_transfers(chain, usdc, sender, wallets))
+            receivers = random.sample(wallets, RECEIVERS)
+            blocks.append(chain.transfers_in_one_block(usdc, sender, receivers))
             wait_for_read(returned, blocks[-1])
             time.sleep(SETTLE)  # its pushes
             cpu += time.process_time() - started

@@ -190,7 +190,7 @@ class Metrics:
             r, "live_reorgs", "Reorgs the followers met, by chain.", "chain"
         )
         self.live_pushes = _counter(
-            r, "live_pushes", "balanceChanges events sent to subscribers, by chain.", "chain"
+            r, "live_pushes", "Changes sent to subscribers (not snapshots), by chain.", "chain"
         )
         self.live_push_lag = Histogram(
             "live_push_lag_seconds",

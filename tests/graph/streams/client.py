@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -84,6 +84,21 @@ def metric(base: str, name: str, **labels: str) -> float:
         if labels.items() <= found.items():
             total += float(match.group(3))
     return total
+
+
+class Parties(NamedTuple):
+    """Who moves what in a live test: the chain, the watched holder, another holder, USDC."""
+
+    chain: DevChain
+    holder: str
+    other: str
+    usdc: str
+
+
+def parties(devnet: Devnet, holder: int = 0, other: int = 1) -> Parties:
+    sample = devnet.sample
+    usdc = sample.token("USDC").address
+    return Parties(devnet.chain, sample.holders[holder], sample.holders[other], usdc)
 
 
 def usdc_of(devnet: Devnet, account: str) -> int:

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from tests.conftest import Devnet, dead_url, devnet_settings, live_server
-from tests.graph.streams.client import session
+from tests.graph.streams.client import parties, session
 from tests.graph.streams.test_live import POLL
 
 PRICED = """subscription($accounts: [String!]!, $tokens: [String!]) {
@@ -20,9 +20,7 @@ PRICED = """subscription($accounts: [String!]!, $tokens: [String!]) {
 async def test_each_event_reports_its_own_errors_and_no_other_s(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[0], sample.holders[2]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 0, 2)
     prices = {  # native is priced; USDC falls through to a source that is down
         "sources": ["static", "defillama"],
         "static": {"devnet:native": "2000"},

@@ -22,6 +22,7 @@ from tests.graph.streams.client import (
     PROTOCOL,
     Session,
     metric,
+    parties,
     send_usdc,
     session,
     usdc_of,
@@ -33,9 +34,7 @@ from tests.graph.streams.test_live import POLL, wait_until
 async def test_an_outage_is_an_error_event_and_the_subscription_catches_up(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[0], sample.holders[1]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 0, 1)
     before = usdc_of(own_devnet, holder)
     with Relay(own_devnet.url) as relay:
         settings = devnet_settings(
@@ -68,9 +67,7 @@ async def test_an_outage_is_an_error_event_and_the_subscription_catches_up(
 async def test_a_key_out_of_credits_ends_the_subscription(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[1], sample.holders[0]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 1, 0)
     settings = devnet_settings(tmp_path, own_devnet, poll_interval=POLL)
     # 1 to subscribe (one lookup), then 1 per change
     key = await asyncio.to_thread(issue_key, settings, "live", credits=3)
@@ -99,24 +96,6 @@ def _big_changes() -> str:
     return CHANGES.replace("balance { rawAmount", f"balance {{ {copies} rawAmount")
 
 
-async def _block_of_transfers(devnet: Devnet, sender: str, receivers: list[str]) -> int:
-    """One block holding a USDC transfer to each receiver."""
-
-    def mine() -> int:
-        chain, usdc = devnet.chain, devnet.sample.token("USDC").address
-        chain.rpc("evm_setAutomine", [False])
-        try:
-            for receiver in receivers:
-                data = "0xa9059cbb" + receiver[2:].lower().rjust(64, "0") + f"{1:064x}"
-                chain.rpc("eth_sendTransaction", [{"from": sender, "to": usdc, "data": data}])
-            chain.mine(1)
-        finally:
-            chain.rpc("evm_setAutomine", [True])
-        return chain.block_number()
-
-    return await asyncio.to_thread(mine)
-
-
 async def test_a_client_that_stops_reading_is_closed_and_never_delays_the_others(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
@@ -134,7 +113,9 @@ async def test_a_client_that_stops_reading_is_closed_and_never_delays_the_others
             await fast.subscribe("f", variables, _big_changes())
             await fast.events(len(receivers))
             for _ in range(60):  # the slow one reads no more from here on
-                block = await _block_of_transfers(own_devnet, sender, receivers)
+                block = await asyncio.to_thread(
+                    own_devnet.chain.transfers_in_one_block, usdc, sender, receivers
+                )
                 changes = await fast.events(len(receivers), wait=5)
                 assert {c["blockNumber"] for c in changes} == {str(block)}  # never held back
                 if metric(base, "live_subscriptions") == 1:

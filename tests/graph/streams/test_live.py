@@ -14,7 +14,7 @@ from eth_utils.crypto import keccak
 
 from settings import Settings
 from tests.conftest import Devnet, devnet_settings, live_server
-from tests.graph.streams.client import metric, send_usdc, session, usdc_of
+from tests.graph.streams.client import metric, parties, send_usdc, session, usdc_of
 
 POLL = 0.1
 
@@ -37,9 +37,7 @@ async def wait_until(check: Any, within: float = 5.0) -> None:
 async def test_the_snapshot_then_a_transfer_with_its_block_and_previous_value(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[0], sample.holders[1]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 0, 1)
     before = usdc_of(own_devnet, holder)
     with live_server(live_settings(tmp_path, own_devnet)) as base:
         async with session(base) as live:
@@ -98,9 +96,7 @@ async def test_without_tokens_the_rows_are_native_and_the_list_and_zeros_are_lef
 async def test_two_clients_on_one_wallet_cost_one_read_per_block_and_none_once_gone(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[1], sample.holders[2]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 1, 2)
     variables = {"accounts": [holder], "tokens": [usdc, "native"]}
     with live_server(live_settings(tmp_path, own_devnet)) as base:
         async with session(base) as one, session(base) as two:
@@ -153,9 +149,7 @@ async def test_a_block_that_moves_none_of_the_watched_tokens_reads_only_native_r
 
 
 async def test_a_reorg_corrects_a_pushed_value(tmp_path: Path, own_devnet: Devnet) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[0], sample.holders[1]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 0, 1)
     before = usdc_of(own_devnet, holder)
     with live_server(live_settings(tmp_path, own_devnet)) as base:
         async with session(base) as live:
@@ -177,9 +171,7 @@ async def test_a_reorg_corrects_a_pushed_value(tmp_path: Path, own_devnet: Devne
 async def test_new_heads_arrive_over_the_node_s_websocket(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[2], sample.holders[0]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 2, 0)
     ws = own_devnet.url.replace("http://", "ws://")
     settings = devnet_settings(tmp_path, own_devnet, ws_urls=[ws], poll_interval=60)
     with live_server(settings) as base:

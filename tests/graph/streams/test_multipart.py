@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Devnet, devnet_settings, issue_key, live_server
-from tests.graph.streams.client import CHANGES, send_usdc, usdc_of
+from tests.graph.streams.client import CHANGES, parties, send_usdc, usdc_of
 from tests.graph.streams.test_live import POLL
 
 APOLLO_ACCEPT = "multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json"
@@ -34,9 +34,7 @@ async def parts(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
 async def test_the_snapshot_then_a_transfer_as_multipart_parts(
     tmp_path: Path, own_devnet: Devnet
 ) -> None:
-    chain, sample = own_devnet.chain, own_devnet.sample
-    holder, other = sample.holders[2], sample.holders[0]
-    usdc = sample.token("USDC").address
+    chain, holder, other, usdc = parties(own_devnet, 2, 0)
     before = usdc_of(own_devnet, holder)
     body = {"query": CHANGES, "variables": {"accounts": [holder], "tokens": [usdc]}}
     with live_server(devnet_settings(tmp_path, own_devnet, poll_interval=POLL)) as base:
