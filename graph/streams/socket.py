@@ -186,8 +186,8 @@ class Connection:
         if payload is not None and not isinstance(payload, dict):
             self.close(4400, "Invalid message received")
             return
-        headers = [(k.lower(), v) for k, v in (payload or {}).items() if isinstance(v, str)]
-        headers += [h for h in self.ws.headers.items() if h[0] not in dict(headers)]
+        given = {k.lower(): v for k, v in (payload or {}).items() if isinstance(v, str)}
+        headers = [*given.items(), *(h for h in self.ws.headers.items() if h[0] not in given)]
         peer = self.ws.client.host if self.ws.client else None
         forwarded = self.ws.headers.getlist("x-forwarded-for")
         try:
