@@ -17,6 +17,7 @@ import uvicorn
 from devnet.anvil import find_free_port
 from devnet.chain import DevChain
 from graph.app import Services, create_app
+from graph.launch import server_options
 from settings import Settings, load_settings
 
 
@@ -74,7 +75,8 @@ def running(
 ) -> Iterator[Server]:
     app = create_app(settings, transport=transport)
     port = find_free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    options = server_options(settings.server)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -19,12 +19,15 @@ from chains.evm.addresses import checksum_evm_address
 from chains.evm.discovery import EvmLogDiscovery
 from chains.evm.history import EvmHistory
 from chains.evm.provider import EvmProvider
+from chains.heads import SharedHeads
 from chains.history.base import HistorySource
 from chains.history.budget import ScanBudget
 from chains.history.kept import Scans
 from chains.history.shared import SharedHistory
 from chains.history.spans import AdaptiveSpan
 from chains.history.timelines import Timelines
+from chains.live.headers import EvmHeads, HeadSource, NumberHeads
+from chains.live.source import BlockReader, LiveChain
 from chains.reader import ChainReader
 from chains.starknet.discovery import StarknetEventDiscovery
 from chains.starknet.history import StarknetHistory
@@ -33,9 +36,9 @@ from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
 from chains.tokens.shipped import ShippedList, merge, shipped_lists, with_logos
 from chains.tokens.tokenlist import load_token_list, native_token
 from chains.transport.jsonrpc import JsonRpcClient
-from core.errors import InvalidAddress, UnsupportedChain
+from core.errors import ChainError, InvalidAddress, UnsupportedChain
 from core.metrics import Metrics
-from core.models import NATIVE_TOKEN, ChainFamily, TokenMeta, TokenRef
+from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenRef
 from core.pools import Pools
 from core.text import excerpt
 from settings import ChainConfig, ConfigError, Secret, Settings
@@ -61,6 +64,8 @@ class Chain:
     their metadata from the chain."""
     own: tuple[TokenRef, ...] = (NATIVE_TOKEN,)
     """The native asset and the operator's own list (`tokens =`): always read."""
+    live: LiveChain | None = None
+    """How live balances follow the chain (`chains.live`); `None`: not followed."""
 
     @property
     def id(self) -> str:
@@ -164,6 +169,7 @@ def _chain(configured: ChainConfig, process: _Process) -> Chain:
     listed = {native.token: native, **shipped.trusted, **own}
     unsettled = {t: m for t, m in shipped.unsettled.items() if t not in own}
     reader = ChainReader(config.id, provider, listed, process.store, metrics, unsettled=unsettled)
+    heads = SharedHeads(config.id, shared, config.head_interval(config.family.value))
     history = Timelines(
         family.history,
         finality_depth=config.final_depth,
@@ -172,6 +178,7 @@ def _chain(configured: ChainConfig, process: _Process) -> Chain:
         budget=process.budget,
         kept=process.kept,
         shared=None if shared is None else SharedHistory(config.id, shared),
+        heads=heads,
     )
     discovery = build_discovery(
         config,
@@ -194,6 +201,24 @@ def _chain(configured: ChainConfig, process: _Process) -> Chain:
         discovery,
         unsettled,
         own=(native.token, *own),
+        live=_live(config, family, heads, process.store),
+    )
+
+
+def _live(
+    config: ChainConfig, family: _Family, heads: SharedHeads, store: ReadingStore
+) -> LiveChain:
+    """How live balances follow the chain: its family's heads and block reads."""
+    return LiveChain(
+        chain=config.id,
+        heads=family.heads,
+        shared=heads,
+        read=family.read_block,
+        store=store,
+        interval=config.head_interval(config.family.value),
+        full_refresh_blocks=config.full_refresh_blocks,
+        ws_urls=config.ws_urls,
+        bloom=config.family is ChainFamily.EVM,
     )
 
 
@@ -203,6 +228,10 @@ class _Family:
 
     provider: ChainProvider
     history: HistorySource
+    heads: HeadSource
+    """Where live balances learn of new blocks."""
+    read_block: BlockReader
+    """Balances as of one recent block (live balances)."""
     logs: RangeSource | None = None
     """The family's discovery from its own events, if it has one."""
 
@@ -224,7 +253,8 @@ def _family(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _
     caller asked for never takes the chain's current reads down with it."""
     if config.family is ChainFamily.BITCOIN:
         bitcoin = BitcoinProvider(config, http, metrics, network=config.network)
-        return _Family(bitcoin, EsploraHistory(config.id, bitcoin))
+        esplora = EsploraHistory(config.id, bitcoin)
+        return _Family(bitcoin, esplora, NumberHeads(esplora.head), _latest(bitcoin))
     if config.family is ChainFamily.STARKNET:
         return _starknet(config, http, metrics)
     rpc = _rpc(config, http, metrics)
@@ -236,7 +266,7 @@ def _family(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _
     span = AdaptiveSpan(config.log_range, config.log_range_max)
     scans = _rpc(config, http, metrics, role="discovery")
     logs = EvmLogDiscovery(config.id, scans, span, provider.normalize_token)
-    return _Family(provider, history, logs)
+    return _Family(provider, history, EvmHeads(config.id, rpc), provider.read_block, logs)
 
 
 def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
@@ -293,4 +323,14 @@ def _starknet(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
     scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, role="discovery")
     span = AdaptiveSpan(config.log_range, config.log_range_max)
     logs = StarknetEventDiscovery(config.id, scans, span, provider.normalize_token)
-    return _Family(provider, history, logs)
+    return _Family(provider, history, NumberHeads(history.head), provider.read_block, logs)
+
+
+def _latest(provider: ChainProvider) -> BlockReader:
+    """A family that cannot read state at a block (Esplora) reads the newest: each value
+    carries the height it was read at."""
+
+    async def read(keys: Sequence[BalanceKey], block: int) -> list[BalanceReading | ChainError]:
+        return (await provider.read(keys, ())).balances
+
+    return read

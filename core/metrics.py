@@ -29,6 +29,9 @@ from prometheus_client import (
 Labels = frozenset[tuple[str, str]]
 SHARED_GAUGE_MODE: Final[Literal["mostrecent"]] = "mostrecent"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 60.0)
+"""Push lag is measured from the block's timestamp (whole seconds): sub-second buckets only
+tell the fastest pushes apart."""
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -75,6 +78,7 @@ class Metrics:
         self._upstreams(self.registry)
         self._caches(self.registry)
         self._requests(self.registry)
+        self._live(self.registry)
 
     def _upstreams(self, r: CollectorRegistry) -> None:
         self.upstream_requests = _counter(
@@ -157,6 +161,50 @@ class Metrics:
             "Duration of GraphQL requests, counted once under each root field they ask for.",
             ("root_field",),
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+
+    def _live(self, r: CollectorRegistry) -> None:
+        self.live_connections = Gauge(
+            "live_connections",
+            "Open live-balance connections, by transport (websocket, multipart).",
+            ("transport",),
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.live_subscriptions = Gauge(
+            "live_subscriptions",
+            "Open balanceChanges subscriptions.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.live_watched = Gauge(
+            "live_watched_lookups",
+            "Distinct (account, token) rows each chain's follower reads per block.",
+            ("chain",),
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.live_block_reads = _counter(
+            r,
+            "live_block_reads",
+            "Batched reads of watched rows (one per block), by chain.",
+            "chain",
+        )
+        self.live_lookups_read = _counter(
+            r, "live_lookups_read", "Watched rows read by those batched reads, by chain.", "chain"
+        )
+        self.live_reorgs = _counter(
+            r, "live_reorgs", "Reorgs the followers met, by chain.", "chain"
+        )
+        self.live_pushes = _counter(
+            r, "live_pushes", "Changes sent to subscribers (not snapshots), by chain.", "chain"
+        )
+        self.live_push_lag = Histogram(
+            "live_push_lag_seconds",
+            "From a block's timestamp to sending the changes it made, by chain.",
+            ("chain",),
+            buckets=LAG_BUCKETS,
             registry=r,
         )
 

@@ -161,6 +161,25 @@ class DevChain:
             tx["value"] = hex(value)
         return self._send(tx, sender, signature)
 
+    def transfers_in_one_block(
+        self, token: str, sender: str, receivers: list[str], amount: int = 1
+    ) -> int:
+        """`amount` of the ERC-20 `token` to each receiver, all mined in one block; its number."""
+        data = [encode_call("transfer(address,uint256)", r, amount).hex() for r in receivers]
+        self.rpc("evm_setAutomine", [False])
+        try:
+            for calldata in data:
+                tx = {"from": sender, "to": token, "data": "0x" + calldata}
+                self.rpc("eth_sendTransaction", [tx])
+            self.mine(1)
+        finally:
+            self.rpc("evm_setAutomine", [True])
+        return self.block_number()
+
+    def send_value(self, to: str, value: int, *, sender: str | None = None) -> dict[str, Any]:
+        """Send `value` wei to `to` (a plain transfer); returns the (successful) receipt."""
+        return self._send({"to": to, "value": hex(value)}, sender, "transfer")
+
     def call(
         self, to: str, signature: str, *args: Any, returns: list[str], block: str = "latest"
     ) -> tuple[Any, ...]:

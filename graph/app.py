@@ -1,5 +1,5 @@
-"""The Starlette application: `/graphql` (GraphiQL in a browser), `/health`, `/metrics`, and
-`/` pointing to them.
+"""The Starlette application: `/graphql` (GraphiQL in a browser; subscriptions over WebSocket
+or multipart HTTP), `/health`, `/metrics`, and `/` pointing to them.
 
 Everything with a connection (the upstream HTTP client, the Redis client) is opened in the
 lifespan (`graph.services`) and closed on shutdown; nothing is created at import time.
@@ -17,7 +17,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from graph.http import health
 from graph.http.body_limit import BodySizeLimit
@@ -27,6 +28,9 @@ from graph.pages.graphiql import GraphiQL
 from graph.pages.index import Index
 from graph.pages.wallet import WalletPage
 from graph.services import Services, open_services
+from graph.streams.multipart import multipart_handler
+from graph.streams.opening import Streams
+from graph.streams.socket import SocketEndpoint
 from metering.meter import RESPONSE_HEADERS
 from settings import CONFIG_ENV, Settings, load_settings
 
@@ -64,20 +68,9 @@ def create_app(
         finally:
             await services.close()
 
-    explorer = graphiql or GraphiQL()
-    holdings = wallet or WalletPage()
-    graphql = GraphQLEndpoint(_pipeline, explorer.page)
-    routes = [
-        Route("/", Index().page, methods=["GET"]),
-        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-        *explorer.routes(),
-        *holdings.routes(),
-        Route("/health", health.ready, methods=["GET"]),
-        Route("/health/live", health.live, methods=["GET"]),
-        Route("/health/ready", health.ready, methods=["GET"]),
-        Route("/metrics", health.metrics, methods=["GET"]),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=_routes(graphiql or GraphiQL(), wallet or WalletPage()), lifespan=lifespan
+    )
     _guard(app, resolved)
     return app
 
@@ -105,6 +98,31 @@ def _guard(app: Starlette, settings: Settings) -> None:
     app.add_middleware(ResponseHeadersMiddleware)
 
 
+def _routes(explorer: GraphiQL, wallet: WalletPage) -> list[BaseRoute]:
+    graphql = GraphQLEndpoint(_pipeline, explorer.page, multipart_handler(_streams))
+    return [
+        Route("/", Index().page, methods=["GET"]),
+        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", SocketEndpoint(_socket_streams).handle),
+        *explorer.routes(),
+        *wallet.routes(),
+        Route("/health", health.ready, methods=["GET"]),
+        Route("/health/live", health.live, methods=["GET"]),
+        Route("/health/ready", health.ready, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+    ]
+
+
 def _pipeline(request: Request) -> Pipeline:
     services: Services = request.app.state.services
     return services.pipeline
+
+
+def _streams(request: Request) -> Streams:
+    services: Services = request.app.state.services
+    return services.streams
+
+
+def _socket_streams(websocket: WebSocket) -> Streams:
+    services: Services = websocket.app.state.services
+    return services.streams

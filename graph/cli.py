@@ -92,6 +92,7 @@ def serve(config: Path, host: str, port: int, workers: int, log_level: str = "in
         log_level=log_level,
         log_config=log_config(log_level),
         proxy_headers=False,
+        **launch.server_options(server),
     )
 
 

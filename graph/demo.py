@@ -117,7 +117,34 @@ def write_demo_config(
     return config
 
 
-def example_queries(holder: str, usdc: str, since: int) -> str:
+def live_example(holder: str, sender: str, anvil: str) -> str:
+    """A subscription to paste into GraphiQL, and the transfer that makes it speak."""
+    transfer = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_sendTransaction",
+            "params": [{"from": sender, "to": holder, "value": hex(10**18)}],
+        },
+        separators=(",", ":"),
+    )
+    return f"""
+Live balances: run this in GraphiQL (it keeps running; the stop button ends it)
+
+  subscription {{
+    balanceChanges(accounts: ["{holder}"], chains: ["devnet"]) {{
+      blockNumber previousRawAmount balance {{ rawAmount amount token {{ symbol }} }}
+    }}
+  }}
+
+then send {holder[:10]}… 1 ETH on devnet from another terminal: the change shows in the block
+that made it.
+
+  curl -s {anvil} -H 'content-type: application/json' -d '{transfer}'
+"""
+
+
+def example_queries(holder: str, usdc: str, since: int, live: str = "") -> str:
     start = datetime.fromtimestamp(since + DAY, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     end = datetime.fromtimestamp(since + HISTORY_DAYS * DAY, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"""
@@ -141,7 +168,7 @@ Example queries (paste into GraphiQL):
       {{ account: "not-an-address", chain: "devnet", token: "native" }}
     ]) {{ chain rawAmount amount token {{ symbol }} }}
   }}
-
+{live}
 Tokens on no list (Demo Gold, an NFT; a spam airdrop, hidden unless includeSpam: true) are
 found by discovery, from devnet's own transfer logs:
 
@@ -207,12 +234,19 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
             usdc = chains["devnet"][1].token("USDC").address
             print(f"config: {config}")
             print(f"holders: {', '.join(holders)}")
-            print(example_queries(holders[0], usdc, since))
+            live = live_example(holders[0], holders[1], chains["devnet"][0])
+            print(example_queries(holders[0], usdc, since, live))
             print(shell_examples(url, holders[0], config, settings.auth.store_dir() / KEY_STORE))
             # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
             print(f"GraphiQL: {url}/graphql   (Ctrl-C stops the demo and both chains)", flush=True)
             app = create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet"))
-            code = launch.run(app, listener, log_level=log_level, log_config=log_config(log_level))
+            code = launch.run(
+                app,
+                listener,
+                log_level=log_level,
+                log_config=log_config(log_level),
+                **launch.server_options(settings.server),
+            )
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the chains were starting
         code = 0
     finally:

@@ -32,9 +32,22 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from settings import ServerConfig
+
 log = logging.getLogger("balance_graph")
 
-__all__ = ["STARTUP_FAILURE", "StartFailure", "listen", "run", "stop_on_sigterm"]
+__all__ = [
+    "STARTUP_FAILURE",
+    "StartFailure",
+    "listen",
+    "run",
+    "server_options",
+    "stop_on_sigterm",
+]
+
+WS_MAX_MESSAGE = 1024 * 1024
+"""The largest WebSocket message a client may send: a request body's limit (`BodySizeLimit`
+covers HTTP only)."""
 
 
 class StartFailure(Exception):
@@ -82,6 +95,18 @@ def run(app: Any, listener: socket.socket, *, workers: int = 1, **options: Any) 
         return 0 if server.started else STARTUP_FAILURE
     finally:
         listener.close()
+
+
+def server_options(server: ServerConfig) -> dict[str, Any]:
+    """uvicorn options every way of serving shares: WebSocket messages capped like request
+    bodies, no per-message compression (its memory per socket, for small JSON messages), and
+    a bound on how long a stopping server waits for open responses (multipart subscriptions
+    never end on their own; WebSockets are closed at once with 1012)."""
+    return {
+        "ws_max_size": WS_MAX_MESSAGE,
+        "ws_per_message_deflate": False,
+        "timeout_graceful_shutdown": server.shutdown_timeout,
+    }
 
 
 @contextmanager

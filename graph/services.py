@@ -24,6 +24,7 @@ from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
 from chains.cache.store import ReadingStore
+from chains.live.hub import LiveHub
 from chains.registry import ChainRegistry, build_registry
 from chains.tokens.spam import SpamPolicy
 from core.metrics import Metrics
@@ -37,11 +38,13 @@ from graph.execution.context import Context
 from graph.execution.direct import executor_for
 from graph.http.endpoint import Pipeline
 from graph.schema.subgraph import build_schema
+from graph.streams.opening import Streams
 from loaders.context import build_loaders
 from metering.meter import Meter
 from metering.redis_store import RedisStore
 from metering.sqlite_store import SqliteStore
 from metering.store import MeterStore
+from metering.streams import OpenStreams
 from prices.build import build_price_reader
 from prices.reader import PriceReader
 from resolvers.scope import CacheHints, RequestScope, Views
@@ -62,6 +65,11 @@ class Contexts:
     views: Views = field(default_factory=Views)
 
     def __call__(self, request: Request) -> Context:
+        return self.build(request.state.request_id)
+
+    def build(self, request_id: str) -> Context:
+        """A fresh context (new loaders, a deadline from now): a request's, or one event's
+        of a subscription."""
         settings = self.settings
         deadline = asyncio.get_running_loop().time() + settings.server.request_deadline
         scope = RequestScope(
@@ -74,7 +82,7 @@ class Contexts:
             deadline=deadline,
             hints=CacheHints(settings.cache.default_max_age, settings.prices.cache_ttl),
         )
-        return Context(scope=scope, request_id=request.state.request_id)
+        return Context(scope=scope, request_id=request_id)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class Services:
     pipeline: Pipeline
     pools: Pools
     redis: Redis | None
+    streams: Streams
+    """Live subscriptions: the chain followers, who holds what open."""
 
     def describe(self) -> str:
         """What this process serves, for the log."""
@@ -98,6 +108,7 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.streams.hub.aclose()
         await self.registry.aclose()
         await self.pools.aclose()
         await self.pipeline.meter.store.aclose()
@@ -149,7 +160,18 @@ def open_services(
         max_cache_age=settings.server.max_cache_age,
         metrics=metrics,
     )
-    return Services(settings, registry, metrics, breaker, pipeline, pools, redis)
+    streams = Streams(
+        pipeline=pipeline,
+        origins=settings.server.cors_origins,
+        context=contexts.build,
+        hub=LiveHub({c.id: c.live for c in registry if c.live is not None}, metrics),
+        holds=OpenStreams(
+            settings.limits.max_subscriptions_per_caller, settings.limits.max_watched_lookups
+        ),
+        config=settings.live,
+        metrics=metrics,
+    )
+    return Services(settings, registry, metrics, breaker, pipeline, pools, redis, streams)
 
 
 def check_services(settings: Settings) -> None:

@@ -7,6 +7,7 @@ secret.py   Secret: URLs that may hold keys never print themselves
 default.toml, tokenlists/   the shipped configuration (public mainnet endpoints)
 """
 
+from settings.live import ChainLive, LiveConfig
 from settings.loader import (
     CONFIG_ENV,
     DEFAULT_CONFIG,
@@ -47,9 +48,11 @@ __all__ = [
     "AuthConfig",
     "CacheConfig",
     "ChainConfig",
+    "ChainLive",
     "ConfigError",
     "DocumentsConfig",
     "LimitsConfig",
+    "LiveConfig",
     "NativeAsset",
     "PricesConfig",
     "Rate",

@@ -4,7 +4,8 @@ Environment variables override secrets so keys need not live in files:
 
 - `REDIS_URL` switches the cache to Redis (it wins over `[cache] redis_url`).
 - `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`, and
-  `BALANCE_GRAPH_ARCHIVE_RPC_URLS_<CHAIN>` its `archive_rpc_urls`; `<CHAIN>` is the chain id
+  `BALANCE_GRAPH_ARCHIVE_RPC_URLS_<CHAIN>` its `archive_rpc_urls` (`BALANCE_GRAPH_WS_URLS_<CHAIN>`
+  its `ws_urls`); `<CHAIN>` is the chain id
   upper-cased with non-alphanumerics as `_`. `BALANCE_GRAPH_ETHERSCAN_KEY_<CHAIN>` and
   `BALANCE_GRAPH_ALCHEMY_URL_<CHAIN>` set the discovery indexers' secrets the same way.
 - `BALANCE_GRAPH_DATA_DIR` replaces `[auth] data_dir`, and `BALANCE_GRAPH_TRUSTED_PROXIES`
@@ -41,9 +42,11 @@ RPC_URLS_ENV = "BALANCE_GRAPH_RPC_URLS_"
 ARCHIVE_RPC_URLS_ENV = "BALANCE_GRAPH_ARCHIVE_RPC_URLS_"
 ETHERSCAN_KEY_ENV = "BALANCE_GRAPH_ETHERSCAN_KEY_"
 ALCHEMY_URL_ENV = "BALANCE_GRAPH_ALCHEMY_URL_"
+WS_URLS_ENV = "BALANCE_GRAPH_WS_URLS_"
 _CHAIN_OVERRIDES = (
     ("rpc_urls", RPC_URLS_ENV, True),
     ("archive_rpc_urls", ARCHIVE_RPC_URLS_ENV, True),
+    ("ws_urls", WS_URLS_ENV, True),
     ("etherscan_key", ETHERSCAN_KEY_ENV, False),
     ("alchemy_url", ALCHEMY_URL_ENV, False),
 )

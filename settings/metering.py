@@ -12,6 +12,7 @@
     account = "10/min"
     token = "60/min"
     introspection = "20/min"
+    subscribe = "10/min"
 
     [rate_limits.plans.pro]           # for keys created with --plan pro (same classes)
     balance = "600/min"
@@ -32,14 +33,22 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from settings.section import Lax, Section
 
-RateClass = Literal["balance", "balances", "account", "token", "introspection"]
+RateClass = Literal["balance", "balances", "account", "token", "introspection", "subscribe"]
 """Root fields are limited by class: `balance`; `balances`; `account`, `accounts` and Account
 entity references; `token` and Token entity references; `introspection` (`__schema`,
-`__type`: the schema query costs ~30 ms of CPU). Other fields are free."""
+`__type`: the schema query costs ~30 ms of CPU); `subscribe`, each live subscription opened
+(`balanceChanges`). Other fields are free."""
 
 DATA_DIR_ENV = "BALANCE_GRAPH_DATA_DIR"
 
-RATE_CLASSES: tuple[RateClass, ...] = ("balance", "balances", "account", "token", "introspection")
+RATE_CLASSES: tuple[RateClass, ...] = (
+    "balance",
+    "balances",
+    "account",
+    "token",
+    "introspection",
+    "subscribe",
+)
 
 _PERIODS = {
     "s": 1,
@@ -89,9 +98,10 @@ ANONYMOUS_DEFAULTS: dict[RateClass, Rate] = {
     "account": Rate(10, 60),
     "token": Rate(60, 60),
     "introspection": Rate(20, 60),
+    "subscribe": Rate(10, 60),
 }
-"""TokenKit's session limits, plus token metadata reads and schema introspection (GraphiQL
-asks once per page)."""
+"""TokenKit's session limits, plus token metadata reads, schema introspection (GraphiQL asks
+once per page) and opening live subscriptions."""
 
 
 class AuthConfig(Section):

@@ -26,6 +26,7 @@ from core.amounts import PRICE_DIGITS
 from core.models import ChainFamily
 from core.text import excerpt
 from settings.discovery import ChainDiscovery
+from settings.live import ChainLive, LiveConfig
 from settings.metering import AuthConfig, RateLimitsConfig
 from settings.secret import Secret
 from settings.section import Lax, Section
@@ -51,9 +52,9 @@ class NativeAsset(Section):
     """Starknet only: the fee-token contract that holds the native balance (STRK or ETH)."""
 
 
-class ChainConfig(ChainDiscovery):
+class ChainConfig(ChainDiscovery, ChainLive):
     """One `[chains.<id>]` table; the table name is the chain id used in queries (its discovery
-    keys: `ChainDiscovery`)."""
+    keys: `ChainDiscovery`; how live balances follow its head: `ChainLive`)."""
 
     id: str
     name: str
@@ -185,6 +186,8 @@ class ChainConfig(ChainDiscovery):
             object.__setattr__(self, "multicall3", None)  # only EVM chains have Multicall3
         if self.family is not ChainFamily.BITCOIN and self.network != "mainnet":
             raise ValueError("network only applies to bitcoin chains")
+        if self.family is not ChainFamily.EVM and self.ws_urls:
+            raise ValueError("ws_urls: newHeads subscriptions are for EVM chains only")
         if self.log_range > self.log_range_max:
             raise ValueError("log_range must be at most log_range_max")
         if self.token_list is not None and self.token_list_url is not None:
@@ -273,6 +276,12 @@ class LimitsConfig(Section):
     cover more)."""
     max_scan_events: PositiveInt = 200_000
     """Events the scans running in one process may hold between them (~400 bytes each)."""
+    max_subscriptions_per_caller: PositiveInt = 20
+    """Live subscriptions (`balanceChanges`) one key, or one client address, may hold open
+    at once in one process."""
+    max_watched_lookups: PositiveInt = 5_000
+    """Lookups (priced as at subscribe time) one key, or one client address, may watch at
+    once across its open subscriptions in one process."""
 
 
 PriceSourceName = Literal["static", "defillama"]
@@ -349,6 +358,9 @@ class ServerConfig(Section):
     """False: `/health/ready` is 200 while the process can serve and its key store answers,
     whatever the chains (a dead upstream must not take every replica out of a load
     balancer). True: also 503 when no chain can be read."""
+    shutdown_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds a stopping server waits for open responses (multipart subscriptions
+    included) before it cancels them; WebSockets are closed at once with 1012."""
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], Lax] = ()
     """Networks of the proxies in front of the service. Only a peer in one of them is believed
     about `X-Forwarded-For`; without any, the client is the TCP peer, whatever it claims."""
@@ -410,6 +422,7 @@ class Settings(Section):
     tokens: TokensConfig = TokensConfig()
     auth: AuthConfig = AuthConfig()
     rate_limits: RateLimitsConfig = RateLimitsConfig()
+    live: LiveConfig = LiveConfig()
     source: Annotated[Path | None, Lax] = None
     """The file this was read from (`None` when built in code)."""
 

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,7 @@ from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import Services, create_app
+from graph.launch import server_options
 from metering import admin
 from settings import Settings, parse_settings
 
@@ -47,7 +49,7 @@ CHAIN_ID = 31337
 UNLIMITED: dict[str, Any] = {"anonymous": {}}
 """`[rate_limits]` for tests about anything but limits: anonymous callers are not limited."""
 
-INTEGRATION_FIXTURES = frozenset({"devnet", "redis_url"})
+INTEGRATION_FIXTURES = frozenset({"devnet", "redis_url", "own_devnet"})
 """Fixtures that start real processes: a test using any of them is an integration test."""
 
 _running: list[pytest.Item] = []
@@ -131,6 +133,17 @@ def devnet() -> Iterator[Devnet]:
         yield Devnet(anvil, chain, sample, no_decimals, reverting, eoa=accounts[9])
 
 
+@pytest.fixture(scope="module")
+def own_devnet() -> Iterator[Devnet]:
+    """An anvil of the module's own with the sample tokens, for tests that move balances:
+    the session's `devnet` is shared, and its balances are other tests' expectations."""
+    require_integration("anvil (the own_devnet fixture)")
+    with Anvil(chain_id=CHAIN_ID) as anvil, DevChain(anvil.url) as chain:
+        accounts = chain.accounts()
+        sample = deploy_sample_tokens(chain, accounts[1:4])
+        yield Devnet(anvil, chain, sample, "", "", eoa=accounts[9])
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     require_integration("redis-server (the redis_url fixture)")
@@ -161,6 +174,7 @@ def devnet_settings(
     server: dict[str, Any] | None = None,
     rate_limits: dict[str, Any] | None = None,
     auth: dict[str, Any] | None = None,
+    live: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     **chain_overrides: Any,
 ) -> Settings:
@@ -187,6 +201,7 @@ def devnet_settings(
         "server": server or {},
         "rate_limits": UNLIMITED if rate_limits is None else rate_limits,
         "auth": auth or {},
+        "live": live or {},
     }
     return parse_settings(raw, base_dir=tmp_path, environ=environ or {})
 
@@ -254,6 +269,9 @@ class Api:
     def upstream(self, chain: str = "devnet") -> int:
         return self.services.metrics.upstream_requests.total(chain=chain)
 
+    def upstream_requests(self, method: str, chain: str = "devnet") -> int:
+        return self.services.metrics.upstream_requests.total(chain=chain, method=method)
+
 
 def serve(
     settings: Settings,
@@ -279,14 +297,21 @@ def errors_by_code(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 @contextmanager
 def live_server(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    sock: socket.socket | None = None,
 ) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread; yields its base URL."""
+    """The app under uvicorn on a free loopback port (or on `sock`), in a thread, with the
+    options `serve` gives it; yields its base URL."""
     app = create_app(settings, transport=transport)
+    port = find_free_port() if sock is None else sock.getsockname()[1]
+    options = server_options(settings.server)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=find_free_port(), log_level="warning")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    sockets = {"sockets": [sock]} if sock is not None else {}
+    thread = threading.Thread(target=server.run, kwargs=sockets, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:

@@ -7,6 +7,7 @@ JSON-RPC batch pinned to that block.
 
 `read_at` reads balances as of a past block the same way, at that block's tag, through the
 chain's archive nodes (`archive_rpc_urls`, else its usual ones): one `aggregate3` per chunk.
+`read_block` does the same at a recent block (live balances) through the usual nodes.
 Before Multicall3 existed at that block (it answers with no code), the chunk is a JSON-RPC
 batch pinned to the block instead.
 """
@@ -96,14 +97,25 @@ class EvmProvider:
         self, balances: Sequence[BalanceKey], block: int
     ) -> list[BalanceReading | ChainError]:
         """Each balance as of the end of `block` (at most the head), in order."""
+        return await self._read_pinned(balances, block, self._archive)
 
+    async def read_block(
+        self, balances: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ChainError]:
+        """Each balance as of a recent `block` (live balances: the head or just below it),
+        through the chain's usual nodes, which keep recent state."""
+        return await self._read_pinned(balances, block, self._rpc)
+
+    async def _read_pinned(
+        self, balances: Sequence[BalanceKey], block: int, rpc: JsonRpcClient
+    ) -> list[BalanceReading | ChainError]:
         async def run(calls: list[_SubCall]) -> Chunk[CallResult]:
             if self._multicall3 is not None:
                 try:
-                    return await self._run_aggregate3(self._multicall3, calls, block)
+                    return await self._run_aggregate3(self._multicall3, calls, block, rpc)
                 except ChainMisconfigured:
                     pass  # no Multicall3 yet at that block: ask each call pinned to it
-            return await self._run_pinned_batch(calls, block)
+            return await self._run_pinned_batch(calls, block, rpc)
 
         answers = await read_in_chunks(
             self._chain, [self._balance_call(k) for k in balances], [], self._chunk, run
@@ -183,7 +195,11 @@ class EvmProvider:
         return await self._run_aggregate3(self._multicall3, calls)
 
     async def _run_aggregate3(
-        self, target: str, calls: list[_SubCall], block: int | None = None
+        self,
+        target: str,
+        calls: list[_SubCall],
+        block: int | None = None,
+        pinned_rpc: JsonRpcClient | None = None,
     ) -> Chunk[CallResult]:
         subcalls = [Call(target, multicall.get_block_number())]
         subcalls += [
@@ -193,7 +209,9 @@ class EvmProvider:
             for c in calls
         ]
         data = multicall.encode_aggregate3(subcalls)
-        rpc, tag = (self._rpc, "latest") if block is None else (self._archive, hex(block))
+        rpc, tag = (
+            (self._rpc, "latest") if block is None else (pinned_rpc or self._archive, hex(block))
+        )
         read, results = await rpc.call(
             "eth_call",
             [{"to": target, "data": "0x" + data.hex()}, tag],
@@ -224,9 +242,12 @@ class EvmProvider:
         return block, results[1:]
 
     async def _run_pinned_batch(
-        self, calls: list[_SubCall], pinned: int | None = None
+        self,
+        calls: list[_SubCall],
+        pinned: int | None = None,
+        pinned_rpc: JsonRpcClient | None = None,
     ) -> Chunk[CallResult]:
-        rpc = self._rpc if pinned is None else self._archive
+        rpc = self._rpc if pinned is None else pinned_rpc or self._archive
         block = pinned
         if block is None:
             block = await rpc.call("eth_blockNumber", [], parse=self._block_number)

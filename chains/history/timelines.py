@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chains.cache.lru import Lru
+from chains.heads import SharedHeads
 from chains.history.base import HistorySource, Movement, too_many_events
 from chains.history.blocks import blocks_at, search_price
 from chains.history.budget import ScanBudget, scan_price
@@ -68,12 +69,14 @@ class Timelines:
         budget: ScanBudget | None = None,
         kept: Scans | None = None,
         shared: SharedHistory | None = None,
+        heads: SharedHeads | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Clock = utcnow,
     ) -> None:
         self.chain = source.chain
         self._source = source
         self._shared = shared
+        self._heads = heads
         self._depth = finality_depth
         self._max_events = max_events
         self._per_request = per_request
@@ -93,11 +96,14 @@ class Timelines:
         self._flights = Flights()
 
     async def head(self) -> int:
-        """The newest block, reused for `HEAD_TTL` seconds."""
+        """The newest block, reused for `HEAD_TTL` seconds; taken from the chain's shared head
+        (another process's, or a live follower's) when that is fresh."""
         async with self._head_lock:  # one read for a burst, not one each
             known = self._head
             if known is None or self._clock() - known[0] >= HEAD_TTL:
-                known = (self._clock(), await self._source.head())
+                heads = self._heads
+                number = await (heads.number(self._source.head) if heads else self._source.head())
+                known = (self._clock(), number)
                 self._head = known
         return known[1]
 

@@ -11,7 +11,8 @@ Starknet has no native coin apart from a contract: the chain's `native` asset is
 contract given to the provider (STRK by default), read with `balanceOf` like any ERC-20.
 
 `read_at` reads balances as of a past block: the same calls with
-`block_id: {"block_number": n}`, through the `archive` client when one is given.
+`block_id: {"block_number": n}`, through the `archive` client when one is given; `read_block`
+the same at a recent block (live balances) through the usual nodes.
 
 The client passed in should treat Starknet's definite `starknet_call` errors
 (`DEFINITE_CODES`: contract not found, entry point not found, contract error) as answers, not
@@ -124,9 +125,19 @@ class StarknetProvider:
         self, balances: Sequence[BalanceKey], block: int
     ) -> list[BalanceReading | ChainError]:
         """Each balance as of the end of `block` (at most the head), in order."""
+        return await self._read_pinned(balances, block, self._archive)
 
+    async def read_block(
+        self, balances: Sequence[BalanceKey], block: int
+    ) -> list[BalanceReading | ChainError]:
+        """Each balance as of a recent `block` (live balances), through the usual nodes."""
+        return await self._read_pinned(balances, block, self._rpc)
+
+    async def _read_pinned(
+        self, balances: Sequence[BalanceKey], block: int, rpc: JsonRpcClient
+    ) -> list[BalanceReading | ChainError]:
         async def run(calls: list[_Call]) -> Chunk[_Felts]:
-            answers = await self._archive.batch([c.rpc(block) for c in calls])
+            answers = await rpc.batch([c.rpc(block) for c in calls])
             return Chunk(block, self._clock(), [self._answer(a) for a in answers])
 
         answers = await read_in_chunks(

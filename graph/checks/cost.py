@@ -16,6 +16,11 @@ Discovery costs `[limits] discovery_lookups` per (account, chain) it runs on, pl
 this process already knows it found there (a cold discovery's finds are priced from the next
 request on).
 
+A `balanceChanges` subscription costs the rows it watches (`plan_watch`, what the resolver
+reads, plus discovery's share as for `Account.balances`); the walk also decides, before any
+I/O, what refuses one (an argument no chain accepts, a selection that would read more
+balances with every event): `price` returns those refusals beside the count.
+
 Fragments are costed once per (fragment, type, account) and reused wherever they are spread
 (`fragments.SelectionFold`, shared with the rate-class usage), so the walk stays linear in
 the document however its fragments fan out.
@@ -26,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -41,7 +46,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 from chains.registry import ChainRegistry
-from core.errors import ServiceError
+from core.errors import CostLimitExceeded, ServiceError
 from core.models import BalanceKey
 from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
@@ -49,6 +54,7 @@ from resolvers.arguments import account_on, token_on
 from resolvers.balances import PairInput, plan_pair
 from resolvers.discovery import discovering, known_lookups
 from resolvers.history import HistoryQuery
+from resolvers.live import Watch, plan_watch
 from resolvers.portfolio_history import INTERVALS, point_count
 from settings import LimitsConfig
 
@@ -69,6 +75,17 @@ class HistoryAsk:
     query: HistoryQuery
 
 
+@dataclass(frozen=True)
+class Price:
+    """What an operation costs before any I/O."""
+
+    lookups: int
+    asks: set[HistoryAsk] = field(default_factory=set)
+    """The timelines it asks for, to be quoted (`CostModel.quotes`) and priced again."""
+    refused: list[ServiceError] = field(default_factory=list)
+    """Why it may not run at all (a subscription's arguments)."""
+
+
 class CostModel:
     """Counts a request's balance lookups for one schema and one set of chains."""
 
@@ -79,21 +96,25 @@ class CostModel:
         self._registry = registry
         self._limits = limits or LimitsConfig()
 
-    def lookups(
+    def price(
         self,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: VariableValues,
         quotes: Mapping[HistoryAsk, int] | None = None,
-    ) -> tuple[int, set[HistoryAsk]]:
+    ) -> Price:
         """The lookups `operation` asks for, given its coerced `variables` and the price of
-        each timeline it asks for (none known: 0), and those timelines."""
-        root = self._schema.query_type
+        each timeline it asks for (none known: 0); those timelines; and what refuses the
+        operation before it runs (a subscription's arguments)."""
+        root = self._schema.get_root_type(operation.operation)
         if root is None or operation.selection_set is None:
-            return 0, set()
+            return Price(0)
         discovery = self._limits.discovery_lookups
-        walk = _Walk(self._schema, self._registry, discovery, document, variables, quotes or {})
-        return walk.fold.selection_set(operation.selection_set, root, None), walk.asks
+        walk = _Walk(
+            self._schema, self._registry, discovery, self._limits, document, variables, quotes or {}
+        )
+        lookups = walk.fold.selection_set(operation.selection_set, root, None)
+        return Price(lookups, walk.asks, walk.refused)
 
     async def quotes(self, asks: set[HistoryAsk]) -> dict[HistoryAsk, int]:
         """What each timeline's scan may cost, in upstream requests."""
@@ -121,6 +142,7 @@ class _Walk:
         schema: GraphQLSchema,
         registry: ChainRegistry,
         discovery: int,
+        limits: LimitsConfig,
         document: DocumentNode,
         variables: VariableValues,
         quotes: Mapping[HistoryAsk, int],
@@ -128,9 +150,11 @@ class _Walk:
         self._schema = schema
         self._registry = registry
         self._discovery = discovery
+        self._limits = limits
         self._variables = variables
         self._quotes = quotes
         self.asks: set[HistoryAsk] = set()
+        self.refused: list[ServiceError] = []
         self.fold: SelectionFold[int, Address] = SelectionFold(
             schema, document, self._field, int, operator.add
         )
@@ -174,6 +198,8 @@ class _Walk:
             return (self._account(account, chains, None, None) - fixed) * _points(args) + fixed
         if where == "Account.discovery":
             return self._discovery_scans(account, args.get("chains"))
+        if where == "Subscription.balanceChanges":
+            return self._watch(node, field, args)
         tokens = args.get("tokens") if where in _LISTS else None
         reads = self._account(account, args.get("chains"), tokens, args.get("discover"))
         if where == "Account.portfolio":
@@ -193,6 +219,26 @@ class _Walk:
         ask = HistoryAsk(account, query)
         self.asks.add(ask)
         return self._quotes.get(ask, 0)
+
+    def _watch(self, node: FieldNode, field: GraphQLField, args: dict[str, Any]) -> int:
+        """A subscription's watched rows; refused whole when an argument cannot be used, or
+        when its selection reads balances of its own (each event would read them again)."""
+        watch = Watch(args["accounts"], args.get("chains"), args.get("tokens"))
+        try:
+            keys = plan_watch(self._registry, self._limits, watch)
+        except ServiceError as exc:
+            self.refused.append(exc)
+            return 0
+        if self._below(node, field, None):
+            self.refused.append(
+                CostLimitExceeded(
+                    "a balanceChanges event cannot read more balances (such as "
+                    "`balance { account { balances } }`): query them over HTTP"
+                )
+            )
+        if watch.tokens is not None:
+            return len(keys)
+        return len(keys) + known_lookups(self._registry, keys, None, self._discovery)
 
     def _entity(self, node: FieldNode, field: GraphQLField, representation: Any) -> int:
         typename = representation.get("__typename") if isinstance(representation, dict) else None
@@ -294,7 +340,14 @@ def _fields(value: Any) -> dict[str, Any]:
 _LISTS = frozenset({"Account.balances", "Account.balancesPage"})
 """Fields that read an account's rows (a page reads them all to order them)."""
 _ROOT_RULES = frozenset(
-    {"Query.balance", "Query.balances", "Query.account", "Query.accounts", "Query._entities"}
+    {
+        "Query.balance",
+        "Query.balances",
+        "Query.account",
+        "Query.accounts",
+        "Query._entities",
+        "Subscription.balanceChanges",
+    }
 )
 _ACCOUNT_RULES = frozenset(
     {

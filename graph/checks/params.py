@@ -69,6 +69,12 @@ async def read_params(request: Request, limits: LimitsConfig) -> Params:
         }
     else:
         raw = await _json_body(request)
+    return params_of(raw, limits)
+
+
+def params_of(raw: Mapping[str, Any], limits: LimitsConfig) -> Params:
+    """The parameters of a decoded request (a POST body, a WebSocket `subscribe` payload),
+    checked and bounded; `RequestError` says what is wrong."""
     params = _validated(raw)
     if params.variables:
         _check_variables(params.variables, limits)

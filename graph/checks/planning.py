@@ -23,6 +23,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSchema, OperationType
 from graphql.execution.values import get_variable_values
 
+from core.errors import ServiceError
 from graph.checks.cost import CostModel
 from graph.checks.documents import Document, DocumentCache, Invalid
 from graph.checks.params import Params, RequestError
@@ -41,6 +42,8 @@ class Plan:
     usage: dict[RateClass, int]
     fingerprint: str
     """`Params.fingerprint`: the same operation, document and variables."""
+    subscription: bool = False
+    """A subscription: served by a streaming transport, not answered once."""
 
 
 _Cost = tuple[int, dict[RateClass, int]]
@@ -117,20 +120,26 @@ class Planner:
         if method == "GET" and has_non_query([operation.operation]):
             raise post_only()
         fingerprint = params.fingerprint(document.digest)
+        streamed = operation.operation is OperationType.SUBSCRIPTION
         known = self.costs.get(fingerprint)
         if known is not None:
-            return Plan(document, *known, fingerprint)
+            return Plan(document, *known, fingerprint, streamed)
         schema = self.schema
         coerced = get_variable_values(
             schema, operation.variable_definitions or (), params.variables or {}, max_errors=10
         )
         if isinstance(coerced, list):
             return [coded(e, "BAD_USER_INPUT") for e in coerced]
-        lookups, asks = self.cost.lookups(document.node, operation, coerced)
-        if asks:
-            quotes = await self.cost.quotes(asks)
-            lookups, _ = self.cost.lookups(document.node, operation, coerced, quotes)
+        price = self.cost.price(document.node, operation, coerced)
+        if price.refused:
+            return [refusal(e) for e in price.refused]
+        if price.asks:
+            quotes = await self.cost.quotes(price.asks)
+            price = self.cost.price(document.node, operation, coerced, quotes)
+        lookups = price.lookups
         budget = self.limits.max_lookups
+        if streamed:
+            budget = min(budget, self.limits.max_watched_lookups)
         if lookups > budget:
             message = (
                 f"this request asks for {lookups} balance lookups; at most {budget} per "
@@ -138,9 +147,9 @@ class Planner:
             )
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
         usage = rate_usage(schema, document.node, operation, coerced)
-        if not asks:
+        if not price.asks:
             self.costs.put(fingerprint, (lookups, usage))
-        return Plan(document, lookups, usage, fingerprint)
+        return Plan(document, lookups, usage, fingerprint, streamed)
 
 
 def _digest(persisted: Any) -> str:
@@ -163,6 +172,11 @@ def post_only() -> RequestError:
         405,
         allow="POST",
     )
+
+
+def refusal(error: ServiceError) -> GraphQLError:
+    """A `ServiceError` found before execution, as the request error it makes."""
+    return GraphQLError(error.message, original_error=error, extensions=error.extensions)
 
 
 def coded(error: GraphQLError, code: str) -> GraphQLError:

@@ -1,12 +1,12 @@
 """What an operation asks of each rate class, known before it runs (`[rate_limits]`).
 
 One unit per root field selection, in its class: `balance`; `balances`; `account` and
-`accounts`; `token`; `__schema` and `__type` (introspection). An alias is one more
-selection (`a: balance … b: balance …` is two calls), fragments on Query count wherever
-they are spread (`fragments.SelectionFold`, with the cost model's answer for type
-conditions), and an `_entities` selection is one call of each class its representations
-name (`Account` -> account, `Token` -> token). Batch fields count once, like the REST
-endpoints they replace: credits, not rate limits, price their size.
+`accounts`; `token`; `__schema` and `__type` (introspection); `subscribe` (`balanceChanges`,
+a subscription opened). An alias is one more selection (`a: balance … b: balance …` is two
+calls), fragments on the root count wherever they are spread (`fragments.SelectionFold`, with
+the cost model's answer for type conditions), and an `_entities` selection is one call of each
+class its representations name (`Account` -> account, `Token` -> token). Batch fields count
+once, like the REST endpoints they replace: credits, not rate limits, price their size.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ _FIELDS: dict[str, RateClass] = {
     "token": "token",
     "__schema": "introspection",
     "__type": "introspection",
+    "balanceChanges": "subscribe",
 }
 _ENTITIES: dict[str, RateClass] = {"Account": "account", "Token": "token"}
 
@@ -44,7 +45,7 @@ def rate_usage(
     operation: OperationDefinitionNode,
     variables: VariableValues,
 ) -> dict[RateClass, int]:
-    root = schema.query_type
+    root = schema.get_root_type(operation.operation)
     if root is None:
         return {}
 

@@ -1,14 +1,31 @@
-"""The per-request GraphQL context: the resolvers' scope plus errors found beside the data."""
+"""The per-request GraphQL context: the resolvers' scope plus errors found beside the data,
+and, for a subscription, what its transport gives it (`LiveSession`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 from strawberry.types import Info as StrawberryInfo
 
+from chains.live.hub import LiveHub
+from chains.live.mailbox import Mailbox
 from core.errors import ServiceError
 from resolvers.scope import RequestScope
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A subscription's link to its transport: where its events wait (`mailbox`, which the
+    transport watches for a subscriber that stopped reading), the process's followers, how
+    to pay for pushed changes (`pay` raises the metering refusal that ends it) and a fresh
+    request scope for each batch (loaders must not outlive a batch)."""
+
+    mailbox: Mailbox
+    hub: LiveHub
+    pay: Callable[[int], Awaitable[None]]
+    fresh: Callable[[], RequestScope]
 
 
 @dataclass
@@ -16,6 +33,7 @@ class Context:
     scope: RequestScope
     request_id: str
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    live: LiveSession | None = None
     _reported: set[tuple[object, ...]] = field(default_factory=set)
 
     def report(self, info: Info, error: ServiceError, *item: str | int) -> None:

@@ -41,6 +41,12 @@ async def run(
         executor_class=executor,
     )
     result: ExecutionResult = await outcome if not isinstance(outcome, ExecutionResult) else outcome
+    return response_body(result, context)
+
+
+def response_body(result: ExecutionResult, context: Context) -> dict[str, Any]:
+    """`data`, and `errors` when there are any: execution's and those reported beside the
+    data, each fit for a client (a subscription's events are made the same way)."""
     errors = [*(result.errors or []), *context.partial_errors]
     body: dict[str, Any] = {"data": result.data}
     if errors:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -52,6 +52,10 @@ _OFFERS = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON
 _CREDENTIALS = ("authorization", "cookie", "api-key", "x-api-key")
 
 PageFactory = Callable[[Request], Awaitable[Response]]
+STREAMED = (
+    "subscriptions are streamed: open a WebSocket (graphql-transport-ws) on this URL, or POST "
+    "with Accept: multipart/mixed;subscriptionSpec=1.0 (Apollo's multipart subscriptions)"
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,14 @@ class GraphQLEndpoint:
     """The `/graphql` route: spec-compliant transport around the pipeline."""
 
     def __init__(
-        self, pipeline: Callable[[Request], Pipeline], graphiql: PageFactory | None = None
+        self,
+        pipeline: Callable[[Request], Pipeline],
+        graphiql: PageFactory | None = None,
+        subscriptions: SubscriptionHandler | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._graphiql = graphiql
+        self._subscriptions = subscriptions
 
     async def handle(self, request: Request) -> Response:
         if request.method not in {"GET", "POST"}:
@@ -92,16 +100,37 @@ class GraphQLEndpoint:
             return _request_error(error, JSON)
         pipeline = self._pipeline(request)
         started = time.perf_counter()
-        admitted = await _admit(request, pipeline, media)
+        planned = await _plan(request, pipeline, media)
+        if not isinstance(planned, Response) and planned.plan.subscription:
+            if self._subscriptions is not None and streams_multipart(request):
+                return await self._subscriptions(request, planned)
+            planned = _request_error(RequestError(STREAMED, "BAD_REQUEST", graphql=True), media)
+        admitted = (
+            planned if isinstance(planned, Response) else await _charge(planned, pipeline, media)
+        )
         if isinstance(admitted, Response):
             _count(pipeline.metrics, ["-"], "refused")
             return admitted
         return await _execute(request, pipeline, media, admitted, started)
 
 
+def streams_multipart(request: Request) -> bool:
+    """Whether the client takes Apollo's multipart subscriptions (`Accept: multipart/mixed`
+    with a `subscriptionSpec` of 1.0, quoted or not)."""
+    for item in request.headers.get("accept", "").split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if media.lower() != "multipart/mixed":
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "subscriptionspec" and value.strip('"').startswith("1.0"):
+                return True
+    return False
+
+
 @dataclass(frozen=True)
-class _Admitted:
-    """A request that passed every check before I/O, and was charged."""
+class Admitted:
+    """A request that passed every check before I/O (and, once charged, its headers say so)."""
 
     caller: Caller
     params: Params
@@ -111,8 +140,12 @@ class _Admitted:
     """The metering headers to answer with."""
 
 
-async def _admit(request: Request, pipeline: Pipeline, media: str) -> _Admitted | Response:
-    """Identify, bound, plan and charge the request, or the response refusing it."""
+SubscriptionHandler = Callable[[Request, Admitted], Awaitable[Response]]
+"""Serves a planned (not yet charged) subscription over HTTP (`graph.streams.multipart`)."""
+
+
+async def _plan(request: Request, pipeline: Pipeline, media: str) -> Admitted | Response:
+    """Identify, bound and plan the request, or the response refusing it."""
     metered: dict[str, str] = {}
     try:
         caller = await pipeline.meter.identify(
@@ -130,16 +163,26 @@ async def _admit(request: Request, pipeline: Pipeline, media: str) -> _Admitted 
         plan = await pipeline.planner.plan(document, params, request.method)
         if isinstance(plan, list):
             return _with(_graphql_request_errors(plan, media), metered)
-        metered = await pipeline.meter.admit(caller, plan.usage, plan.lookups)
     except RequestError as exc:
         return _with(_request_error(exc, media), metered)
     except Refusal as exc:
-        return _refusal(exc, media)
-    return _Admitted(caller, params, document, plan, metered)
+        return refusal(exc, media)
+    return Admitted(caller, params, document, plan, metered)
+
+
+async def _charge(planned: Admitted, pipeline: Pipeline, media: str) -> Admitted | Response:
+    """Rate limits and credits, checked and charged in one step; or the refusal."""
+    try:
+        metered = await pipeline.meter.admit(
+            planned.caller, planned.plan.usage, planned.plan.lookups
+        )
+    except Refusal as exc:
+        return refusal(exc, media)
+    return replace(planned, headers=metered)
 
 
 async def _execute(
-    request: Request, pipeline: Pipeline, media: str, admitted: _Admitted, started: float
+    request: Request, pipeline: Pipeline, media: str, admitted: Admitted, started: float
 ) -> Response:
     """The answer to an admitted request: kept bytes when an identical one is fresh, else
     executed (and kept when it has no errors)."""
@@ -204,6 +247,11 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "query" not in request.query_params
 
 
+def graphql_request_errors(errors: list[GraphQLError], media: str = JSON) -> Response:
+    """Errors that stop an operation before it runs (200, or 400 for graphql-response+json)."""
+    return _graphql_request_errors(errors, media)
+
+
 def _graphql_request_errors(errors: list[GraphQLError], media: str) -> Response:
     status = 400 if media == GRAPHQL_RESPONSE else 200
     return _json({"errors": [e.formatted for e in errors]}, status, media, cache="no-store")
@@ -219,10 +267,11 @@ def _request_error(error: RequestError, media: str) -> Response:
     return response
 
 
-def _refusal(refusal: Refusal, media: str) -> Response:
-    extensions = {"code": refusal.code, "retryable": refusal.retryable, **refusal.extensions}
-    body = {"errors": [{"message": refusal.message, "extensions": extensions}]}
-    return _with(_json(body, refusal.status, media, cache="no-store"), refusal.headers)
+def refusal(refused: Refusal, media: str = JSON) -> Response:
+    """Metering's refusal as a response (401, 402, 429, 503), with its headers."""
+    extensions = {"code": refused.code, "retryable": refused.retryable, **refused.extensions}
+    body = {"errors": [{"message": refused.message, "extensions": extensions}]}
+    return _with(_json(body, refused.status, media, cache="no-store"), refused.headers)
 
 
 def _with(response: Response, headers: dict[str, str]) -> Response:

@@ -15,6 +15,7 @@ from core.errors import BadUserInput, CostLimitExceeded, ServiceError
 from graph.schema.account import Account
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
+from graph.schema.subscription import Subscription
 from graph.schema.token import Token
 
 _KEYS: dict[str, dict[str, tuple[type, ...]]] = {
@@ -79,6 +80,7 @@ def build_schema() -> strawberry.Schema:
     (graph.checks.documents, graph.checks.cost) enforces them once, before execution."""
     return BalanceSchema(
         query=Query,
+        subscription=Subscription,
         federation_version="2.7",
         config=StrawberryConfig(scalar_map=SCALARS),
     )

@@ -11,13 +11,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import { chromiumLaunchOptions } from "./chromium.mjs";
+import { openGraphiQL as openPage, resultText } from "./page.mjs";
 
 const BASE = required("BG_URL");
 const ACCOUNT = required("BG_ACCOUNT");
 const EXPECTED_RAW = required("BG_EXPECTED_RAW");
 const TOKEN = required("BG_TOKEN");
 const SCREENSHOT = required("BG_SCREENSHOT");
-const ORIGIN = new URL(BASE).origin;
+const openGraphiQL = (browser) => openPage(browser, BASE);
 const QUERY = `{ account(address: "${ACCOUNT}") { balances { rawAmount token { symbol } } } }`;
 
 function required(name) {
@@ -29,55 +30,12 @@ function required(name) {
 // Found (and, for the npm package's Chromium, unpacked) before the test's own timeout starts.
 const { source, options } = await chromiumLaunchOptions();
 
-/** GraphiQL loaded in a fresh browser that blocks every other origin and records every
- * failed request, console error and CSP violation; `check()` asserts there were none. */
-async function openGraphiQL(browser) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const blocked = [];
-  const failed = [];
-  const errors = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith("data:") || new URL(url).origin === ORIGIN) return route.continue();
-    blocked.push(url);
-    return route.abort("blockedbyclient");
-  });
-  // Injected by the browser, not the page, so the page's CSP does not apply to it.
-  await context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener("securitypolicyviolation", (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
-    });
-  });
-  const page = await context.newPage();
-  page.on("console", (msg) => ["error", "warning"].includes(msg.type()) && errors.push(`console: ${msg.text()}`));
-  page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
-  page.on("requestfailed", (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
-  page.on("response", (res) => res.status() >= 400 && failed.push(`${res.url()}: ${res.status()}`));
-
-  const response = await page.goto(`${BASE}/graphql`);
-  assert.equal(response.status(), 200);
-  assert.match(response.headers()["content-security-policy"] ?? "", /default-src 'self'/);
-  await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 15_000 });
-  const check = async () => {
-    const violations = await page.evaluate(() => window.__cspViolations);
-    assert.deepEqual(blocked, [], "requests to other origins were attempted");
-    assert.deepEqual(violations, [], "CSP violations");
-    assert.deepEqual(failed, [], "failed requests");
-    assert.deepEqual(errors, [], "console or page errors");
-  };
-  return { page, errors, check };
-}
-
 /** The query editor's text on one line, as `print` would put it if lines were endless. */
 const queryText = async (page) =>
   (await page.evaluate(() => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.getValue()))
     .replace(/\s+/g, " ")
     .replace(/\( /g, "(")
     .replace(/ \)/g, ")");
-const resultText = (page) =>
-  page.evaluate(() => document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue() ?? "");
-
 /** Run the active tab and wait until the result shows `raw`. */
 async function runUntilShown(page, raw, errors) {
   await page.click(".graphiql-execute-button");

@@ -6,6 +6,7 @@ One demo serves the module's tests (starting one costs seconds); the last test s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ import pytest
 
 from devnet.anvil import find_free_port
 from tests.conftest import graphql_at, launch, stop, wait_healthy
+from tests.graph.streams.client import session
 
 pytestmark = pytest.mark.integration
 
@@ -141,6 +143,26 @@ def test_the_printed_curl_example_runs_as_pasted(demo: Demo) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["data"]["account"]["balances"]
     assert {r["chain"] for r in rows} == {"devnet", "devnet-l2"}
+
+
+async def test_the_printed_subscription_shows_the_printed_transfer(demo: Demo) -> None:
+    live = demo.printed("Live balances:", "Tokens on no list")
+    subscription = live.split("then send", 1)[0].strip()
+    curl = next(line.strip() for line in live.splitlines() if line.strip().startswith("curl"))
+    async with session(f"http://127.0.0.1:{demo.port}") as client:
+        await client.send({"type": "subscribe", "id": "1", "payload": {"query": subscription}})
+        rows = await client.events(1, wait=30)  # native first: discovery's rows follow it
+        assert rows[0]["balance"]["token"]["symbol"] == "ETH"
+        before = int(rows[0]["balance"]["rawAmount"])
+        result = await asyncio.to_thread(shell, curl)
+        assert result.returncode == 0 and '"result":"0x' in result.stdout, result.stdout
+        while True:  # past the rest of the snapshot: the change is the first with a previous
+            (event,) = await client.events(1, wait=15)
+            if event["previousRawAmount"] is not None:
+                break
+    assert event["balance"]["token"]["symbol"] == "ETH"
+    assert event["previousRawAmount"] == str(before)
+    assert int(event["balance"]["rawAmount"]) == before + 10**18
 
 
 def test_the_printed_keys_flow_makes_a_pro_key_the_demo_accepts(demo: Demo) -> None:

@@ -109,7 +109,7 @@ async def test_discovery_is_priced_before_any_io_and_what_was_found_is_priced_ne
         definitions = operation.variable_definitions or ()
         variables = get_variable_values(SCHEMA, definitions, {"d": discover})
         assert not isinstance(variables, list)
-        return model.lookups(document, operation, variables)[0]
+        return model.price(document, operation, variables).lookups
 
     listed = 2  # native and USDC
     assert cost(False) == listed

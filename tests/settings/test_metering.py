@@ -20,6 +20,7 @@ def test_the_defaults_are_tokenkits_limits_and_no_key_is_required(tmp_path: Path
         "account": Rate(10, 60),
         "token": Rate(60, 60),
         "introspection": Rate(20, 60),
+        "subscribe": Rate(10, 60),
     }
     assert settings.rate_limits.plans == {} and settings.server.trusted_proxies == ()
 

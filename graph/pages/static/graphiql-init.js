@@ -21,7 +21,12 @@
 
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {
-      fetcher: GraphiQL.createFetcher({ url: config.endpoint }),
+      // Subscriptions go over a WebSocket to the same endpoint (graphql-transport-ws, with the
+      // graphql-ws client GraphiQL bundles); the headers editor is its connection_init payload.
+      fetcher: GraphiQL.createFetcher({
+        url: config.endpoint,
+        subscriptionUrl: new URL(config.endpoint, location.href).href.replace(/^http/, "ws"),
+      }),
       defaultTabs: config.tabs,
       defaultQuery: config.tabs[0].query,
       defaultHeaders: config.headers,

@@ -31,7 +31,7 @@ def priced(text: str) -> tuple[int, dict[RateClass, int]]:
     variables = get_variable_values(SCHEMA, operation.variable_definitions or (), {})
     assert not isinstance(variables, list)
     registry = ChainRegistry({"eth": make_chain(FakeProvider("eth"))})
-    lookups, _ = CostModel(SCHEMA, registry).lookups(document, operation, variables)
+    lookups = CostModel(SCHEMA, registry).price(document, operation, variables).lookups
     return lookups, rate_usage(SCHEMA, document, operation, variables)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient

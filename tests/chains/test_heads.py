@@ -1,0 +1,67 @@
+"""A chain's head, shared: between what one process asks (history, discovery, live
+followers) and, through the shared cache, between processes and replicas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chains.cache.memory import MemoryCache
+from chains.heads import Head, SharedHeads
+from tests.conftest import Devnet, devnet_settings, serve
+
+HASH = "0x" + "ab" * 32
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Node:
+    def __init__(self, head: int) -> None:
+        self.head, self.asked = head, 0
+
+    async def number(self) -> int:
+        self.asked += 1
+        return self.head
+
+
+async def test_another_process_s_head_is_taken_while_fresh() -> None:
+    clock, node = Clock(), Node(500)
+    cache = MemoryCache(100, clock=clock)
+    one, two = SharedHeads("eth", cache, 2.0, clock), SharedHeads("eth", cache, 2.0, clock)
+    assert await one.number(node.number) == 500
+    node.head = 501
+    assert await two.number(node.number) == 500  # the other process's, not a second read
+    assert node.asked == 1
+    clock.now += 2.5
+    assert await one.number(node.number) == 501  # stale here; the cache's copy expires too
+    assert node.asked == 2
+
+
+async def test_a_full_head_travels_without_its_bloom_and_garbage_is_a_miss() -> None:
+    cache = MemoryCache(100)
+    await SharedHeads("eth", cache, 5.0).put(Head(7, HASH, HASH, 1_700_000_000, bytes(256)))
+    assert await SharedHeads("eth", cache, 5.0).get() == Head(7, HASH, HASH, 1_700_000_000)
+    await cache.set_many({"bg:v1:head:eth": b'{"n": -1, "h": null, "p": null, "t": null}'}, 5)
+    assert await SharedHeads("eth", cache, 5.0).get() is None
+    await cache.set_many({"bg:v1:head:eth": b'{"n": 3, "h": "0xzz", "p": null, "t": null}'}, 5)
+    assert await SharedHeads("eth", cache, 5.0).get() is None
+
+
+def test_replicas_on_one_redis_read_a_chain_s_head_once_between_them(
+    tmp_path: Path, devnet: Devnet, redis_url: str
+) -> None:
+    settings = devnet_settings(tmp_path, devnet, cache={"redis_url": redis_url}, poll_interval=30)
+    query = (
+        '{ balance(account: "%s", chain: "devnet", token: "native", atBlock: "%d") { rawAmount } }'
+    )
+    for first in serve(settings):
+        assert "errors" not in first.query(query % (devnet.holder, 1))
+        assert first.upstream_requests("eth_blockNumber") == 1
+        for second in serve(settings):  # another block: nothing but the head is in common
+            assert "errors" not in second.query(query % (devnet.holder, 2))
+            assert second.upstream_requests("eth_blockNumber") == 0  # the first one's, via Redis
