@@ -238,6 +238,7 @@ def run_demo(host: str, port: int, workdir: Path, log_level: str = "info") -> in
             print(example_queries(holders[0], usdc, since, live))
             print(shell_examples(url, holders[0], config, settings.auth.store_dir() / KEY_STORE))
             # Flushed: behind a pipe or a log file, the instructions must not wait in a buffer.
+            print(f"Wallet page: {url}/wallet/{holders[0]}")
             print(f"GraphiQL: {url}/graphql   (Ctrl-C stops the demo and both chains)", flush=True)
             app = create_app(settings, graphiql=GraphiQL(address=holders[0], chain="devnet"))
             code = launch.run(

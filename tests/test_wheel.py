@@ -23,7 +23,7 @@ import pytest
 from chains.tokens.npm_lists import SHIPPED_LISTS, vendored_files
 from devnet.anvil import find_free_port
 from graph.cli import DEMO_NEEDS_CHECKOUT
-from graph.pages.assets import MANIFEST_NAME, PAGE_FILES
+from graph.pages.assets import MANIFEST_NAME, PAGE_FILES, WALLET_FILES
 from tests.conftest import healthcheck_command, service_port, stop, wait_healthy
 
 # Building and installing take ~15 s with warm caches; allow for cold ones.
@@ -41,6 +41,7 @@ RUNTIME_PACKAGES = (
     "core",
 )
 TAG = re.compile(r'(?:src|href)="(/graphiql/[^"]+)" integrity="(sha384-[^"]+)"')
+WALLET_TAG = re.compile(r'(?:src|href)="(/wallet-files/[^"]+)" integrity="(sha384-[^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,11 @@ def test_the_wheel_holds_the_runtime_packages_and_assets_and_no_dev_tooling(
     assert {
         f"settings/tokenlists/{p.name}" for p in (ROOT / "settings/tokenlists").iterdir()
     } <= names
-    vendored = {name for name, npm in PAGE_FILES.items() if npm is not None}
+    pages = {**PAGE_FILES, **WALLET_FILES}
+    vendored = {name for name, npm in pages.items() if npm is not None}
     assert {f"graph/pages/static/vendor/{n}" for n in [*vendored, MANIFEST_NAME]} <= names
-    assert "graph/pages/static/graphiql-init.js" in names
+    ours = {f"graph/pages/static/{name}" for name, npm in pages.items() if npm is None}
+    assert ours <= names and "graph/pages/static/wallet.js" in ours
     lists = {f"chains/tokens/vendor/{name}" for name in vendored_files()}
     assert lists <= names and any(n.endswith(".LICENSE") for n in lists)
 
@@ -175,6 +178,22 @@ def test_graphiql_is_served_from_the_wheel_with_every_asset_matching_its_integri
         digest = base64.b64encode(hashlib.sha384(asset.content).digest()).decode()
         assert f"sha384-{digest}" == integrity, url
     assert not (installed.workdir / "node_modules").exists()
+
+
+def test_the_wallet_page_is_served_from_the_wheel_with_every_asset_matching_its_integrity(
+    served: str,
+) -> None:
+    page = httpx.get(f"{served}/wallet/0xA", timeout=10)
+    assert page.status_code == 200, page.text
+    tags = [(html.unescape(url), integrity) for url, integrity in WALLET_TAG.findall(page.text)]
+    assert [url.split("?")[0].removeprefix("/wallet-files/") for url, _ in tags] == list(
+        WALLET_FILES
+    )
+    for url, integrity in tags:
+        asset = httpx.get(served + url, timeout=10)
+        assert asset.status_code == 200, url
+        digest = base64.b64encode(hashlib.sha384(asset.content).digest()).decode()
+        assert f"sha384-{digest}" == integrity, url
 
 
 def test_the_shipped_default_config_is_served_and_nothing_upstream_was_asked(served: str) -> None:

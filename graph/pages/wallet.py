@@ -1,9 +1,10 @@
 """The wallet page: what one address holds, on a screen, built only on the public GraphQL API.
 
 `/wallet` asks for an address; `/wallet/<address>` shows it: the total with its 24h change
-and `complete` flag, the holdings by value a page at a time (logos, amounts, prices, values,
-24h change), a chart of the total over time (`portfolioHistory`, drawn with uPlot), each
-chain's share, and a clicked token's `balanceHistory`. Errors stay visible where they apply:
+and `complete` flag, the holdings by value a page at a time (`?rows=N` per page; logos,
+amounts, prices, values, 24h change), a chart over time (`portfolioHistory`, drawn with
+uPlot: the total where it is known and each chain's own line), each chain's share, and a
+clicked token's `balanceHistory`. Errors stay visible where they apply:
 a failed chain is named, unpriced rows are marked, an incomplete total says so.
 
 Served like GraphiQL (`graph.pages.bundle`): no CDN, every script pinned by its integrity
@@ -36,6 +37,9 @@ CSP = (
 ASSET_PREFIX = "/wallet-files/"
 MAX_ADDRESS = 128
 """Longer than any address of any family: a longer path is no wallet."""
+PAGE_ROWS = 10
+MAX_PAGE_ROWS = 100
+"""Holdings rows per page: `?rows=N` (1 to `MAX_PAGE_ROWS`), else `PAGE_ROWS`."""
 
 
 class WalletPage:
@@ -78,10 +82,16 @@ class WalletPage:
             "referrer-policy": "no-referrer",
             "x-content-type-options": "nosniff",
         }
-        return HTMLResponse(self._html(root, address), headers=headers)
+        rows = _page_rows(request.query_params.get("rows"))
+        return HTMLResponse(self._html(root, address, rows), headers=headers)
 
-    def _html(self, root: str, address: str) -> str:
-        config = {"endpoint": root + self.endpoint, "address": address, "base": root + "/wallet"}
+    def _html(self, root: str, address: str, rows: int) -> str:
+        config = {
+            "endpoint": root + self.endpoint,
+            "address": address,
+            "base": root + "/wallet",
+            "pageRows": rows,
+        }
         # `<`, `>` and `&` escaped: the JSON can never close its <script> block.
         data = json.dumps(config).translate({60: "\\u003c", 62: "\\u003e", 38: "\\u0026"})
         return f"""<!doctype html>
@@ -99,3 +109,10 @@ class WalletPage:
 </body>
 </html>
 """
+
+
+def _page_rows(text: str | None) -> int:
+    """`?rows=`, clamped to 1..`MAX_PAGE_ROWS`; anything but a number is the default."""
+    if text is None or not text.isdigit() or len(text) > 4:
+        return PAGE_ROWS
+    return max(1, min(MAX_PAGE_ROWS, int(text)))

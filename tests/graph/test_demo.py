@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,7 +23,18 @@ import httpx
 import pytest
 
 from devnet.anvil import find_free_port
-from tests.conftest import graphql_at, launch, stop, wait_healthy
+from tests.conftest import (
+    ROOT,
+    Devnet,
+    dead_url,
+    devnet_settings,
+    graphql_at,
+    launch,
+    live_server,
+    run_node_test,
+    stop,
+    wait_healthy,
+)
 from tests.graph.streams.client import session
 
 pytestmark = pytest.mark.integration
@@ -166,7 +178,7 @@ async def test_the_printed_subscription_shows_the_printed_transfer(demo: Demo) -
 
 
 def test_the_printed_keys_flow_makes_a_pro_key_the_demo_accepts(demo: Demo) -> None:
-    flow = demo.printed("API keys are kept in", "GraphiQL:").strip()
+    flow = demo.printed("API keys are kept in", "Wallet page:").strip()
     store = demo.output.split("API keys are kept in ")[1].split(":\n")[0]
     assert store == str(demo.workdir.resolve() / "data" / "metering.sqlite3")
     create, curl, listing = (" ".join(c.split()) for c in flow.replace("\\\n", " ").split("\n"))
@@ -214,6 +226,48 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+WALLET_TEST = str(ROOT / "tests" / "browser" / "wallet.test.mjs")
+ARTIFACTS = ROOT / "test-artifacts"
+"""Kept after the run (and ignored by git): the wallet page's screenshot."""
+
+
+def test_the_wallet_page_shows_the_demo_wallet_in_chromium(
+    demo: Demo, devnet: Devnet, tmp_path: Path
+) -> None:
+    """The printed wallet URL in real Chromium (tests/browser/wallet.test.mjs): rows by value,
+    paging, the chart of the demo's week, a token's history, keyboard and phone width; and a
+    second service with a chain that cannot be reached, whose failure the page names."""
+    (wallet,) = [
+        line.split(": ", 1)[1]
+        for line in demo.output.splitlines()
+        if line.startswith("Wallet page: ")
+    ]
+    assert wallet == f"http://127.0.0.1:{demo.port}/wallet/{demo.holder}"
+    dead = {
+        "name": "Unreachable",
+        "family": "evm",
+        "chain_id": 31339,
+        "rpc_urls": [dead_url()],
+        "native": {"symbol": "ETH", "name": "Ether", "decimals": 18},
+    }
+    settings = devnet_settings(tmp_path, devnet, extra_chains={"devnet-down": dead})
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "wallet.png"
+    screenshot.unlink(missing_ok=True)
+    with live_server(settings) as broken:
+        env = {
+            "BG_WALLET": wallet,
+            "BG_ACCOUNT": demo.holder,
+            "BG_BROKEN_URL": broken,
+            "BG_BROKEN_ACCOUNT": devnet.holder,
+            "BG_BROKEN_CHAIN": "devnet-down",
+            "BG_SCREENSHOT": str(screenshot),
+        }
+        output = run_node_test(WALLET_TEST, env, timeout=180)
+    assert re.search(r"\bpass 3\n", output) and re.search(r"\bfail 0\n", output), output
+    assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_sigterm_stops_the_demo_and_both_anvils(demo: Demo) -> None:

@@ -9,12 +9,16 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from graphql import parse, validate
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from core.npm import find_node_modules
 from graph.pages.assets import WALLET_FILES
+from graph.pages.bundle import STATIC
 from graph.pages.wallet import CSP, WalletPage
+from graph.schema.subgraph import build_schema
+from tests.conftest import ROOT
 
 TAG = re.compile(r'(?:src|href)="(/wallet-files/[^"]+)" integrity="([^"]+)"')
 CONFIG = re.compile(r'<script type="application/json" id="wallet-config">(.*?)</script>', re.S)
@@ -37,6 +41,7 @@ def test_the_page_names_its_address_and_endpoint_and_pins_every_file() -> None:
             "endpoint": "/graphql",
             "address": "0xAbC",
             "base": "/wallet",
+            "pageRows": 10,
         }
         tags = TAG.findall(page.text)
         assert [url.split("?")[0].removeprefix("/wallet-files/") for url, _ in tags] == list(
@@ -47,6 +52,9 @@ def test_the_page_names_its_address_and_endpoint_and_pins_every_file() -> None:
             assert asset.status_code == 200
             assert wallet.bundle.assets[url.split("/")[-1].split("?")[0]].integrity == integrity
         assert http.get("/wallet").status_code == 200  # the form alone
+        for asked, rows in [("4", 4), ("0", 1), ("100000", 10), ("-3", 10), ("x", 10)]:
+            (config,) = CONFIG.findall(http.get(f"/wallet/0xA?rows={asked}").text)
+            assert json.loads(config)["pageRows"] == rows, asked
         assert http.get("/wallet-files/react.production.min.js").status_code == 404  # not ours
 
 
@@ -78,3 +86,22 @@ def test_missing_files_make_the_page_say_how_to_get_them(tmp_path: Path) -> None
     with client(wallet) as http:
         page = http.get("/wallet/0xA")
         assert page.status_code == 503 and "make serve" in page.text
+
+
+WALLET_JS = (STATIC / "wallet.js").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+OPERATION = re.compile(r"const [A-Z_]+ = `(query [A-Za-z]+\(.*?)`;", re.S)
+GRAPHQL_BLOCK = re.compile(r"^```graphql\n(.*?)^```", re.M | re.S)
+
+
+def test_the_page_s_operations_are_the_readme_s_and_valid_for_the_schema() -> None:
+    """The README recommends the wallet page's operations to frontends, word for word; each is
+    valid against the schema this service serves (a renamed field fails here, not in a browser)."""
+    operations = OPERATION.findall(WALLET_JS)
+    names = [re.match(r"query (\w+)", op).group(1) for op in operations]  # type: ignore[union-attr]
+    assert names == ["WalletSummary", "WalletHoldings", "WalletChart", "WalletTokenHistory"]
+    blocks = [block.strip() for block in GRAPHQL_BLOCK.findall(README)]
+    schema = build_schema()._schema  # graphql-core's: what requests are validated against
+    for operation in operations:
+        assert operation.strip() in blocks, operation.split("(")[0]
+        assert validate(schema, parse(operation)) == []
