@@ -24,7 +24,7 @@ from chains.history.base import HistorySource
 from chains.history.budget import ScanBudget
 from chains.history.kept import Scans
 from chains.history.shared import SharedHistory
-from chains.history.spans import AdaptiveSpan
+from chains.history.spans import AdaptiveSpan, results_within
 from chains.history.timelines import Timelines
 from chains.live.headers import EvmHeads, HeadSource, NumberHeads
 from chains.live.source import BlockReader, LiveChain
@@ -263,10 +263,16 @@ def _family(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _
     archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
     history = EvmHistory(config, rpc, provider, archive=archive, metrics=metrics)
-    span = AdaptiveSpan(config.log_range, config.log_range_max)
+    span = _discovery_span(config)
     scans = _rpc(config, http, metrics, role="discovery")
     logs = EvmLogDiscovery(config.id, scans, span, provider.normalize_token)
     return _Family(provider, history, EvmHeads(config.id, rpc), provider.read_block, logs)
+
+
+def _discovery_span(config: ChainConfig) -> AdaptiveSpan:
+    """Discovery's own span (its scans and history's meet different densities)."""
+    target = results_within(config.max_response_bytes)
+    return AdaptiveSpan(config.log_range, config.log_range_max, target)
 
 
 def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
@@ -321,7 +327,7 @@ def _starknet(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
     history = StarknetHistory(config.id, rpc, provider, archive=archive)
     scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, role="discovery")
-    span = AdaptiveSpan(config.log_range, config.log_range_max)
+    span = _discovery_span(config)
     logs = StarknetEventDiscovery(config.id, scans, span, provider.normalize_token)
     return _Family(provider, history, NumberHeads(history.head), provider.read_block, logs)
 

@@ -64,7 +64,7 @@ class EvmLogDiscovery:
                     raise answers.about(chain=self.chain, account=account)
                 self._span.refused(start, end, None if downward else answers.suggested_end)
                 continue
-            self._span.accepted()
+            self._span.accepted(sum(len(a) for a in answers if isinstance(a, list)))
             return Chunk(start, end, self._tokens(account.lower(), answers, start, end))
 
     async def _logs(self, account: str, start: int, end: int) -> list[Any] | RangeTooLarge:

@@ -30,6 +30,7 @@ from chains.evm.provider import EvmProvider
 from chains.history.base import Movement
 from chains.history.blocks import first_block_where, in_batches
 from chains.history.budget import UNMETERED, ScanMeter
+from chains.history.spans import AdaptiveSpan, results_within
 from chains.transport.jsonrpc import JsonRpcClient, RpcCall
 from core.errors import (
     ArchiveNodeRequired,
@@ -46,10 +47,6 @@ from settings import ChainConfig
 
 log = logging.getLogger(__name__)
 
-_FORGET_CEILING = 8
-"""Successes after which a refused span is tried again."""
-LOG_BYTES = 1024
-"""An upper bound of one log's JSON in an `eth_getLogs` answer (a Transfer is ~650)."""
 _SLOW_SPLITS = 2
 """Timeouts in a row a scan answers by halving its range; the next one stands."""
 
@@ -70,12 +67,8 @@ class EvmHistory:
         self._rpc = rpc
         self._archive = archive or rpc
         self._provider = provider
-        self._span = config.log_range
-        self._max_span = config.log_range_max
-        self._target = max(1, config.max_response_bytes // (4 * LOG_BYTES))
-        """Logs an answer should hold at most: a quarter of the response cap."""
-        self._ceiling: int | None = None
-        self._successes = 0
+        target = results_within(config.max_response_bytes)
+        self._spans = AdaptiveSpan(config.log_range, config.log_range_max, target)
         self._metrics = metrics or Metrics()
 
     async def head(self) -> int:
@@ -118,19 +111,21 @@ class EvmHistory:
         found: list[Movement] = []
         position, slow = start, 0
         while position <= end:
-            stop = min(end, position + self._span - 1)
+            stop = self._spans.window(position, end, downward=False)[1]
             answers = await self._logs(filters, position, stop)
             if isinstance(answers, ChainError):
                 slow = slow + 1 if isinstance(answers, UpstreamTimeout) else 0
                 if stop == position or slow > _SLOW_SPLITS:  # nothing smaller will do
                     raise answers.about(chain=self.chain, account=account, token=token)
                 suggested = answers.suggested_end if isinstance(answers, RangeTooLarge) else None
-                self._narrow(position, stop, suggested, "slow" if slow else "too_large")
+                reason = "slow" if slow else "too_large"
+                self._metrics.log_range_splits.inc(chain=self.chain, reason=reason)
+                self._spans.refused(position, stop, suggested)
                 continue
             found += filters.movements(self.chain, answers, position, stop)
             meter.read(len(found))
             position, slow = stop + 1, 0
-            self._widen(sum(len(a) for a in answers if isinstance(a, list)))
+            self._spans.accepted(sum(len(a) for a in answers if isinstance(a, list)))
         return found
 
     async def balances_at(
@@ -154,26 +149,6 @@ class EvmHistory:
             if isinstance(answer, ChainError):
                 raise answer
         return list(answers)
-
-    def _narrow(self, start: int, stop: int, suggested: int | None, reason: str) -> None:
-        self._metrics.log_range_splits.inc(chain=self.chain, reason=reason)
-        refused = stop - start + 1
-        self._ceiling = refused - 1
-        self._successes = 0
-        if suggested is not None and start <= suggested < stop:
-            self._span = suggested - start + 1
-        else:
-            self._span = max(1, refused // 2)
-
-    def _widen(self, logs: int) -> None:
-        """The next span after a range of `self._span` blocks answered `logs` logs: grown
-        (at most doubled) or shrunk (at most halved) toward `self._target` logs."""
-        self._successes += 1
-        if self._ceiling is not None and self._successes >= _FORGET_CEILING:
-            self._ceiling = None
-        limit = self._max_span if self._ceiling is None else min(self._ceiling, self._max_span)
-        wanted = self._span * 2 if logs == 0 else self._span * self._target // logs
-        self._span = max(1, min(limit, self._span * 2, max(wanted, self._span // 2)))
 
     async def _codes(self, contract: str, blocks: list[int]) -> list[bool]:
         """Whether `contract` has code at each block (archive nodes answer for old ones)."""
