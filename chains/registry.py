@@ -35,13 +35,13 @@ from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
 from chains.starknet.provider import STRK_ADDRESS, StarknetProvider
 from chains.tokens.shipped import ShippedList, merge, shipped_lists, with_logos
 from chains.tokens.tokenlist import load_token_list, native_token
-from chains.transport.jsonrpc import JsonRpcClient
+from chains.transport.clients import chain_client
 from core.errors import ChainError, InvalidAddress, UnsupportedChain
 from core.metrics import Metrics
 from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, ChainFamily, TokenMeta, TokenRef
 from core.pools import Pools
 from core.text import excerpt
-from settings import ChainConfig, ConfigError, Secret, Settings
+from settings import ChainConfig, ConfigError, Settings
 
 DISCOVERY_SCANS = 8
 """Background discovery scans one process runs at once, across every chain."""
@@ -257,14 +257,14 @@ def _family(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _
         return _Family(bitcoin, esplora, NumberHeads(esplora.head), _latest(bitcoin))
     if config.family is ChainFamily.STARKNET:
         return _starknet(config, http, metrics)
-    rpc = _rpc(config, http, metrics)
+    rpc = chain_client(config, http, metrics)
     # Past reads have their own client (their own circuits): a pruned node refusing old
     # blocks must never take the current reads of the same node down with it.
-    archive = _rpc(config, http, metrics, urls=config.history_rpc_urls, past=True)
+    archive = chain_client(config, http, metrics, urls=config.history_rpc_urls, past=True)
     provider = EvmProvider(config, rpc, archive=archive)
     history = EvmHistory(config, rpc, provider, archive=archive, metrics=metrics)
     span = _discovery_span(config)
-    scans = _rpc(config, http, metrics, role="discovery")
+    scans = chain_client(config, http, metrics, role="discovery")
     logs = EvmLogDiscovery(config.id, scans, span, provider.normalize_token)
     return _Family(provider, history, EvmHeads(config.id, rpc), provider.read_block, logs)
 
@@ -287,38 +287,10 @@ def _checksummed_multicall3(config: ChainConfig) -> ChainConfig:
     return config.model_copy(update={"multicall3": address})
 
 
-def _rpc(
-    config: ChainConfig,
-    http: httpx.AsyncClient,
-    metrics: Metrics,
-    definite_codes: frozenset[int] = frozenset(),
-    *,
-    urls: tuple[Secret, ...] = (),
-    past: bool = False,
-    role: str = "",
-) -> JsonRpcClient:
-    """A client of `urls`, by default the chain's `rpc_urls`; `past` for reads at a past block;
-    `role` names its endpoints apart from the current reads' (their own circuits)."""
-    return JsonRpcClient(
-        config.id,
-        urls or config.rpc_urls,
-        http,
-        metrics,
-        timeout=config.timeout,
-        cooldown=config.cooldown,
-        threshold=config.failure_threshold,
-        max_response_bytes=config.max_response_bytes,
-        max_concurrency=config.max_connections,
-        definite_codes=definite_codes,
-        past=past,
-        role=role,
-    )
-
-
 def _starknet(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) -> _Family:
-    rpc = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES)
+    rpc = chain_client(config, http, metrics, STARKNET_DEFINITE_CODES)
     urls = config.history_rpc_urls
-    archive = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, urls=urls, past=True)
+    archive = chain_client(config, http, metrics, STARKNET_DEFINITE_CODES, urls=urls, past=True)
     try:
         provider = StarknetProvider(
             config, rpc, native_contract=config.native.contract or STRK_ADDRESS, archive=archive
@@ -326,7 +298,7 @@ def _starknet(config: ChainConfig, http: httpx.AsyncClient, metrics: Metrics) ->
     except InvalidAddress as exc:
         raise ConfigError(f"[chains.{config.id}] native.contract: {exc}") from exc
     history = StarknetHistory(config.id, rpc, provider, archive=archive)
-    scans = _rpc(config, http, metrics, STARKNET_DEFINITE_CODES, role="discovery")
+    scans = chain_client(config, http, metrics, STARKNET_DEFINITE_CODES, role="discovery")
     span = _discovery_span(config)
     logs = StarknetEventDiscovery(config.id, scans, span, provider.normalize_token)
     return _Family(provider, history, NumberHeads(history.head), provider.read_block, logs)

@@ -11,9 +11,12 @@ Both raise `ChainError` for a failure; the service then tries the next source.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from chains.history.spans import AdaptiveSpan
+from core.errors import RangeTooLarge
 from core.models import TokenRef
 
 Seen = dict[TokenRef, int]
@@ -57,3 +60,26 @@ def merge(into: Seen, seen: Seen) -> None:
     for token, block in seen.items():
         if into.get(token, -1) < block:
             into[token] = block
+
+
+Round = Callable[[int, int], Awaitable[tuple[Seen, int | None]]]
+"""One upstream round over blocks `start`..`end`: the tokens seen and, when counted, the
+results the node sent (for the span's density); `RangeTooLarge` when the node refuses it."""
+
+
+async def scan_adaptively(
+    span: AdaptiveSpan, chain: str, account: str, low: int, high: int, downward: bool, read: Round
+) -> Chunk:
+    """One `RangeSource.scan`: the widest range of `low`..`high` the node accepts, read by
+    `read`, narrowed on each refusal down to a single block (refused too: the error stands)."""
+    while True:
+        start, end = span.window(low, high, downward=downward)
+        try:
+            seen, results = await read(start, end)
+        except RangeTooLarge as exc:
+            if start == end:  # one block is too much: nothing smaller to ask
+                raise exc.about(chain=chain, account=account) from None
+            span.refused(start, end, None if downward else exc.suggested_end)
+            continue
+        span.accepted(results)
+        return Chunk(start, end, seen)

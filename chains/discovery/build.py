@@ -11,7 +11,7 @@ from chains.discovery.base import IndexerSource, RangeSource
 from chains.discovery.indexers import AlchemyTokens, BlockscoutTokens, EtherscanTokens
 from chains.discovery.service import BackgroundScans, Discovery, Head
 from chains.discovery.shared import SharedDiscovery
-from chains.transport.jsonrpc import JsonRpcClient
+from chains.transport.clients import chain_client
 from core.metrics import Metrics
 from core.models import TokenRef
 from settings import ChainConfig
@@ -51,18 +51,8 @@ def build_discovery(
                 )
             )
         elif name == "alchemy" and config.alchemy_url:
-            rpc = JsonRpcClient(
-                config.id,
-                (config.alchemy_url,),
-                http,
-                metrics,
-                timeout=config.timeout,
-                cooldown=config.cooldown,
-                threshold=config.failure_threshold,
-                max_response_bytes=config.max_response_bytes,
-                max_concurrency=config.max_connections,
-                role="alchemy",
-            )
+            urls = (config.alchemy_url,)
+            rpc = chain_client(config, http, metrics, urls=urls, role="alchemy")
             sources.append(AlchemyTokens(config.id, rpc, normalize, max_tokens))
     if not sources:
         return None

@@ -20,21 +20,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chains.discovery.base import Chunk, Seen
+from chains.discovery.base import Chunk, Seen, scan_adaptively
 from chains.evm.logs import (
     TRANSFER,
     TRANSFER_BATCH,
     TRANSFER_SINGLE,
     Log,
     erc1155_amounts,
+    get_logs,
     topic_address,
 )
 from chains.history.spans import AdaptiveSpan
-from chains.transport.jsonrpc import JsonRpcClient, RpcCall
-from core.errors import ChainError, RangeTooLarge, UpstreamError
+from chains.transport.jsonrpc import JsonRpcClient
+from core.errors import ChainError, UpstreamError
 from core.models import TokenRef
 
-_LABEL = "eth_getLogs"
+
+def _filters(account: str, start: int, end: int) -> list[dict[str, Any]]:
+    topic = "0x" + bytes(12).hex() + account[2:].lower()
+    window = {"fromBlock": hex(start), "toBlock": hex(end)}
+    topics = [
+        [TRANSFER, None, topic],
+        [TRANSFER, topic],
+        [[TRANSFER_SINGLE, TRANSFER_BATCH], None, None, topic],
+    ]
+    return [{**window, "topics": t} for t in topics]
 
 
 class EvmLogDiscovery:
@@ -56,36 +66,14 @@ class EvmLogDiscovery:
         """The family's token parser: found contracts are named as everywhere (EIP-55)."""
 
     async def scan(self, account: str, low: int, high: int, *, downward: bool) -> Chunk:
-        while True:
-            start, end = self._span.window(low, high, downward=downward)
-            answers = await self._logs(account, start, end)
-            if isinstance(answers, RangeTooLarge):
-                if start == end:  # one block is too much: nothing smaller to ask
-                    raise answers.about(chain=self.chain, account=account)
-                self._span.refused(start, end, None if downward else answers.suggested_end)
-                continue
-            self._span.accepted(sum(len(a) for a in answers if isinstance(a, list)))
-            return Chunk(start, end, self._tokens(account.lower(), answers, start, end))
+        async def read(start: int, end: int) -> tuple[Seen, int]:
+            answers = await get_logs(self._rpc, _filters(account, start, end))
+            if isinstance(answers, ChainError):
+                raise answers
+            results = sum(len(a) for a in answers if isinstance(a, list))
+            return self._tokens(account.lower(), answers, start, end), results
 
-    async def _logs(self, account: str, start: int, end: int) -> list[Any] | RangeTooLarge:
-        topic = "0x" + bytes(12).hex() + account[2:].lower()
-        window = {"fromBlock": hex(start), "toBlock": hex(end)}
-        filters = [
-            [TRANSFER, None, topic],
-            [TRANSFER, topic],
-            [[TRANSFER_SINGLE, TRANSFER_BATCH], None, None, topic],
-        ]
-        calls = [RpcCall("eth_getLogs", [{**window, "topics": t}]) for t in filters]
-        try:
-            answers = await self._rpc.batch(calls, label=_LABEL)
-        except RangeTooLarge as exc:
-            return exc
-        for answer in answers:
-            if isinstance(answer, RangeTooLarge):
-                return answer
-            if isinstance(answer, ChainError):
-                raise answer
-        return list(answers)
+        return await scan_adaptively(self._span, self.chain, account, low, high, downward, read)
 
     def _tokens(self, account: str, answers: list[Any], start: int, end: int) -> Seen:
         seen: Seen = {}

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chains.evm.hexdata import hex_bytes, hex_quantity
-from chains.evm.logs import Filters
+from chains.evm.logs import Filters, get_logs
 from chains.evm.provider import EvmProvider
 from chains.history.base import Movement
 from chains.history.blocks import first_block_where, in_batches
@@ -47,6 +47,8 @@ from settings import ChainConfig
 
 log = logging.getLogger(__name__)
 
+_SPLITS = (RangeTooLarge, UpstreamTimeout)
+"""What a log range answers when it must be smaller: refused or too large, or too slow."""
 _SLOW_SPLITS = 2
 """Timeouts in a row a scan answers by halving its range; the next one stands."""
 
@@ -112,7 +114,7 @@ class EvmHistory:
         position, slow = start, 0
         while position <= end:
             stop = self._spans.window(position, end, downward=False)[1]
-            answers = await self._logs(filters, position, stop)
+            answers = await get_logs(self._rpc, filters.params(position, stop), _SPLITS)
             if isinstance(answers, ChainError):
                 slow = slow + 1 if isinstance(answers, UpstreamTimeout) else 0
                 if stop == position or slow > _SLOW_SPLITS:  # nothing smaller will do
@@ -132,23 +134,6 @@ class EvmHistory:
         self, keys: Sequence[BalanceKey], block: int
     ) -> list[BalanceReading | ChainError]:
         return await self._provider.read_at(keys, block)
-
-    async def _logs(
-        self, filters: Filters, start: int, end: int
-    ) -> list[Any] | RangeTooLarge | UpstreamTimeout:
-        """Both filters' answers, or why the range must be smaller: too large (refused, or
-        over the size cap) or too slow for every node."""
-        calls = [RpcCall("eth_getLogs", [p]) for p in filters.params(start, end)]
-        try:
-            answers = await self._rpc.batch(calls, label="eth_getLogs")
-        except (RangeTooLarge, UpstreamTimeout) as exc:
-            return exc
-        for answer in answers:
-            if isinstance(answer, RangeTooLarge):
-                return answer
-            if isinstance(answer, ChainError):
-                raise answer
-        return list(answers)
 
     async def _codes(self, contract: str, blocks: list[int]) -> list[bool]:
         """Whether `contract` has code at each block (archive nodes answer for old ones)."""

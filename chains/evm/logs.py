@@ -18,13 +18,15 @@ its receiver), is node trouble (`UpstreamError`), never a guessed delta.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chains.evm.hexdata import hex_bytes, hex_quantity
 from chains.evm.multicall import selector_topic
 from chains.history.base import Movement
-from core.errors import UpstreamError
+from chains.transport.jsonrpc import JsonRpcClient, RpcCall
+from core.errors import ChainError, RangeTooLarge, UpstreamError
 from core.models import TokenRef
 
 TRANSFER = selector_topic("Transfer(address,address,uint256)")
@@ -197,6 +199,27 @@ def _uint(chain: str, word: bytes) -> int:
     if len(word) != _WORD:
         raise _malformed(chain, "a short word")
     return int.from_bytes(word, "big")
+
+
+async def get_logs(
+    rpc: JsonRpcClient,
+    filters: Sequence[dict[str, Any]],
+    splits: tuple[type[ChainError], ...] = (RangeTooLarge,),
+) -> list[Any] | ChainError:
+    """Every filter's `eth_getLogs` answer, in one batch; or the error that says the range
+    must be smaller (`RangeTooLarge` from the node or the size cap, and any of `splits`).
+    Any other failure raises."""
+    calls = [RpcCall("eth_getLogs", [f]) for f in filters]
+    try:
+        answers = await rpc.batch(calls, label="eth_getLogs")
+    except splits as exc:
+        return exc
+    for answer in answers:
+        if isinstance(answer, RangeTooLarge):
+            return answer
+        if isinstance(answer, ChainError):
+            raise answer
+    return list(answers)
 
 
 def topic_address(topic: str) -> str:

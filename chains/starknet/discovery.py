@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chains.discovery.base import Chunk, Seen
+from chains.discovery.base import Chunk, Seen, scan_adaptively
 from chains.history.spans import AdaptiveSpan
 from chains.starknet import felts
-from chains.starknet.history import CHUNK, TRANSFER
+from chains.starknet.history import CHUNK, TRANSFER, events_page
 from chains.transport.jsonrpc import JsonRpcClient
 from core.errors import RangeTooLarge, UpstreamError
 from core.models import TokenRef
@@ -46,17 +46,11 @@ class StarknetEventDiscovery:
 
     async def scan(self, account: str, low: int, high: int, *, downward: bool) -> Chunk:
         me = int(account, 16)
-        while True:
-            start, end = self._span.window(low, high, downward=downward)
-            try:
-                seen = await self._pages(me, start, end)
-            except RangeTooLarge as exc:
-                if start == end:
-                    raise exc.about(chain=self.chain, account=account) from None
-                self._span.refused(start, end)
-                continue
-            self._span.accepted()
-            return Chunk(start, end, seen)
+
+        async def read(start: int, end: int) -> tuple[Seen, None]:
+            return await self._pages(me, start, end), None  # pages, not results, are bounded
+
+        return await scan_adaptively(self._span, self.chain, account, low, high, downward, read)
 
     async def _pages(self, me: int, start: int, end: int) -> Seen:
         seen: Seen = {}
@@ -71,7 +65,7 @@ class StarknetEventDiscovery:
             if continuation is not None:
                 page["continuation_token"] = continuation
             raw = await self._rpc.call("starknet_getEvents", [page])
-            events, following = self._page(raw)
+            events, following = events_page(self.chain, raw)
             for event in events:
                 contract, block = self._transfer(event, me, start, end)
                 token = self._normalize(felts.to_hex(contract))
@@ -82,15 +76,6 @@ class StarknetEventDiscovery:
                 raise self._malformed("the same continuation token again")
             continuation = following
         raise RangeTooLarge(f"{self.chain}: more than {MAX_PAGES} pages", chain=self.chain)
-
-    def _page(self, raw: Any) -> tuple[list[Any], str | None]:
-        events = raw.get("events") if isinstance(raw, dict) else None
-        following = raw.get("continuation_token") if isinstance(raw, dict) else None
-        if not isinstance(events, list) or len(events) > CHUNK:
-            raise self._malformed("a getEvents answer without an events list")
-        if following is not None and (not isinstance(following, str) or len(following) > 1024):
-            raise self._malformed("a malformed continuation token")
-        return events, following
 
     def _transfer(self, event: Any, me: int, start: int, end: int) -> tuple[int, int]:
         """The contract and block of a `Transfer` to `me`."""

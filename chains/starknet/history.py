@@ -128,12 +128,7 @@ class StarknetHistory:
         self, raw: Any, contract: str, start: int, end: int
     ) -> tuple[list[tuple[int, str, int, int, int]], str | None]:
         """(block, transaction, from, to, value) of each Transfer, and the next page's token."""
-        events = raw.get("events") if isinstance(raw, dict) else None
-        following = raw.get("continuation_token") if isinstance(raw, dict) else None
-        if not isinstance(events, list) or len(events) > CHUNK:
-            raise self._malformed("a getEvents answer without an events list")
-        if following is not None and (not isinstance(following, str) or len(following) > 1024):
-            raise self._malformed("a malformed continuation token")
+        events, following = events_page(self.chain, raw)
         transfers = [t for t in (self._transfer(e, contract, start, end) for e in events) if t]
         return transfers, following
 
@@ -207,3 +202,16 @@ class StarknetHistory:
 
     def _malformed(self, what: str) -> UpstreamError:
         return UpstreamError(f"{self.chain} node sent {what}", chain=self.chain)
+
+
+def events_page(chain: str, raw: Any) -> tuple[list[Any], str | None]:
+    """A `starknet_getEvents` answer's events (at most `CHUNK`) and its continuation token."""
+    events = raw.get("events") if isinstance(raw, dict) else None
+    following = raw.get("continuation_token") if isinstance(raw, dict) else None
+    if not isinstance(events, list) or len(events) > CHUNK:
+        raise UpstreamError(
+            f"{chain} node sent a getEvents answer without an events list", chain=chain
+        )
+    if following is not None and (not isinstance(following, str) or len(following) > 1024):
+        raise UpstreamError(f"{chain} node sent a malformed continuation token", chain=chain)
+    return events, following

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
+import json
 from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
@@ -151,6 +152,25 @@ class Bundle:
                 continue
             bodies[name] = body
         return bodies
+
+
+def html_page(title: str, tags: str, config_id: str, config: object, body: str) -> str:
+    """A page of ours: its files' `tags`, its `config` as a JSON block its script reads (`<`,
+    `>` and `&` escaped, so the JSON can never close its <script> block), then `body`."""
+    data = json.dumps(config).translate({60: "\\u003c", 62: "\\u003e", 38: "\\u0026"})
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="icon" href="data:,">
+{tags}
+<script type="application/json" id="{config_id}">{data}</script>
+</head>
+{body}
+</html>
+"""
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:

@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
 from graph.pages.assets import PAGE_FILES
-from graph.pages.bundle import Asset, Bundle
+from graph.pages.bundle import Asset, Bundle, html_page
 
 log = logging.getLogger("balance_graph")
 
@@ -142,19 +142,6 @@ class GraphiQL:
             "headers": self.default_headers,
             "tabs": [{"query": q, "headers": self.default_headers} for q in self.tabs],
         }
-        # `<`, `>` and `&` escaped: the JSON can never close its <script> block.
-        data = json.dumps(config).translate({60: "\\u003c", 62: "\\u003e", 38: "\\u0026"})
+        body = '<body><div id="graphiql">Loading GraphiQL…</div></body>'
         tags = self.bundle.tags(root)
-        return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>balance-graph · GraphiQL</title>
-<link rel="icon" href="data:,">
-{tags}
-<script type="application/json" id="graphiql-config">{data}</script>
-</head>
-<body><div id="graphiql">Loading GraphiQL…</div></body>
-</html>
-"""
+        return html_page("balance-graph · GraphiQL", tags, "graphiql-config", config, body)

@@ -16,7 +16,6 @@ is replaced by the token's initials).
 
 from __future__ import annotations
 
-import json
 import logging
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -26,7 +25,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from graph.pages.assets import WALLET_FILES
-from graph.pages.bundle import Bundle
+from graph.pages.bundle import Bundle, html_page
 
 log = logging.getLogger("balance_graph")
 
@@ -92,23 +91,9 @@ class WalletPage:
             "base": root + "/wallet",
             "pageRows": rows,
         }
-        # `<`, `>` and `&` escaped: the JSON can never close its <script> block.
-        data = json.dumps(config).translate({60: "\\u003c", 62: "\\u003e", 38: "\\u0026"})
-        return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>balance-graph · wallet</title>
-<link rel="icon" href="data:,">
-{self.bundle.tags(root)}
-<script type="application/json" id="wallet-config">{data}</script>
-</head>
-<body>
-<main id="wallet" aria-live="polite"><p>Loading the wallet page…</p></main>
-</body>
-</html>
-"""
+        body = '<body><main id="wallet" aria-live="polite">Loading the wallet page…</main></body>'
+        tags = self.bundle.tags(root)
+        return html_page("balance-graph · wallet", tags, "wallet-config", config, body)
 
 
 def _page_rows(text: str | None) -> int:

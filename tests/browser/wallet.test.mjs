@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import { chromiumLaunchOptions } from "./chromium.mjs";
+import { openIsolated } from "./page.mjs";
 
 const WALLET = required("BG_WALLET");
 const ACCOUNT = required("BG_ACCOUNT");
@@ -28,45 +29,7 @@ function required(name) {
 
 const { options } = await chromiumLaunchOptions();
 
-/** A fresh context that lets only `origin` through and records what else was tried, every
- * failed request, console error and CSP violation. Token logos live on other hosts: they are
- * blocked here, and the page must fall back to initials without an error. */
-async function openWallet(browser, url, viewport = { width: 1280, height: 900 }) {
-  const origin = new URL(url).origin;
-  const context = await browser.newContext({ viewport, locale: "en-US" });
-  const blocked = [];
-  const failed = [];
-  const errors = [];
-  await context.route("**/*", (route) => {
-    const target = route.request().url();
-    if (target.startsWith("data:") || new URL(target).origin === origin) return route.continue();
-    blocked.push({ url: target, type: route.request().resourceType() });
-    return route.abort("blockedbyclient");
-  });
-  await context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener("securitypolicyviolation", (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
-    });
-  });
-  const page = await context.newPage();
-  page.on("console", (msg) => msg.type() === "error" && !msg.text().includes("ERR_BLOCKED_BY_CLIENT") && errors.push(msg.text()));
-  page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
-  page.on("requestfailed", (req) => {
-    if (new URL(req.url()).origin === origin) failed.push(`${req.url()}: ${req.failure()?.errorText}`);
-  });
-  page.on("response", (res) => res.status() >= 400 && failed.push(`${res.url()}: ${res.status()}`));
-  const response = await page.goto(url);
-  assert.equal(response.status(), 200);
-  const check = async () => {
-    assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], "CSP violations");
-    assert.deepEqual(failed, [], "failed requests to the service");
-    assert.deepEqual(errors, [], "console or page errors");
-    const others = blocked.filter((b) => b.type !== "image");
-    assert.deepEqual(others, [], "the page asked another origin for more than a logo");
-  };
-  return { page, blocked, check, context };
-}
+const openWallet = (browser, url, viewport) => openIsolated(browser, url, { viewport, images: true });
 
 /** The holdings rows shown now: symbol, chain and USD value (null: unpriced). */
 const shownRows = (page) =>
