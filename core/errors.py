@@ -32,6 +32,9 @@
     ├── DiscoveryUnavailable           DISCOVERY_UNAVAILABLE       the chain has no discovery source
     ├── HistoryBusy                    HISTORY_BUSY                this process scans all the
     │                                                              history it may: retry soon
+    ├── HistoryRepriced                HISTORY_REPRICED            a timeline priced before its
+    │                                                              token's first block was known
+    │                                                              costs more: send it again
     └── PriceUnavailable               PRICE_UNAVAILABLE           a price source failed
 
 One code means one thing: a misconfiguration is never an upstream error, and a definite
@@ -232,6 +235,15 @@ class HistoryBusy(ServiceError):
     new one is refused at once rather than queued, and a retry in a few seconds will do."""
 
     code = "HISTORY_BUSY"
+    retryable = True
+
+
+class HistoryRepriced(ServiceError):
+    """A timeline was priced before its token's first block was known (a scan of unknown
+    size); the search has found it, and the scan costs more than was charged. Nothing more
+    was read: sent again, the request is priced right (or refused, if over the limit)."""
+
+    code = "HISTORY_REPRICED"
     retryable = True
 
 

@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from chains.history.timelines import Event
+from chains.history.timelines import COLD_SCAN, Event
 from chains.reader import Freshness
-from core.errors import BadUserInput, CostLimitExceeded, ServiceError, UpstreamTimeout
+from core.errors import (
+    BadUserInput,
+    CostLimitExceeded,
+    HistoryRepriced,
+    ServiceError,
+    UpstreamTimeout,
+)
 from core.models import BalanceKey, BalanceReading
 from loaders.past import PastRequest
 from resolvers.arguments import account_on, token_on
@@ -184,7 +190,20 @@ async def balance_history(scope: RequestScope, address: str, query: HistoryQuery
     chain = scope.registry.get(query.chain)
     key = BalanceKey(chain.id, account_on(chain, address), token_on(chain, query.token))
     history = chain.history
-    scope.charge(await within_deadline(scope, chain.id, history.quote(key, *query.blocks)))
+    cold = query.from_block is None and not await history.first_known(key.token)
+    priced = await within_deadline(scope, chain.id, history.quote(key, *query.blocks))
+    scope.charge(priced)
+    if cold:  # priced a scan of unknown size: its size is known once the search is done
+        first = await within_deadline(scope, chain.id, history.first_block(key.token))
+        needed = await within_deadline(scope, chain.id, history.quote(key, *query.blocks))
+        if needed > COLD_SCAN + 1:
+            raise HistoryRepriced(
+                f"priced before {query.token}'s first block on {chain.id} was known; from "
+                f"block {first} its scan needs {needed} requests: send the request again (it "
+                "is priced that now), or narrow it with fromBlock",
+                chain=chain.id,
+                token=query.token,
+            )
     scope.hints.served(Freshness(scope.default_max_age))  # the unfinal tail ages
     timeline = history.timeline(key, *query.blocks)
     events = await within_deadline(scope, chain.id, timeline)

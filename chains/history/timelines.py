@@ -39,6 +39,8 @@ from core.clock import Clock, utcnow
 from core.errors import BadUserInput, CostLimitExceeded, ServiceError
 from core.models import BalanceKey, BalanceReading, TokenRef
 
+COLD_SCAN = 1
+"""Requests a scan from a first block not known yet is priced at (see `quote`)."""
 HEAD_TTL = 2.0
 """Seconds the head is reused: a burst of requests costs one `head` read."""
 RECENT_TTL = 12.0
@@ -231,14 +233,18 @@ class Timelines:
         """Upstream requests `timeline(key, start, end)` may need, known before it reads
         anything but the head (kept for `HEAD_TTL`): the deployment search when the token's
         first block is not known yet, one request per `per_request` final blocks not scanned
-        yet, and one for what is newer (the unfinal tail, a page's headers). Waiting at most
-        `wait` seconds for the head, then taking the last one known: a chain whose head was
-        never read in time is priced 1, and its history fails anyway."""
+        yet, and one for what is newer (the unfinal tail, a page's headers). A scan from an
+        unknown first block cannot be sized: it is priced `COLD_SCAN` requests, and the
+        caller prices it again once the search has found the block (`first_known`). Waiting
+        at most `wait` seconds for the head, then taking the last one known: a chain whose
+        head was never read in time is priced 1, and its history fails anyway."""
         head = await self._head_within(wait)
         if head is None:
             return 1
         end = head if end is None else min(end, head)
         first = await self._known_first(key.token)
+        if first is None and start is None:  # the scan's size is known once the search is done
+            return search_price(head) + COLD_SCAN + 1
         search = search_price(head) if first is None else 0
         origin = first or 0
         origin = origin if start is None or start <= origin else start
@@ -247,6 +253,10 @@ class Timelines:
         scan = await self._known_scan(key, origin)
         through = origin - 1 if scan is None else scan.through
         return search + scan_price(min(end, head - self._depth) - through, self._per_request) + 1
+
+    async def first_known(self, token: TokenRef) -> bool:
+        """Whether the token's first block is known here or in the shared cache."""
+        return await self._known_first(token) is not None
 
     async def first_block(self, token: TokenRef) -> int:
         known = await self._known_first(token)

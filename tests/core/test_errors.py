@@ -58,6 +58,7 @@ def test_only_node_trouble_is_retryable_among_chain_errors() -> None:
         "PriceUnavailable",
         "DiscoveryIncomplete",
         "HistoryBusy",
+        "HistoryRepriced",
     }
     assert not issubclass(PriceUnavailable, ChainError)  # a price is not a chain read
     assert not issubclass(DiscoveryIncomplete, ChainError)  # rows were served: a notice

@@ -19,11 +19,12 @@ import pytest
 
 from chains.history.blocks import search_price
 from chains.history.budget import scan_price
+from chains.history.timelines import COLD_SCAN
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.sample import crowd_blocks
 from settings import Settings, parse_settings
-from tests.conftest import Api, credits, issue_key, require_integration, serve
+from tests.conftest import Api, credits, errors_by_code, issue_key, require_integration, serve
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,8 @@ class Dense:
     """Received every transfer."""
     holder: str
     """Sent them: one transfer of its own in all that time, plus its mint."""
+    deployed: int
+    """The token's first block."""
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +53,11 @@ def dense() -> Iterator[Dense]:
         holder, account = chain.accounts()[:2]
         chain.install_multicall3()
         token = chain.deploy("TestToken", "Dense", "DNS", 6)
+        deployed = chain.block_number()  # automine: the deployment is the newest block
         chain.transact(token, "mint(address,uint256)", holder, 10**12)
         crowd_blocks(chain, token, holder, {account: PER_BLOCK}, BLOCKS)
         chain.mine(FINALITY + 2)
-        yield Dense(anvil.url, token, account, holder)
+        yield Dense(anvil.url, token, account, holder, deployed)
 
 
 def dense_settings(
@@ -122,6 +126,8 @@ def test_the_span_never_grows_into_the_size_cap_by_itself(tmp_path: Path, dense:
     stretch was over the cap; it now grows only as far as the density just seen allows."""
     settings = dense_settings(tmp_path, dense, log_range=1, log_range_max=100_000)
     for api in serve(settings):
+        cold = history(api, dense, dense.account)  # a block a request: more than it was priced
+        assert errors_by_code(cold).keys() == {"HISTORY_REPRICED"}
         body = history(api, dense, dense.account)
         assert "errors" not in body, body
         assert len(body["data"]["account"]["balanceHistory"]["events"]) == BLOCKS * PER_BLOCK
@@ -145,7 +151,13 @@ def test_history_is_priced_by_the_scans_it_may_need_before_any_read(
     settings = dense_settings(tmp_path, dense, log_range=1, limits={"max_lookups": 500})
     fresh = [f"0x{n:040x}" for n in range(1, 21)]
     for api in serve(settings):
-        body = api.query(ACCOUNTS, {"a": fresh, "t": dense.token})
+        # The token's first block is not known yet: priced the search and a request each, and
+        # each refused once the search has sized the scans (nothing scanned).
+        cold = api.query(ACCOUNTS, {"a": fresh, "t": dense.token})
+        assert errors_by_code(cold).keys() == {"HISTORY_REPRICED"}, cold
+        assert all(a["balanceHistory"]["events"] == [] for a in cold["data"]["accounts"])
+        assert getlogs(api) == 0
+        body = api.query(ACCOUNTS, {"a": fresh, "t": dense.token})  # now priced whole
         assert "data" not in body, body
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
@@ -160,9 +172,15 @@ def test_a_key_pays_for_the_scan_and_one_credit_for_a_warm_page(
     payload = {"query": HISTORY, "variables": {"a": dense.account, "t": dense.token}}
     for api in serve(settings):
         head = int(DevChain(dense.url).rpc("eth_blockNumber"), 16)
-        cold = search_price(head) + scan_price(head - FINALITY + 1, 10) + 1
+        cold = search_price(head) + COLD_SCAN + 1  # the deployment search, a scan unsized
         first = api.client.post("/graphql", json=payload, headers={"x-api-key": key})
         assert credits(first) == (str(cold), str(1_000 - cold))
+        assert errors_by_code(first.json()).keys() == {"HISTORY_REPRICED"}
+        first_block = dense.deployed  # the search found it: the scan is priced from there
+        scan = scan_price(head - FINALITY - first_block + 1, 10) + 1
+        paid = api.client.post("/graphql", json=payload, headers={"x-api-key": key})
+        assert "errors" not in paid.json(), paid.json()
+        assert credits(paid) == (str(scan), str(1_000 - cold - scan))
         assert getlogs(api) > 0
         again = api.client.post("/graphql", json=payload, headers={"x-api-key": key})
-        assert credits(again) == ("1", str(999 - cold))
+        assert credits(again) == ("1", str(999 - cold - scan))

@@ -12,6 +12,7 @@ import pytest
 
 from chains.history.blocks import search_price
 from chains.history.budget import scan_price
+from chains.history.timelines import COLD_SCAN
 from settings import Settings
 from tests.conftest import credits, errors_by_code, issue_key
 from tests.fakes import starknet as stark
@@ -114,12 +115,22 @@ def test_both_points_at_once_are_refused_and_siblings_served(offline: Offline) -
 def test_a_history_page_is_charged_the_scan_it_may_need(
     settings: Settings, offline: Offline
 ) -> None:
-    """Issue 18, defect 4: a page was charged `first`, whatever the scan behind it cost."""
-    key = issue_key(settings, "alice", credits=100)
+    """Issue 18, defect 4: a page was charged `first`, whatever the scan behind it cost. A
+    timeline whose token's first block is unknown is priced the search and one request of
+    scan; once the search has found the block, a longer scan is refused (retryable, nothing
+    more read) and the same request, sent again, is priced and charged the whole scan."""
+    key = issue_key(settings, "alice", credits=200)
     head, final = offline.node.block, offline.node.block - 32  # Starknet's finality depth
-    # The token's deployment is not known yet (a search), nor any of its final blocks.
-    cold = search_price(head) + scan_price(final + 1, 10_000) + 1
+    cold = search_price(head) + COLD_SCAN + 1
     response = post(offline, HISTORY, {"a": stark.ALICE, "first": 7}, **{"x-api-key": key})
-    assert credits(response) == (str(cold), str(100 - cold))
+    assert credits(response) == (str(cold), str(200 - cold))
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "HISTORY_REPRICED" and error["extensions"]["retryable"]
+    scans = offline.api.upstream_requests("starknet_getEvents", chain="starknet")
+    assert scans == 0  # refused before the scan it was not paid for
+    whole = scan_price(final + 1, 10_000) + 1  # the deployment is block 0: all final blocks
+    again = post(offline, HISTORY, {"a": stark.ALICE, "first": 7}, **{"x-api-key": key})
+    assert "errors" not in again.json(), again.json()
+    assert credits(again) == (str(whole), str(200 - cold - whole))
     warm = post(offline, HISTORY, {"a": stark.ALICE, "first": 7}, **{"x-api-key": key})
-    assert credits(warm) == ("1", str(99 - cold))  # what is newer than the final block only
+    assert credits(warm) == ("1", str(199 - cold - whole))  # only what is newer than final

@@ -16,7 +16,7 @@ from chains.history.base import Movement
 from chains.history.blocks import blocks_at, search_price
 from chains.history.budget import ScanBudget
 from chains.history.shared import SharedHistory
-from chains.history.timelines import Timelines
+from chains.history.timelines import COLD_SCAN, Timelines
 from core.errors import BadUserInput, CostLimitExceeded, HistoryBusy, UpstreamError
 from core.models import BalanceKey, TokenRef
 from tests.fakes.history import ScriptedHistory
@@ -208,15 +208,32 @@ async def test_a_timeline_is_priced_by_what_it_has_yet_to_scan() -> None:
     source = ScriptedHistory(head_block=1_000, moves={(ACCOUNT, TOKEN): moves((5, 10))})
     clock = Clock()
     timelines = Timelines(source, finality_depth=10, max_events=1_000, per_request=100, clock=clock)
-    # The deployment search, blocks 0..990 at 100 a request, and what is newer.
-    assert await timelines.quote(KEY, None, None) == search_price(1_000) + 10 + 1
+    # The deployment search and a scan that cannot be sized yet, and what is newer; from a
+    # block: the search, blocks 500..990 at 100 a request, and what is newer.
+    assert await timelines.quote(KEY, None, None) == search_price(1_000) + COLD_SCAN + 1
     assert await timelines.quote(KEY, 500, None) == search_price(1_000) + 5 + 1
     assert sum(source.calls.values()) == 1  # the head, and nothing else
+    assert await timelines.first_block(TOKEN) == 0
+    assert await timelines.quote(KEY, None, None) == 10 + 1  # blocks 0..990, sized now
     await timelines.timeline(KEY, None, None)
     assert await timelines.quote(KEY, None, None) == 1
     source.head_block = 1_450
     clock.now += 3  # the head is kept two seconds
     assert await timelines.quote(KEY, None, None) == 5 + 1  # 991..1440
+
+
+async def test_a_young_token_on_a_long_chain_is_not_priced_from_genesis() -> None:
+    """Priced from block 0 while its first block was unknown, a token on a 140M-block chain
+    cost 14,000 requests: over any limit, so the search never ran and the refusal never
+    ended. Unknown, the scan is priced one request; known, from where the token begins."""
+    head = 140_000_000
+    source = ScriptedHistory(head_block=head, first=head - 5_000)
+    timelines = Timelines(source, finality_depth=10, max_events=1_000, per_request=10_000)
+    assert await timelines.quote(KEY, None, None) == search_price(head) + COLD_SCAN + 1
+    assert not await timelines.first_known(TOKEN)
+    assert await timelines.first_block(TOKEN) == head - 5_000
+    assert await timelines.first_known(TOKEN)
+    assert await timelines.quote(KEY, None, None) == 1 + 1  # 4,991 final blocks, and the tail
 
 
 async def test_concurrent_identical_timelines_share_one_scan() -> None:
