@@ -76,6 +76,14 @@ async def statuses(
     return [a.status for a in answers], errors
 
 
+def discovers_any(
+    registry: ChainRegistry, keys: Sequence[BalanceKey], discover: bool | None
+) -> bool:
+    """Whether discovery adds rows to a plan of `keys` (its price then moves as it finds)."""
+    chains = [registry.get(chain_id) for chain_id in {key.chain for key in keys}]
+    return any(c.discovery is not None and discovering(c, discover) for c in chains)
+
+
 def known_lookups(
     registry: ChainRegistry, keys: Sequence[BalanceKey], discover: bool | None, fixed: int
 ) -> int:

@@ -81,5 +81,5 @@ async def scan_adaptively(
                 raise exc.about(chain=chain, account=account) from None
             span.refused(start, end, None if downward else exc.suggested_end)
             continue
-        span.accepted(results)
+        span.accepted(results, end - start + 1)
         return Chunk(start, end, seen)

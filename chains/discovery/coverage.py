@@ -68,6 +68,8 @@ class Coverages:
     def __init__(self, budget: int, entries: int = 16_384) -> None:
         self._budget, self._max_entries = budget, entries
         self._held = 0
+        self.generation = 0
+        """Changes whenever an account's set of found tokens changes (or is dropped)."""
         self._entries: OrderedDict[str, Coverage] = OrderedDict()
 
     def get(self, account: str) -> Coverage | None:
@@ -79,6 +81,8 @@ class Coverages:
     def put(self, account: str, coverage: Coverage) -> None:
         old = self._entries.pop(account, None)
         self._held -= 0 if old is None else len(old.seen)
+        if old is None or old.seen.keys() != coverage.seen.keys():
+            self.generation += 1
         self._entries[account] = coverage
         self._held += len(coverage.seen)
         while len(self._entries) > 1 and (
@@ -86,6 +90,7 @@ class Coverages:
         ):
             _, dropped = self._entries.popitem(last=False)
             self._held -= len(dropped.seen)
+            self.generation += 1
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -127,6 +127,13 @@ class Discovery:
         self._indexed: Lru[tuple[str, str], Seen] = Lru(4096, clock)
         self._tails: Lru[tuple[str, str, int], Seen] = Lru(4096, clock)
         self._runs: dict[str, asyncio.Task[None]] = {}
+        self._indexed_answers = 0
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever `known` may answer differently for some account (an indexer's
+        answer expiring aside: that only makes a kept price a little high, for a while)."""
+        return self._coverages.generation + self._indexed_answers
 
     def known(self, account: str) -> set[TokenRef]:
         """Tokens this process already found for `account` (the cost model prices them
@@ -173,6 +180,7 @@ class Discovery:
             held = await source.held(account, await self._head())
             seen, dropped = most_recent(held, self._max)
             self._indexed.put((source.name, account), seen, INDEXED_TTL)
+            self._indexed_answers += 1
             if dropped:
                 log.info("%s: %s lists more than %d tokens", self.chain, source.name, self._max)
         errors = [self._truncated(account)] if len(seen) >= self._max else []

@@ -52,7 +52,7 @@ from graph.checks.fragments import SelectionFold
 from resolvers.account import plan_account
 from resolvers.arguments import account_on, token_on
 from resolvers.balances import PairInput, plan_pair
-from resolvers.discovery import discovering, known_lookups
+from resolvers.discovery import discovering, discovers_any, known_lookups
 from resolvers.history import HistoryQuery
 from resolvers.live import Watch, plan_watch
 from resolvers.portfolio_history import INTERVALS, point_count
@@ -84,6 +84,9 @@ class Price:
     """The timelines it asks for, to be quoted (`CostModel.quotes`) and priced again."""
     refused: list[ServiceError] = field(default_factory=list)
     """Why it may not run at all (a subscription's arguments)."""
+    volatile: bool = False
+    """Discovery's finds are part of it: it holds while discovery finds nothing new
+    (`CostModel.generation`)."""
 
 
 class CostModel:
@@ -114,7 +117,12 @@ class CostModel:
             self._schema, self._registry, discovery, self._limits, document, variables, quotes or {}
         )
         lookups = walk.fold.selection_set(operation.selection_set, root, None)
-        return Price(lookups, walk.asks, walk.refused)
+        return Price(lookups, walk.asks, walk.refused, walk.volatile)
+
+    def generation(self) -> int:
+        """Changes whenever what discovery is known to have found changes, on any chain: a
+        price with discovery's finds in it (`Price.volatile`) holds while this does not."""
+        return sum(c.discovery.generation for c in self._registry if c.discovery is not None)
 
     async def quotes(self, asks: set[HistoryAsk]) -> dict[HistoryAsk, int]:
         """What each timeline's scan may cost, in upstream requests."""
@@ -155,6 +163,7 @@ class _Walk:
         self._quotes = quotes
         self.asks: set[HistoryAsk] = set()
         self.refused: list[ServiceError] = []
+        self.volatile = False
         self.fold: SelectionFold[int, Address] = SelectionFold(
             schema, document, self._field, int, operator.add
         )
@@ -238,6 +247,7 @@ class _Walk:
             )
         if watch.tokens is not None:
             return len(keys)
+        self.volatile |= discovers_any(self._registry, keys, None)
         return len(keys) + known_lookups(self._registry, keys, None, self._discovery)
 
     def _entity(self, node: FieldNode, field: GraphQLField, representation: Any) -> int:
@@ -287,6 +297,7 @@ class _Walk:
                 keys = []  # an address no chain accepts reads nothing
             found = known_lookups(self._registry, keys, discover, self._discovery)
             self._plans[key] = len(keys) + found
+            self.volatile |= discovers_any(self._registry, keys, discover)
         return self._plans[key]
 
     def _discovery_scans(self, address: Address, chains: Any) -> int:
@@ -295,8 +306,8 @@ class _Walk:
             ids = {c.lower() for c in chains} if chains is not None else None
             scans = [c for c in self._registry if c.discovery and (ids is None or c.id in ids)]
             return self._discovery * len(scans)
-        try:
-            keys = plan_account(self._registry, address, chains, ()).keys
+        try:  # every chain the address fits: each plan reads its native asset at least
+            keys = plan_account(self._registry, address, chains, None, discover=False).keys
         except ServiceError:
             return 0
         pairs = {(k.chain, k.account) for k in keys}

@@ -46,8 +46,9 @@ class Plan:
     """A subscription: served by a streaming transport, not answered once."""
 
 
-_Cost = tuple[int, dict[RateClass, int]]
-"""(lookups, calls per rate class)."""
+_Cost = tuple[int, dict[RateClass, int], int | None]
+"""(lookups, calls per rate class, the discovery generation the price holds for: `None` when
+discovery's finds are no part of it)."""
 
 
 class _Costs:
@@ -122,24 +123,26 @@ class Planner:
         fingerprint = params.fingerprint(document.digest)
         streamed = operation.operation is OperationType.SUBSCRIPTION
         known = self.costs.get(fingerprint)
-        if known is not None:
-            return Plan(document, *known, fingerprint, streamed)
+        if known is not None and known[2] in (None, self.cost.generation()):
+            return Plan(document, known[0], known[1], fingerprint, streamed)
         schema = self.schema
         coerced = get_variable_values(
             schema, operation.variable_definitions or (), params.variables or {}, max_errors=10
         )
         if isinstance(coerced, list):
             return [coded(e, "BAD_USER_INPUT") for e in coerced]
+        generation = self.cost.generation()
         price = self.cost.price(document.node, operation, coerced)
         if price.refused:
             return [refusal(e) for e in price.refused]
-        if price.asks:
-            quotes = await self.cost.quotes(price.asks)
-            price = self.cost.price(document.node, operation, coerced, quotes)
-        lookups = price.lookups
         budget = self.limits.max_lookups
         if streamed:
             budget = min(budget, self.limits.max_watched_lookups)
+        lookups = price.lookups + len(price.asks)  # every timeline costs a request at least
+        if price.asks and lookups <= budget:  # so too many are refused before any is quoted
+            quotes = await self.cost.quotes(price.asks)
+            price = self.cost.price(document.node, operation, coerced, quotes)
+            lookups = price.lookups
         if lookups > budget:
             message = (
                 f"this request asks for {lookups} balance lookups; at most {budget} per "
@@ -147,8 +150,8 @@ class Planner:
             )
             return [coded(GraphQLError(message), "COST_LIMIT_EXCEEDED")]
         usage = rate_usage(schema, document.node, operation, coerced)
-        if not price.asks:
-            self.costs.put(fingerprint, (lookups, usage))
+        if not price.asks:  # discovery's part holds until discovery finds more
+            self.costs.put(fingerprint, (lookups, usage, generation if price.volatile else None))
         return Plan(document, lookups, usage, fingerprint, streamed)
 
 

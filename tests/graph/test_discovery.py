@@ -21,7 +21,7 @@ import pytest
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from settings import Settings, parse_settings
-from tests.conftest import Api, errors_by_code, require_integration, serve
+from tests.conftest import Api, errors_by_code, issue_key, require_integration, serve
 from tests.fakes.nodes import RefusingRanges
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,9 @@ def wallet() -> Iterator[Wallet]:
         yield w
 
 
-def settings(tmp_path: Path, w: Wallet, **chain: Any) -> Settings:
+def settings(
+    tmp_path: Path, w: Wallet, limits: dict[str, Any] | None = None, **chain: Any
+) -> Settings:
     listed = {
         "chainId": CHAIN_ID,
         "address": w.listed,
@@ -116,7 +118,7 @@ def settings(tmp_path: Path, w: Wallet, **chain: Any) -> Settings:
         "log_range": 100_000,
         **chain,
     }
-    raw = {"chains": {"disc": table}, "rate_limits": {"anonymous": {}}}
+    raw = {"chains": {"disc": table}, "rate_limits": {"anonymous": {}}, "limits": limits or {}}
     return parse_settings(raw, base_dir=tmp_path, environ={})
 
 
@@ -278,3 +280,40 @@ def test_an_unfinished_scan_answers_what_it_found_and_finishes_later(
             time.sleep(0.5)
         assert status["complete"] and status["scannedFromBlock"] == "0"
         assert set(rows(api, wallet)) == {t for t, v in held(wallet).items() if v} | {"native"}
+
+
+def test_the_same_request_is_charged_what_discovery_has_found_since(
+    tmp_path: Path, wallet: Wallet
+) -> None:
+    """A kept price must not outlive discovery's finds: the second, identical request reads
+    every token the first one found, and is charged for each (it was charged the cold price)."""
+    config = settings(tmp_path, wallet)
+    key = issue_key(config, "finder", credits=100_000)
+    body = {"query": BALANCES, "variables": {"a": wallet.wallet}}
+    fixed, listed = config.limits.discovery_lookups, 2  # native and the listed token
+    for api in serve(config):
+        charged = []
+        for _ in range(2):
+            response = api.client.post("/graphql", json=body, headers={"x-api-key": key})
+            assert response.status_code == 200 and "errors" not in response.json()
+            charged.append(int(response.headers["x-credits-charged"]))
+        found = 12 + 1 + 2 + 1  # unlisted, NFT, two ids, spam: beyond the plan's two
+        assert charged == [listed + fixed, listed + fixed + found]
+
+
+def test_account_discovery_costs_its_scan_and_history_points_do_not_each(
+    tmp_path: Path, wallet: Wallet
+) -> None:
+    """`Account.discovery` may start a scan: it costs the fixed share per chain, like a
+    balances call; `portfolioHistory` charges that share once, not once per point."""
+    config = settings(tmp_path, wallet, limits={"max_lookups": 11})
+    for api in serve(config):
+        (error,) = api.query(
+            '{ a: account(address: "%s") { discovery { chain } } '
+            'b: account(address: "%s") { discovery { chain } } }' % (wallet.wallet, wallet.other)
+        )["errors"]
+        assert "asks for 20 balance lookups" in error["message"]  # 2 x 10: each may scan
+        history = """{ account(address: "%s") { portfolioHistory(
+          from: "2026-01-01T00:00:00Z", to: "2026-01-01T05:00:00Z", interval: HOUR) { at } } }"""
+        (error,) = api.query(history % wallet.other)["errors"]
+        assert "asks for 22 balance lookups" in error["message"]  # 10 + 2 listed x 6 points
