@@ -127,7 +127,8 @@ class EvmHistory:
             found += filters.movements(self.chain, answers, position, stop)
             meter.read(len(found))
             position, slow = stop + 1, 0
-            self._spans.accepted(sum(len(a) for a in answers if isinstance(a, list)))
+            results = sum(len(a) for a in answers if isinstance(a, list))
+            self._spans.accepted(results, stop - position + 1)
         return found
 
     async def balances_at(

@@ -49,13 +49,14 @@ class AdaptiveSpan:
         else:
             self.span = max(1, refused // 2)
 
-    def accepted(self, results: int | None = None) -> None:
-        """The node answered the last range, with `results` results if they were counted."""
+    def accepted(self, results: int | None = None, blocks: int | None = None) -> None:
+        """The node answered the last range (`blocks` wide, by default the span: a window
+        clipped at its end is narrower), with `results` results if they were counted."""
         self._successes += 1
         if self._ceiling is not None and self._successes >= FORGET_AFTER:
             self._ceiling = None
         limit = self._max if self._ceiling is None else min(self._ceiling, self._max)
         wanted = self.span * 2
-        if self._target is not None and results:
-            wanted = max(self.span * self._target // results, self.span // 2)
+        if self._target is not None and results:  # the density seen, over what was read
+            wanted = max((blocks or self.span) * self._target // results, self.span // 2)
         self.span = max(1, min(limit, self.span * 2, wanted))

@@ -49,3 +49,13 @@ def test_with_a_target_the_span_moves_toward_that_density_at_most_doubled_or_hal
 def test_the_target_is_a_quarter_of_the_response_cap_in_results() -> None:
     assert results_within(16 * 1024 * 1024) == 4_096
     assert results_within(10) == 1
+
+
+def test_a_clipped_window_is_judged_by_its_own_width() -> None:
+    """A tail of 64 blocks holding 200 results is dense, whatever the span: judged by the
+    span's 10,000 blocks it looked sparse, and the span doubled toward the node's cap."""
+    span = AdaptiveSpan(10_000, 1_000_000, target=2_560)
+    span.accepted(results=200, blocks=64)
+    assert span.span == 5_000  # ~819 blocks wanted: halved toward it, at most
+    span.accepted(results=10, blocks=5_000)
+    assert span.span == 10_000
