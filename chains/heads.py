@@ -49,11 +49,13 @@ class SharedHeads:
         cache: Cache | None,
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._chain = chain
         self._cache = cache
         self._ttl = ttl
         self._clock = clock
+        self._wall = wall
         self._known: tuple[float, Head] | None = None
 
     @property
@@ -68,16 +70,22 @@ class SharedHeads:
         if self._cache is None:
             return None
         (data,) = await self._cache.get_many([self._key])
-        head = None if data is None else _decode(data)
-        if head is not None:
-            self._known = (self._clock(), head)
+        found = None if data is None else _decode(data)
+        if found is None:
+            return None
+        head, read_at = found
+        age = 0.0 if read_at is None else max(0.0, self._wall() - read_at)
+        if age >= self._ttl:
+            return None
+        self._known = (self._clock() - age, head)  # as old here as it is: never kept twice
         return head
 
     async def put(self, head: Head) -> None:
         """What this process just read from its node (for everyone, for `ttl` seconds)."""
         self._known = (self._clock(), head)
         if self._cache is not None:
-            await self._cache.set_many({self._key: _encode(head)}, max(1, math.ceil(self._ttl)))
+            body = _encode(head, self._wall())
+            await self._cache.set_many({self._key: body}, max(1, math.ceil(self._ttl)))
 
     async def number(self, read: Callable[[], Awaitable[int]]) -> int:
         """The head's number: shared if fresh, else `read` from the node (and shared)."""
@@ -92,16 +100,20 @@ class SharedHeads:
         return f"bg:v1:head:{self._chain}"
 
 
-def _encode(head: Head) -> bytes:
+def _encode(head: Head, read_at: float) -> bytes:
     body = {"n": head.number, "h": head.hash, "p": head.parent, "t": head.timestamp}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(body | {"r": read_at}, separators=(",", ":")).encode()
 
 
-def _decode(data: bytes) -> Head | None:
+def _decode(data: bytes) -> tuple[Head, float | None] | None:
+    """The head and when it was read (unix seconds; absent in an older writer's entry)."""
     try:
         body = json.loads(data)
         number, hash_, parent, stamp = body["n"], body["h"], body["p"], body["t"]
     except (ValueError, TypeError, KeyError):
+        return None
+    read_at = body.get("r")
+    if read_at is not None and (type(read_at) not in (int, float) or not read_at >= 0):
         return None
     if type(number) is not int or number < 0:
         return None
@@ -109,4 +121,4 @@ def _decode(data: bytes) -> Head | None:
         return None
     if stamp is not None and (type(stamp) is not int or stamp < 0):
         return None
-    return Head(number, hash_, parent, stamp)
+    return Head(number, hash_, parent, stamp), read_at

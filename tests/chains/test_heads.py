@@ -42,6 +42,22 @@ async def test_another_process_s_head_is_taken_while_fresh() -> None:
     assert node.asked == 2
 
 
+async def test_a_head_from_the_cache_is_kept_only_for_what_is_left_of_its_ttl() -> None:
+    """Taken from the cache 1.5 s after another process read it, a head with a 2 s ttl is
+    kept 0.5 s more here, not another 2 s: no process uses a head older than its ttl."""
+    clock, node = Clock(), Node(500)
+    cache = MemoryCache(100, clock=clock)
+    one = SharedHeads("eth", cache, 2.0, clock, wall=clock)
+    two = SharedHeads("eth", cache, 2.0, clock, wall=clock)
+    assert await one.number(node.number) == 500
+    node.head = 501
+    clock.now += 1.5
+    assert await two.number(node.number) == 500
+    clock.now += 0.6  # 2.1 s after the read: stale for everyone
+    assert await two.number(node.number) == 501
+    assert node.asked == 2
+
+
 async def test_a_full_head_travels_without_its_bloom_and_garbage_is_a_miss() -> None:
     cache = MemoryCache(100)
     await SharedHeads("eth", cache, 5.0).put(Head(7, HASH, HASH, 1_700_000_000, bytes(256)))
