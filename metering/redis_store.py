@@ -216,13 +216,15 @@ class RedisStore:
         return await self._existing(digest, name)
 
     async def delete(self, name: str) -> KeyRecord:
-        """Revocation is final, so checking it and then deleting needs no transaction."""
+        """Revocation is final, so checking it and then deleting needs no transaction. The
+        name goes first: stopped halfway, what is left is a revoked record no name leads to
+        (still refused), never a name that leads nowhere and can be neither made nor deleted."""
         digest = await self._digest(name)
         record = await self._existing(digest, name)
         if not record.revoked:
             raise AdminError(NOT_REVOKED.format(name=name))
-        await self._client.delete(_record_key(digest))
         await self._client.hdel(_INDEX, name)
+        await self._client.delete(_record_key(digest))
         return record
 
     async def credit(self, name: str, amount: int) -> KeyRecord:

@@ -96,6 +96,31 @@ async def test_only_a_revoked_key_is_deleted_and_then_its_name_is_free(store: St
     assert refused.outcome == "invalid_key"  # the deleted key stays refused
 
 
+async def test_a_redis_delete_stopped_halfway_leaves_the_name_free(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting is two commands. Stopped between them (the connection lost), the name must
+    not be left leading to nothing: neither made again ("exists") nor deleted ("no key")."""
+    client = redis.asyncio.Redis.from_url(redis_url)
+    await client.flushdb()
+    store = RedisStore(client)
+    digest = await new_key(store, "acme")
+    await store.revoke("acme")
+
+    async def lost(*names: object) -> int:
+        raise redis.exceptions.ConnectionError("lost")
+
+    monkeypatch.setattr(client, "delete", lost)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await store.delete("acme")
+    monkeypatch.undo()
+    assert "acme" not in {r.name for r in await store.records()}
+    await new_key(store, "acme")  # the name is free
+    record = await store.lookup(digest)
+    assert record is None or record.revoked  # what is left of the old key stays refused
+    await client.aclose()
+
+
 async def test_each_store_says_where_its_keys_are_and_answers_a_ping(
     store: Store, tmp_path: Path
 ) -> None:
