@@ -17,7 +17,8 @@ context and executor as any request.
     4413              the client stopped reading (`[live] max_pending` values collapsed
                       unread): the connection is closed, other connections unaffected.
 
-Before the upgrade: a browser `Origin` outside `[server] cors_origins` is refused (403), and
+Before the upgrade: a browser `Origin` outside `[server] cors_origins` (and not the service's
+own host: its GraphiQL) is refused (403), and
 so is a socket beyond `[live] max_sockets` per worker (uvicorn does not count WebSockets in
 `max_connections`). A client offering only the legacy `graphql-ws` protocol gets it echoed
 and an immediate close 4406: without the echo, browsers report a bare 1006.
@@ -31,6 +32,7 @@ import json
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -81,7 +83,8 @@ class SocketEndpoint:
 def _denied(ws: WebSocket, streams: Streams, open_sockets: int) -> tuple[int, str] | None:
     origins = streams.origins
     origin = ws.headers.get("origin")
-    if origin is not None and "*" not in origins and origin not in origins:
+    same_site = origin is not None and urlsplit(origin).netloc == ws.headers.get("host")
+    if origin is not None and "*" not in origins and origin not in origins and not same_site:
         return 403, "this origin may not open WebSockets here ([server] cors_origins)\n"
     if open_sockets >= streams.config.max_sockets:
         return 503, "too many open WebSockets on this worker; retry shortly\n"

@@ -227,6 +227,10 @@ def test_a_browser_origin_outside_cors_origins_may_not_open_a_socket(tmp_path: P
         with connected(client, headers={"origin": "https://app.example"}) as session:
             session.send_json({"type": "ping"})
             assert session.receive_json() == {"type": "pong"}
+        # The service's own pages (GraphiQL) are of its own origin, listed or not.
+        with connected(client, headers={"origin": "http://testserver"}) as session:
+            session.send_json({"type": "ping"})
+            assert session.receive_json() == {"type": "pong"}
 
 
 def test_keyed_refusals_charge_nothing(tmp_path: Path) -> None:
