@@ -52,10 +52,13 @@ class DayMove:
 
 
 def percent_of(part: Decimal, whole: Decimal) -> Decimal:
-    """`part / whole` in percent, rounded half-even to 4 decimal places."""
+    """`part / whole` in percent, rounded half-even to 4 decimal places, however far apart
+    the two are (a price of 1E-57 a day ago is a change of ~1E+59 percent, not an error)."""
     with localcontext() as context:
         context.prec = 60
-        return (part * 100 / whole).quantize(_PERCENT, rounding=ROUND_HALF_EVEN)
+        ratio = part * 100 / whole
+        context.prec = max(60, ratio.adjusted() + 6)  # every digit up to the 4th decimal
+        return ratio.quantize(_PERCENT, rounding=ROUND_HALF_EVEN)
 
 
 async def token_move(scope: RequestScope, chain: str, token: TokenRef) -> DayMove:

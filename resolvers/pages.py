@@ -5,7 +5,8 @@ ERC-1155 id), so the same rows always come in the same order. A cursor is the ke
 last row, not an index: the next page is the rows whose key comes after it, so rows that
 appear or disappear elsewhere never shift a page, and a page whose cursor's row is gone
 simply starts where that row would have been. Cursors are opaque (base64 of the key) and
-checked: one of another order, or forged, is `BAD_USER_INPUT`.
+checked: one of another order, or malformed, is `BAD_USER_INPUT` (a well-formed one made
+by hand only names a position: it grants nothing).
 
 Filters (`minValueUsd`, `includeSpam`, `includeZero`) are applied before ordering, and the
 whole filtered set is ordered: ordering by value needs every value.

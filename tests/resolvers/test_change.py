@@ -86,3 +86,11 @@ async def test_a_portfolio_s_change_sums_its_rows_and_says_nothing_when_one_is_u
     scope = scope_with(missing)
     result, _ = await portfolio(scope, ALICE, Selection(), None, None)
     assert (await total_change(scope, result.priced)).usd is None
+
+
+def test_a_percent_of_prices_far_apart_is_a_number_not_an_error() -> None:
+    """A price source may answer a dust price (DefiLlama sends 1E-57): the percent used to
+    raise decimal.InvalidOperation, an internal error in place of a field."""
+    change = percent_of(Decimal("0.5"), Decimal("1E-57"))  # 0.5 up from ~0: 5E+58 percent
+    assert change == Decimal(5 * 10**58) and change.as_tuple().exponent == -4
+    assert percent_of(Decimal(-1), Decimal("1E+80")) == Decimal("0.0000")
