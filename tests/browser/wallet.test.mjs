@@ -4,6 +4,7 @@
 // a chain that cannot be reached, and sets:
 //   BG_WALLET         the wallet URL the demo printed (its holder's page)
 //   BG_ACCOUNT        that holder's address
+//   BG_OTHER          another demo holder (other tokens)
 //   BG_BROKEN_URL     the base URL of the service with a dead chain
 //   BG_BROKEN_ACCOUNT an address that service reads
 //   BG_BROKEN_CHAIN   the id of its dead chain
@@ -16,6 +17,7 @@ import { openIsolated } from "./page.mjs";
 
 const WALLET = required("BG_WALLET");
 const ACCOUNT = required("BG_ACCOUNT");
+const OTHER = required("BG_OTHER");
 const BROKEN_URL = required("BG_BROKEN_URL");
 const BROKEN_ACCOUNT = required("BG_BROKEN_ACCOUNT");
 const BROKEN_CHAIN = required("BG_BROKEN_CHAIN");
@@ -141,6 +143,33 @@ test("by keyboard alone, on a phone-width screen", { timeout: 60_000 }, async ()
     await page.waitForSelector("#token-history:not([hidden])");
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `the page is ${width}px wide on a 390px screen`);
+    await check();
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a slow answer for the address before never lands over the one asked for now", { timeout: 60_000 }, async () => {
+  const browser = await chromium.launch(options);
+  try {
+    const { page, check } = await openIsolated(browser, `${WALLET.slice(0, WALLET.lastIndexOf("/"))}`, { images: true });
+    // The first holder's holdings answer late; the other holder's come at once.
+    await page.route("**/graphql", async (route) => {
+      const body = route.request().postData() || "";
+      if (body.includes(ACCOUNT) && body.includes("WalletHoldings")) await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    });
+    const ask = async (address) => {
+      await page.fill("#address", address);
+      await page.press("#address", "Enter");
+    };
+    await ask(ACCOUNT);
+    await ask(OTHER);
+    await page.waitForSelector("#holdings tbody tr");
+    const theirs = await shownRows(page);
+    await page.waitForTimeout(2_000); // the first holder's late answer has arrived by now
+    assert.deepEqual(await shownRows(page), theirs);
+    assert.ok(!theirs.some((r) => r.symbol === "DGLD"), "the first holder's Demo Gold is shown");
     await check();
   } finally {
     await browser.close();

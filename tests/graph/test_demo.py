@@ -260,13 +260,14 @@ def test_the_wallet_page_shows_the_demo_wallet_in_chromium(
         env = {
             "BG_WALLET": wallet,
             "BG_ACCOUNT": demo.holder,
+            "BG_OTHER": demo.output.split("holders: ")[1].split(",")[1].strip(),
             "BG_BROKEN_URL": broken,
             "BG_BROKEN_ACCOUNT": devnet.holder,
             "BG_BROKEN_CHAIN": "devnet-down",
             "BG_SCREENSHOT": str(screenshot),
         }
         output = run_node_test(WALLET_TEST, env, timeout=180)
-    assert re.search(r"\bpass 3\n", output) and re.search(r"\bfail 0\n", output), output
+    assert re.search(r"\bpass 4\n", output) and re.search(r"\bfail 0\n", output), output
     assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 

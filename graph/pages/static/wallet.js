@@ -55,6 +55,13 @@
 
   const state = { address: config.address || "", cursors: [null], page: 0, range: "week" };
   const root = document.getElementById("wallet");
+  const asked = {}; // each section's latest question: an older answer that lands late is dropped
+
+  /** Number this section's question; the returned check is false once a newer one was asked. */
+  function ticket(section) {
+    const number = (asked[section] = (asked[section] || 0) + 1);
+    return () => asked[section] === number;
+  }
 
   // -- DOM ---------------------------------------------------------------------------------
 
@@ -196,6 +203,7 @@
 
   async function show(address) {
     Object.assign(state, { address, cursors: [null], page: 0 });
+    ticket("history"); // an open token's late history belongs to the address before
     document.getElementById("token-history").hidden = true;
     document.title = `${address} · balance-graph wallet`;
     await Promise.all([summary(), holdings(), chart()]);
@@ -205,8 +213,10 @@
 
   async function summary() {
     const section = document.getElementById("summary");
+    const fresh = ticket("summary");
     section.replaceChildren(el("p", { class: "muted" }, "Reading the total…"));
     const { data, errors } = await graphql(SUMMARY, { address: state.address });
+    if (!fresh()) return;
     const portfolio = data && data.account ? data.account.portfolio : null;
     if (!portfolio) {
       section.replaceChildren(errorList(errors) || el("p", {}, "No such wallet."));
@@ -265,6 +275,7 @@
   async function holdings() {
     const section = document.getElementById("holdings");
     const heading = el("h2", {}, "Holdings");
+    const fresh = ticket("holdings");
     if (section.querySelector("table")) {
       section.setAttribute("aria-busy", "true"); // a page turn: the rows stay until the next come
       section.querySelectorAll(".pager button").forEach((button) => (button.disabled = true));
@@ -274,6 +285,7 @@
     const after = state.cursors[state.page];
     const variables = { address: state.address, first: config.pageRows, after };
     const { data, errors } = await graphql(HOLDINGS, variables);
+    if (!fresh()) return;
     const page = data && data.account ? data.account.balancesPage : null;
     section.removeAttribute("aria-busy");
     if (!page) {
@@ -305,7 +317,7 @@
   async function turn(step) {
     state.page = Math.max(0, state.page + step);
     await holdings();
-    document.getElementById(step > 0 ? "next" : "previous").focus();
+    document.getElementById(step > 0 ? "next" : "previous")?.focus(); // gone if a newer address was asked
   }
 
   function logo(token) {
@@ -351,12 +363,14 @@
 
   async function tokenHistory(balance, after = null) {
     const section = document.getElementById("token-history");
+    const fresh = ticket("history");
     const token = balance.token.tokenId ? `${balance.token.address}:${balance.token.tokenId}` : balance.token.address;
     const title = el("h2", {}, `${balance.token.symbol || token} on ${balance.chain}: balance history (raw amounts)`);
     section.hidden = false;
     if (!after) section.replaceChildren(title, el("p", { class: "muted" }, "Reading its history…"));
     const variables = { address: state.address, chain: balance.chain, token, after };
     const { data, errors } = await graphql(TOKEN_HISTORY, variables);
+    if (!fresh()) return;
     const history = data && data.account ? data.account.balanceHistory : null;
     const events = history ? history.events : [];
     const items = events.map((event) =>
@@ -407,6 +421,7 @@
         return el("button", { type: "button", "aria-pressed": pressed, "data-range": name, onclick: pick }, range.label);
       }),
     );
+    const fresh = ticket("chart");
     const holder = el("div", { id: "chart", class: "chart" }, el("p", { class: "muted" }, "Reading the past…"));
     section.replaceChildren(el("h2", {}, "Value over time"), tabs, holder);
     const range = RANGES[state.range];
@@ -414,6 +429,7 @@
     const from = new Date(to.getTime() - range.seconds * 1000);
     const variables = { address: state.address, from: from.toISOString(), to: to.toISOString(), interval: range.interval };
     const { data, errors } = await graphql(CHART, variables);
+    if (!fresh()) return;
     const points = data && data.account ? data.account.portfolioHistory : [];
     draw(section, holder, points);
     const problems = errorList(errors);
