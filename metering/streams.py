@@ -20,7 +20,7 @@ class _Holding:
     lookups: int = 0
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Held:
     """One open subscription's claim; give it back with `OpenStreams.release`."""
 
@@ -56,6 +56,17 @@ class OpenStreams:
         holding.lookups += lookups
         self._holdings[subject] = holding
         return Held(subject, lookups)
+
+    def extend(self, held: Held, lookups: int) -> int:
+        """Add up to `lookups` to an open subscription's claim (rows discovery found beyond
+        its price), as many as its caller's limit leaves room for; how many were added."""
+        holding = self._holdings.get(held.subject)
+        if holding is None or lookups <= 0:
+            return 0
+        added = max(0, min(lookups, self.max_lookups - holding.lookups))
+        holding.lookups += added
+        held.lookups += added
+        return added
 
     def release(self, held: Held) -> None:
         holding = self._holdings.get(held.subject)

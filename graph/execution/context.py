@@ -20,12 +20,15 @@ class LiveSession:
     """A subscription's link to its transport: where its events wait (`mailbox`, which the
     transport watches for a subscriber that stopped reading), the process's followers, how
     to pay for pushed changes (`pay` raises the metering refusal that ends it) and a fresh
-    request scope for each batch (loaders must not outlive a batch)."""
+    request scope for each batch (loaders must not outlive a batch). `claim(n)` asks to watch
+    `n` rows, more than were priced when discovery found more: it answers how many it may
+    (and pays for those beyond the price)."""
 
     mailbox: Mailbox
     hub: LiveHub
     pay: Callable[[int], Awaitable[None]]
     fresh: Callable[[], RequestScope]
+    claim: Callable[[int], Awaitable[int]]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Annotated, cast
 
 import strawberry
 
-from core.errors import ServiceError
+from core.errors import DiscoveryTruncated, ServiceError
 from core.models import BalanceKey
 from graph.execution.context import Info, LiveSession
 from graph.schema.account import Balance
@@ -86,7 +86,17 @@ async def _events(
     session: LiveSession, keys: list[BalanceKey], watch: live_resolvers.Watch
 ) -> AsyncGenerator[BalanceChange | ServiceError, None]:
     """The watched rows' events, paid for batch by batch before they are sent (the snapshot
-    is paid for at subscribe time); the rows are unwatched when the subscription ends."""
+    is paid for at subscribe time); the rows are unwatched when the subscription ends.
+    Discovery's finds beyond the caller's `max_watched_lookups` are not watched: the first
+    event says so (the planned rows come first in `keys`, and are within the price)."""
+    allowed = await session.claim(len(keys))
+    if allowed < len(keys):
+        yield DiscoveryTruncated(
+            f"discovery found {len(keys)} rows to watch; this subscription may watch "
+            f"{allowed} of them (its caller's [limits] max_watched_lookups, across its "
+            "subscriptions): those beyond are not watched"
+        )
+        keys = keys[:allowed]
     session.hub.watch(keys, session.mailbox)
     try:
         async for batch in live_resolvers.batches(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +155,7 @@ async def _source(
         streams.hub,
         _payer(pipeline.meter, caller),
         lambda: streams.context(opened.request_id).scope,
+        _claimer(streams.holds, opened.held, _payer(pipeline.meter, caller)),
     )
     executor = pipeline.executor.build(
         pipeline.schema,
@@ -194,7 +195,22 @@ def _event_runner(streams: Streams, request_id: str) -> Callable[[Executor[Any]]
     return run
 
 
-def _payer(meter: Meter, caller: Caller) -> Callable[[int], Any]:
+def _claimer(
+    holds: OpenStreams, held: Held, pay: Callable[[int], Awaitable[None]]
+) -> Callable[[int], Awaitable[int]]:
+    """How many of `rows` the subscription may watch: its priced rows, and as many found
+    beyond them as its caller's `max_watched_lookups` leaves room for, each paid like a
+    priced one (a credit for its snapshot)."""
+
+    async def claim(rows: int) -> int:
+        added = holds.extend(held, rows - held.lookups)
+        await pay(added)
+        return min(rows, held.lookups)
+
+    return claim
+
+
+def _payer(meter: Meter, caller: Caller) -> Callable[[int], Awaitable[None]]:
     async def pay(changes: int) -> None:
         if changes:
             await meter.admit(caller, {}, changes)

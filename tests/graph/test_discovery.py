@@ -21,8 +21,16 @@ import pytest
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from settings import Settings, parse_settings
-from tests.conftest import Api, errors_by_code, issue_key, require_integration, serve
+from tests.conftest import (
+    Api,
+    errors_by_code,
+    issue_key,
+    live_server,
+    require_integration,
+    serve,
+)
 from tests.fakes.nodes import RefusingRanges
+from tests.graph.streams.client import session
 
 pytestmark = pytest.mark.integration
 
@@ -317,3 +325,30 @@ def test_account_discovery_costs_its_scan_and_history_points_do_not_each(
           from: "2026-01-01T00:00:00Z", to: "2026-01-01T05:00:00Z", interval: HOUR) { at } } }"""
         (error,) = api.query(history % wallet.other)["errors"]
         assert "asks for 22 balance lookups" in error["message"]  # 10 + 2 listed x 6 points
+
+
+WATCH = """subscription($a: [String!]!, $t: [String!]) {
+  balanceChanges(accounts: $a, chains: ["disc"], tokens: $t) { balance { rawAmount } } }"""
+
+
+async def test_a_subscription_watches_discovered_rows_only_within_its_callers_limit(
+    tmp_path: Path, wallet: Wallet
+) -> None:
+    """A subscription is priced before discovery runs (native, listed, discovery's share: 12);
+    the 16 rows discovery then finds may not take its caller past `max_watched_lookups`."""
+    config = settings(tmp_path, wallet, limits={"max_watched_lookups": 14})
+    with live_server(config) as base:
+        async with session(base) as live:
+            await live.subscribe("all", {"a": [wallet.wallet]}, WATCH)
+            first = await live.receive(wait=30)
+            assert first["type"] == "next", first
+            (error,) = first["payload"]["errors"]
+            assert error["extensions"]["code"] == "DISCOVERY_TRUNCATED"
+            assert "discovery found 18 rows to watch" in error["message"], error
+            assert "may watch 14 of them" in error["message"], error
+            # The caller now watches 14 lookups, its limit: one more row is refused.
+            await live.subscribe("more", {"a": [wallet.other], "t": [wallet.listed]}, WATCH)
+            while (refused := await live.receive())["id"] != "more":
+                pass
+            assert refused["type"] == "error", refused
+            assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
