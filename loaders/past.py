@@ -33,7 +33,15 @@ class PastBalanceLoader:
         self._loader: DataLoader[PastRequest, Outcome] = DataLoader(self._batch)
 
     async def load_many(self, requests: list[PastRequest]) -> list[Outcome]:
-        return await self._loader.load_many(requests)
+        """Each request's reading or error: one pair that cannot be read (a token not yet
+        deployed at that block) never takes the others with it."""
+        outcomes = await asyncio.gather(
+            *(self._loader.load(r) for r in requests), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if not isinstance(outcome, BalanceReading | ServiceError):
+                raise outcome
+        return [o for o in outcomes if isinstance(o, BalanceReading | ServiceError)]
 
     async def _batch(self, requests: list[PastRequest]) -> list[Outcome]:
         groups: dict[tuple[str, int], list[int]] = {}
