@@ -2,6 +2,7 @@
 
     ServiceError                       (abstract) code, retryable, chain?, account?, token?
     ├── BadUserInput                   BAD_USER_INPUT              an argument we cannot use
+    │   ├── BeforeFirstBlock           BAD_USER_INPUT              a time before the chain began
     │   ├── InvalidAddress             INVALID_ADDRESS             does not parse, bad checksum
     │   ├── UnsupportedChain           UNSUPPORTED_CHAIN           no such chain configured
     │   ├── UnsupportedToken           UNSUPPORTED_TOKEN           the chain has no such asset
@@ -22,6 +23,7 @@
     │   │                                                          the scanner splits it
     │   ├── HistoryUnavailable         HISTORY_UNAVAILABLE         no events tell this history
     │   ├── TokenCallFailed            TOKEN_CALL_FAILED           balanceOf reverted / no data
+    │   │   └── NoContractCode         TOKEN_CALL_FAILED           no data: no code at that block
     │   ├── TokenMetadataUnavailable   TOKEN_METADATA_UNAVAILABLE  decimals unknown: no amount
     │   └── ChainMisconfigured         CHAIN_MISCONFIGURED         the operator's config is wrong
     │                                                              (no Multicall3 at its address)
@@ -80,6 +82,9 @@ class ServiceError(Exception):
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
     retryable: ClassVar[bool] = False
     abstract: ClassVar[bool] = True
+    refines: ClassVar[bool] = False
+    """A narrower case of its parent that keeps the parent's code: the service treats it
+    apart (`BeforeFirstBlock`, `NoContractCode`), a client need not."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -139,6 +144,13 @@ class ServiceError(Exception):
 
 class BadUserInput(ServiceError):
     code = "BAD_USER_INPUT"
+
+
+class BeforeFirstBlock(BadUserInput):
+    """A time before a chain's first block: nothing was held there yet (`portfolioHistory`
+    counts the chain as 0 at such a point; a read at that time is refused)."""
+
+    refines = True
 
 
 class InvalidAddress(BadUserInput):
@@ -251,6 +263,13 @@ class TokenCallFailed(ChainError):
     """The chain answered definitely: the call reverted or the address returned no data."""
 
     code = "TOKEN_CALL_FAILED"
+
+
+class NoContractCode(TokenCallFailed):
+    """balanceOf returned no data: the address had no code at that block (not a contract,
+    or a token not deployed yet)."""
+
+    refines = True
 
 
 class TokenMetadataUnavailable(ChainError):

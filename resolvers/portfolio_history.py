@@ -18,7 +18,14 @@ from decimal import Decimal
 
 from chains.reader import Freshness
 from core.amounts import exact_product, exact_sum, scale_amount
-from core.errors import BadUserInput, CostLimitExceeded, PriceUnavailable, ServiceError
+from core.errors import (
+    BadUserInput,
+    BeforeFirstBlock,
+    CostLimitExceeded,
+    NoContractCode,
+    PriceUnavailable,
+    ServiceError,
+)
 from core.models import BalanceKey, BalanceReading, TokenMeta
 from loaders.past import PastRequest
 from prices.base import PriceKey, Quote
@@ -126,8 +133,13 @@ async def _point(
         if isinstance(block := blocks[chain][at], int)
         for key in keys
     ]
-    readings = await scope.loaders.past.load_many(requests)
     when = datetime.fromtimestamp(at, UTC)
+    readings = [
+        # A token of the list or of discovery with no code at a point's block was not
+        # deployed yet: nothing was held.
+        BalanceReading(q.key, 0, q.block, when) if isinstance(r, NoContractCode) else r
+        for q, r in zip(requests, await scope.loaders.past.load_many(requests), strict=True)
+    ]
     held = [
         r
         for r in readings
@@ -147,6 +159,9 @@ async def _point(
     parts: list[ChainPoint] = []
     for chain in by_chain:
         block = blocks[chain][at]
+        if isinstance(block, BeforeFirstBlock):  # the chain did not exist: nothing was held
+            parts.append(ChainPoint(chain, None, Decimal(0)))
+            continue
         if isinstance(block, ServiceError):
             errors.append(block)
             parts.append(ChainPoint(chain, None, None))

@@ -28,6 +28,7 @@ from core.clock import Clock, utcnow
 from core.errors import (
     ChainError,
     ChainMisconfigured,
+    NoContractCode,
     TokenCallFailed,
     UpstreamError,
     UpstreamRefused,
@@ -151,7 +152,11 @@ class EvmProvider:
         if not result.success:
             problem = "reverted"
         elif not result.data:
-            problem = "returned no data (is it a token contract on this chain?)"
+            return NoContractCode(
+                f"balanceOf on {key.token} returned no data (is it a token contract on this "
+                "chain, at that block?)",
+                **key.labels,
+            )
         else:
             problem = f"returned {len(result.data)} bytes instead of a uint256"
         return TokenCallFailed(f"balanceOf on {key.token} {problem}", **key.labels)

@@ -36,7 +36,7 @@ from chains.history.kept import Scans, TooLong
 from chains.history.scanning import Flights, read_on
 from chains.history.shared import Scan, SharedHistory
 from core.clock import Clock, utcnow
-from core.errors import BadUserInput, CostLimitExceeded, ServiceError
+from core.errors import BadUserInput, BeforeFirstBlock, CostLimitExceeded, ServiceError
 from core.models import BalanceKey, BalanceReading, TokenRef
 
 COLD_SCAN = 1
@@ -147,8 +147,7 @@ class Timelines:
         return found
 
     async def blocks_at(self, instants: Sequence[int]) -> dict[int, int | ServiceError]:
-        """Each instant's block: the last at or before it, or `BadUserInput` before the
-        chain's first block."""
+        """Each instant's block: the last at or before it, or `BeforeFirstBlock`."""
         found: dict[int, int | ServiceError] = {}
         open_: list[int] = []
         for instant in dict.fromkeys(instants):
@@ -171,7 +170,7 @@ class Timelines:
         keep: dict[str, int] = {}
         for instant, block in (await blocks_at(open_, head, self.times)).items():
             if block is None:
-                found[instant] = BadUserInput(
+                found[instant] = BeforeFirstBlock(
                     f"{self.chain} has no block at or before that time", chain=self.chain
                 )
                 continue

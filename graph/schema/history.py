@@ -79,7 +79,10 @@ class BalanceHistory:
 class ChainPoint:
     chain: str = strawberry.field(description="Chain id.")
     block_number: BigInt | None = strawberry.field(
-        description="The block read for the point (null when none could be)."
+        description=(
+            "The block read for the point (null when none could be, or the chain had no "
+            "block yet: its total is then 0)."
+        )
     )
     total_usd: Decimal | None = strawberry.field(
         description="USD value on this chain; null when a part of it is unknown."

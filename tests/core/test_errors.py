@@ -31,9 +31,18 @@ def concrete() -> list[type[ServiceError]]:
 
 
 def test_every_concrete_error_has_a_code_of_its_own() -> None:
-    codes = [cls.code for cls in concrete()]
+    codes = [cls.code for cls in concrete() if not cls.refines]
     assert len(codes) == len(set(codes)), codes
     assert "INTERNAL_SERVER_ERROR" not in codes  # that one is only for masked bugs
+
+
+def test_a_refinement_keeps_its_parent_s_code() -> None:
+    refining = [cls for cls in concrete() if cls.refines]
+    assert refining  # BeforeFirstBlock, NoContractCode
+    for cls in refining:
+        (parent,) = cls.__bases__
+        assert issubclass(parent, ServiceError)
+        assert cls.code == parent.code and not parent.abstract, cls
 
 
 @pytest.mark.parametrize("abstract", [ServiceError, ChainError])

@@ -374,6 +374,24 @@ def test_portfolio_history_values_each_point_at_its_block(api: Api, life: Life) 
         assert point["complete"] is True
 
 
+def test_before_a_chain_s_first_block_nothing_was_held_there(api: Api, life: Life) -> None:
+    """A chart that starts before a chain existed: those points count the chain as 0 (no
+    block to read, and no error), the later ones are read as usual."""
+
+    def iso(moment: int) -> str:
+        return datetime.fromtimestamp(moment, UTC).isoformat()
+
+    variables = {"a": life.wallet, "from": iso(life.start - 2 * HOUR), "to": iso(life.start)}
+    body = api.query(PORTFOLIO, variables)
+    assert "errors" not in body, body
+    points = body["data"]["account"]["portfolioHistory"]
+    assert [p["byChain"][0]["blockNumber"] for p in points] == [None, None, "0"]
+    assert [p["totalUsd"] for p in points[:2]] == ["0", "0"]
+    assert all(p["complete"] for p in points)
+    wei = life.chain.get_balance(life.wallet, "0x0")
+    assert wei > 0 and Decimal(points[2]["totalUsd"]) == Decimal(wei) / 10**18 * 3000
+
+
 def test_portfolio_history_is_refused_beyond_its_points(api: Api, life: Life) -> None:
     body = api.query(
         PORTFOLIO, {"a": life.wallet, "from": "2020-01-01T00:00:00Z", "to": "2024-01-01T00:00:00Z"}
