@@ -196,14 +196,19 @@ def test_no_response_lets_a_browser_sniff_its_type(offline: Offline, path: str) 
     assert offline.api.client.get(path).headers["x-content-type-options"] == "nosniff"
 
 
-def test_the_root_points_to_graphiql_for_browsers_and_for_curl(offline: Offline) -> None:
+def test_the_root_points_to_graphiql_and_the_wallet_page_for_browsers_and_for_curl(
+    offline: Offline,
+) -> None:
     client = offline.api.client
     page = client.get("/", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<a href="/graphql">/graphql</a>' in page.text
+    assert '<a href="/wallet">/wallet</a>' in page.text
     assert "script-src" not in page.headers["content-security-policy"]  # none at all
     assert "<script" not in page.text
     text = client.get("/", headers={"accept": "*/*"})
     assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
     assert text.text.splitlines()[1].startswith("/graphql ")
+    assert text.text.splitlines()[2].startswith("/wallet ")
     assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 200
+    assert client.get("/wallet", headers={"accept": "text/html"}).status_code == 200

@@ -352,3 +352,21 @@ async def test_a_subscription_watches_discovered_rows_only_within_its_callers_li
                 pass
             assert refused["type"] == "error", refused
             assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_a_repeat_reads_the_found_tokens_balances_and_never_their_metadata_again(
+    tmp_path: Path, wallet: Wallet
+) -> None:
+    """Sixteen found tokens (spam among them) cost their metadata once: a forced refresh
+    reads their balances in one round and nothing else of theirs."""
+    query = """query($a: String!) { account(address: $a) { balances(minValueUsd: "0",
+      includeSpam: true, includeZero: true, forceRefresh: true) {
+        rawAmount token { symbol isSpam } } } }"""
+    for api in serve(settings(tmp_path, wallet)):
+        first = api.query(query, {"a": wallet.wallet})
+        assert "errors" not in first, first
+        assert len(first["data"]["account"]["balances"]) == 2 + 16  # native, listed, found
+        calls = api.upstream_requests("eth_call", chain="disc")
+        again = api.query(query, {"a": wallet.wallet})
+        assert again == first
+        assert api.upstream_requests("eth_call", chain="disc") - calls == 1  # balances only

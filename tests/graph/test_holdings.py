@@ -82,3 +82,33 @@ def test_static_prices_do_not_move_so_the_24h_change_is_zero_not_null(
         assert row["token"]["priceUsd24hAgo"] is not None
     portfolio = found["portfolio"]
     assert (portfolio["change24hUsd"], portfolio["change24hPercent"]) == ("0", "0")
+
+
+FILTERED = """query($a: String!, $min: Decimal, $first: Int, $after: String) {
+  account(address: $a) {
+    balancesPage(orderBy: VALUE_USD_DESC, first: $first, after: $after, minValueUsd: $min) {
+      totalCount pageInfo { hasNextPage endCursor } rows { valueUsd token { symbol } } } } }"""
+
+
+def test_filters_apply_before_ordering_and_paging_and_the_count_counts_what_survives(
+    priced: Api, devnet: Devnet
+) -> None:
+    rows = page(priced, devnet, order="VALUE_USD_DESC")["balancesPage"]["rows"]
+    tokens = [r for r in rows if r["token"]["symbol"] != "ETH"]
+    floor = max(Decimal(r["valueUsd"]) for r in tokens)  # only the richest token is kept
+    kept = [r["token"]["symbol"] for r in rows if r in tokens and Decimal(r["valueUsd"]) >= floor]
+    expected = [r["token"]["symbol"] for r in rows if r["token"]["symbol"] in {"ETH", *kept}]
+    assert len(expected) < len(rows)  # the filter removes rows
+    seen: list[str] = []
+    after = None
+    while True:
+        variables = {"a": devnet.holder, "min": str(floor), "first": 1, "after": after}
+        body = priced.query(FILTERED, variables)
+        assert "errors" not in body, body
+        connection = body["data"]["account"]["balancesPage"]
+        assert connection["totalCount"] == len(expected)
+        seen += [r["token"]["symbol"] for r in connection["rows"]]
+        after = connection["pageInfo"]["endCursor"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+    assert seen == expected
