@@ -112,6 +112,29 @@ test("the demo wallet: the total, rows by value a page at a time, a chart that m
     assert.ok(Number(chart.points) >= 7, `chart points: ${chart.points}`);
     assert.ok(Number(chart.spread) > 0, "the chart is flat: the demo's week did not move it");
     assert.equal(await page.locator("#chart-section .errors").count(), 0, "the chart shows an error");
+    // Day: an hourly chart, more points than the week's daily one; the pressed tab keeps focus.
+    await page.click("[data-range='day']");
+    await page.waitForFunction(
+      (week) => Number(document.querySelector("#chart")?.dataset.points) > week,
+      Number(chart.points),
+      { timeout: 20_000 },
+    );
+    assert.equal(await page.getAttribute("[data-range='day']", "aria-pressed"), "true");
+    assert.equal(await page.getAttribute("[data-range='week']", "aria-pressed"), "false");
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.range), "day");
+
+    // Each chain's share of the total: both demo chains, in percent, summing to 100.
+    const shares = await page.$$eval("#chains .shares li:not(.failed) .share", (nodes) => nodes.map((n) => n.textContent));
+    assert.equal(shares.length, 2, `shares: ${shares}`);
+    assert.ok(shares.every((s) => /^\d+\.\d%$/.test(s)), `shares: ${shares}`);
+    const sum = shares.reduce((total, s) => total + Number(s.slice(0, -1)), 0);
+    assert.ok(Math.abs(sum - 100) <= 0.2, `shares sum to ${sum}`);
+    // The 24h column: a change in USD and in percent for each priced row of the page.
+    const changes = await page.$$eval("#holdings tbody tr:not(.unpriced) td:nth-child(5)", (cells) =>
+      cells.map((c) => c.textContent),
+    );
+    assert.ok(changes.length >= 1);
+    for (const text of changes) assert.match(text, /^[+−]?\$[\d,]+\.\d\d [+−]?\d+\.\d\d%$/);
 
     // Logos come from other hosts: blocked here, so each fell back to the token's initials.
     assert.ok(blocked.some((b) => b.type === "image"), "no logo was even asked for");
