@@ -41,6 +41,10 @@ KUBECTL = Path(sys.executable).parent / "kubectl"
 VERSIONS = ("1.30.0", "1.37.0")
 """The oldest Kubernetes the manifests claim (the preStop `sleep` action is on by default
 from 1.30) and the newest `kubernetes-validate` ships schemas for."""
+REDIS_FAILOVER_WINDOW = 30
+"""Seconds a Redis failover may take with every pod left in the Service: failure detection
+(Sentinel's down-after-milliseconds, a Cluster's node timeout: 5 to 15 s as usually set), the
+election, then the breaker's `redis_retry_after` (5 s) before readiness asks again."""
 PROBES = ("startup", "liveness", "readiness")
 REDIS_MODES = {"single", "cluster", "sentinel"}
 CORE_KINDS = {
@@ -163,8 +167,11 @@ def test_the_pods_serve_on_the_image_port_and_probe_its_health_routes(
     assert endpoint(settings, probes["liveness"]["path"]) is health.live
     assert endpoint(settings, probes["startup"]["path"]) is health.live
     assert endpoint(settings, probes["readiness"]["path"]) is health.ready
+    ready = main["readinessProbe"]
     # the readiness endpoint waits this long for the key store; the probe must wait longer
-    assert main["readinessProbe"]["timeoutSeconds"] > health.STORE_PING_TIMEOUT
+    assert ready["timeoutSeconds"] > health.STORE_PING_TIMEOUT
+    # a Redis outage fails every pod's readiness at once: a failover must not empty the Service
+    assert ready["periodSeconds"] * ready["failureThreshold"] >= REDIS_FAILOVER_WINDOW
     assert overlay["Deployment"]["spec"]["template"]["spec"]["enableServiceLinks"] is False
 
 
