@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Hashable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from chains.base import ChainProvider, Reading
 from chains.cache.store import ReadingStore
+from chains.shared_reads import SharedReads
 from core.clock import Clock, utcnow
 from core.errors import ChainError, UpstreamTimeout
 from core.metrics import Metrics
@@ -65,6 +67,7 @@ class ChainReader:
         clock: Clock = utcnow,
         *,
         unsettled: Mapping[TokenRef, TokenMeta] | None = None,
+        shared_reads: SharedReads | None = None,
     ) -> None:
         self.chain = chain
         self._provider = provider
@@ -72,9 +75,14 @@ class ChainReader:
         self._unsettled = unsettled or {}
         """Listed tokens whose lists disagree: read like unlisted ones, keeping their logo."""
         self._store = store
+        self._shared_reads = shared_reads
+        """Cold reads coordinated with other processes (Redis leases); `None`: each reads."""
         self._metrics = metrics
         self._clock = clock
         self._balances_in_flight: dict[BalanceKey, asyncio.Future[BalanceOutcome]] = {}
+        self._oldest: dict[BalanceKey, datetime] = {}
+        """Per lookup in flight, the oldest read time its strictest caller accepts: what a
+        value another process read must meet (this process's own reads always do)."""
         self._tokens_in_flight: dict[TokenRef, asyncio.Future[TokenOutcome]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -107,13 +115,14 @@ class ChainReader:
         wanted = list(dict.fromkeys(keys[i].token for i in pending))
         unlisted = [t for t in wanted if t not in self._listed and not t.is_native]
         balance_waits, my_balances = _claim(self._balances_in_flight, [keys[i] for i in pending])
+        self._accept(requests, pending)
         token_waits, my_tokens = _claim(
             self._tokens_in_flight, [t for t in unlisted if t not in metas]
         )
         self._metrics.cache_lookups.inc(len(my_balances), result="miss")
         self._metrics.cache_lookups.inc(len(balance_waits) - len(my_balances), result="shared")
         if my_balances or my_tokens:
-            self._start(my_balances, my_tokens)
+            self._start(my_balances, my_tokens, deadline)
         late = self._late()
         balances = await _wait_for(balance_waits, deadline, late)
         for i in pending:
@@ -138,7 +147,7 @@ class ChainReader:
         found.update(await self._store.shared_tokens(self.chain, unknown))
         waits, mine = _claim(self._tokens_in_flight, [t for t in unknown if t not in found])
         if mine:
-            self._start({}, mine)
+            self._start({}, mine, deadline)
         found.update(await _wait_for(waits, deadline, self._late()))
         return [found[t] for t in tokens]
 
@@ -201,14 +210,27 @@ class ChainReader:
             chain=self.chain,
         )
 
+    def _accept(self, requests: Sequence[BalanceRequest], pending: list[int]) -> None:
+        """Note the oldest read time each pending lookup's callers accept, the strictest
+        caller's winning: a forced read accepts nothing read before it asked."""
+        now = self._clock()
+        for i in pending:
+            request = requests[i]
+            fresh = request.freshness
+            oldest = now if fresh.force_refresh else now - timedelta(seconds=fresh.max_age)
+            known = self._oldest.get(request.key)
+            if known is None or known < oldest:
+                self._oldest[request.key] = oldest
+
     def _start(
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+        deadline: float | None,
     ) -> None:
         # A task of its own, so a client that disconnects (or a deadline) cannot cancel a
         # read that other requests joined, and its answer is stored whoever waited for it.
-        task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens))
+        task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens, deadline))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -216,9 +238,13 @@ class ChainReader:
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+        deadline: float | None,
     ) -> None:
         try:
-            reading = await self._provider.read(list(balances), list(tokens))
+            if self._shared_reads is None or not balances:
+                await self._read(balances, tokens)
+            else:
+                await self._read_shared(balances, tokens, deadline)
         except BaseException as exc:
             if isinstance(exc, Exception):
                 log.exception(
@@ -228,7 +254,42 @@ class ChainReader:
             self._settle(balances, tokens, failure)
             if not isinstance(exc, Exception):
                 raise
-            return
+
+    async def _read_shared(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+        deadline: float | None,
+    ) -> None:
+        """Read what no other process is reading; take the rest from the shared cache."""
+        assert self._shared_reads is not None
+
+        def wants(key: BalanceKey) -> datetime | None:
+            return None if balances[key].done() else self._oldest.get(key)
+
+        def deliver(
+            found: Mapping[BalanceKey, BalanceReading], metas: Mapping[TokenRef, TokenMeta]
+        ) -> None:
+            self._settle(
+                {k: balances[k] for k in found},
+                {t: tokens[t] for t in metas},
+                Reading(list(found.values()), list(metas.values())),
+            )
+
+        parts = self._shared_reads.parts(list(balances), list(tokens), wants, deliver, deadline)
+        async with aclosing(parts):
+            async for part in parts:
+                await self._read(
+                    {k: balances[k] for k in part.balances}, {t: tokens[t] for t in part.tokens}
+                )
+
+    async def _read(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+    ) -> None:
+        """One upstream read; its answers settle their futures, then are stored."""
+        reading = await self._provider.read(list(balances), list(tokens))
         # Settled reads leave the in-flight table at once: a later forceRefresh must not join
         # a read that has already finished.
         reading = self._with_logos(reading)
@@ -256,10 +317,15 @@ class ChainReader:
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
         outcome: Reading | Exception,
     ) -> None:
-        for key in balances:
-            self._balances_in_flight.pop(key, None)
-        for token in tokens:
-            self._tokens_in_flight.pop(token, None)
+        # Only this read's own entries: a lookup answered earlier (by another process) may
+        # be in flight again, for a newer caller.
+        for key, future in balances.items():
+            if self._balances_in_flight.get(key) is future:
+                del self._balances_in_flight[key]
+                self._oldest.pop(key, None)
+        for token, tfuture in tokens.items():
+            if self._tokens_in_flight.get(token) is tfuture:
+                del self._tokens_in_flight[token]
         if isinstance(outcome, Exception):
             _fail(balances, outcome)
             _fail(tokens, outcome)
