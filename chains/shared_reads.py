@@ -97,7 +97,7 @@ class SharedReads:
                 continue
             first += groups[lease]
             taken += [lease] if claim is Claim.ACQUIRED else []
-            self._metrics.shared_reads.inc(outcome=_OUTCOMES[claim])
+            self._count(1, _OUTCOMES[claim])
         left = list(tokens)
         try:
             if first:
@@ -139,8 +139,8 @@ class SharedReads:
                 continue
             mine = [lease for lease in free if claims[lease] is Claim.ACQUIRED]
             taken += mine
-            self._metrics.shared_reads.inc(len(mine), outcome="took_over")
-            self._metrics.shared_reads.inc(len(free) - len(mine), outcome="uncoordinated")
+            self._count(len(mine), "took_over")
+            self._count(len(free) - len(mine), "uncoordinated")
             freed = {lease: waiting.pop(lease) for lease in free}
             # The holder may have stored its values between our look and our claim.
             tokens = await self._collect(freed, tokens, wants, deliver, count=False)
@@ -150,8 +150,7 @@ class SharedReads:
                 tokens = []
             await self._release(mine)
             taken[:] = [lease for lease in taken if lease not in mine]
-        if waiting:
-            self._metrics.shared_reads.inc(len(waiting), outcome="gave_up")
+        self._count(len(waiting), "gave_up")
         rest = [k for keys in waiting.values() for k in keys if wants(k) is not None]
         if rest or tokens:
             yield Part(rest, tokens)
@@ -181,9 +180,13 @@ class SharedReads:
         answered = [lease for lease, keys in waiting.items() if all(wants(k) is None for k in keys)]
         for lease in answered:
             del waiting[lease]
-        if count and answered:
-            self._metrics.shared_reads.inc(len(answered), outcome="waited")
+        if count:
+            self._count(len(answered), "waited")
         return [t for t in tokens if t not in metas]
+
+    def _count(self, leases: int, outcome: str) -> None:
+        if leases:
+            self._metrics.shared_reads.inc(leases, outcome=outcome)
 
     async def _claim(self, leases: list[str]) -> list[Claim]:
         return await self._leases.acquire(leases, self._owner, self._ttl)

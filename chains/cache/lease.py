@@ -60,7 +60,6 @@ class RedisLeases:
     def __init__(self, client: Redis, breaker: Breaker) -> None:
         self._client = client
         self._breaker = breaker
-        self._release = client.register_script(_RELEASE)
 
     async def acquire(self, keys: Sequence[str], owner: str, ttl: float) -> list[Claim]:
         if not keys:
@@ -81,9 +80,11 @@ class RedisLeases:
             return
 
         async def release() -> None:
+            # EVAL, not a registered script's EVALSHA: a pipeline (and a cluster's, per node)
+            # has no NOSCRIPT fallback, and the script is a few dozen bytes.
             async with self._client.pipeline(transaction=False) as pipe:
                 for key in keys:
-                    await self._release(keys=[key], args=[owner], client=pipe)
+                    pipe.eval(_RELEASE, 1, key, owner)
                 await pipe.execute()
 
         await self._breaker.run(release, None)
