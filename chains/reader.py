@@ -6,7 +6,8 @@ it reads). The process's own values are checked first, the shared cache (Redis) 
 what they cannot serve. Everything else of one call to `balances` goes to the provider as
 one `read`, together with the metadata of tokens that are neither listed nor stored, so a
 cold round costs one upstream round. Identical lookups already being read by a concurrent
-request join that read instead of starting another.
+request join that read instead of starting another; with Redis, lookups another process is
+reading right now are taken from its answer in the shared cache (`chains.shared_reads`).
 
 Callers wait until their request's `deadline` at most: a lookup not answered by then is an
 `UpstreamTimeout` for that key alone, while the read itself goes on in its own task and
@@ -84,6 +85,8 @@ class ChainReader:
         """Per lookup in flight, the oldest read time its strictest caller accepts: what a
         value another process read must meet (this process's own reads always do)."""
         self._tokens_in_flight: dict[TokenRef, asyncio.Future[TokenOutcome]] = {}
+        self._rereads: set[TokenRef] = set()
+        """Tokens in flight whose metadata a forced caller wants read again, not stored."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
@@ -119,6 +122,8 @@ class ChainReader:
         token_waits, my_tokens = _claim(
             self._tokens_in_flight, [t for t in unlisted if t not in metas]
         )
+        forced = {keys[i].token for i in pending if requests[i].freshness.force_refresh}
+        self._rereads.update(t for t in token_waits if t in forced)
         self._metrics.cache_lookups.inc(len(my_balances), result="miss")
         self._metrics.cache_lookups.inc(len(balance_waits) - len(my_balances), result="shared")
         if my_balances or my_tokens:
@@ -263,20 +268,8 @@ class ChainReader:
     ) -> None:
         """Read what no other process is reading; take the rest from the shared cache."""
         assert self._shared_reads is not None
-
-        def wants(key: BalanceKey) -> datetime | None:
-            return None if balances[key].done() else self._oldest.get(key)
-
-        def deliver(
-            found: Mapping[BalanceKey, BalanceReading], metas: Mapping[TokenRef, TokenMeta]
-        ) -> None:
-            self._settle(
-                {k: balances[k] for k in found},
-                {t: tokens[t] for t in metas},
-                Reading(list(found.values()), list(metas.values())),
-            )
-
-        parts = self._shared_reads.parts(list(balances), list(tokens), wants, deliver, deadline)
+        callers = _Callers(self, balances, tokens)
+        parts = self._shared_reads.parts(list(balances), list(tokens), callers, deadline)
         async with aclosing(parts):
             async for part in parts:
                 await self._read(
@@ -326,12 +319,46 @@ class ChainReader:
         for token, tfuture in tokens.items():
             if self._tokens_in_flight.get(token) is tfuture:
                 del self._tokens_in_flight[token]
+                self._rereads.discard(token)
         if isinstance(outcome, Exception):
             _fail(balances, outcome)
             _fail(tokens, outcome)
         else:
             _resolve(balances, outcome.balances)
             _resolve(tokens, outcome.tokens)
+
+
+class _Callers:
+    """The callers of one read, as `SharedReads` sees them: what they accept from another
+    process's answer, and how they get it."""
+
+    def __init__(
+        self,
+        reader: ChainReader,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+    ) -> None:
+        self._reader = reader
+        self._balances = balances
+        self._tokens = tokens
+
+    def oldest(self, key: BalanceKey) -> datetime | None:
+        if self._balances[key].done():
+            return None
+        # Not noted (never expected): only what is read from now on.
+        return self._reader._oldest.get(key) or self._reader._clock()
+
+    def shareable(self, token: TokenRef) -> bool:
+        return token not in self._reader._rereads
+
+    def deliver(
+        self, found: Mapping[BalanceKey, BalanceReading], metas: Mapping[TokenRef, TokenMeta]
+    ) -> None:
+        self._reader._settle(
+            {k: self._balances[k] for k in found},
+            {t: self._tokens[t] for t in metas},
+            Reading(list(found.values()), list(metas.values())),
+        )
 
 
 async def _wait_for(

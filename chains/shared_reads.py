@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from chains.cache.lease import Claim, Leases, lease_key
 from chains.cache.store import ReadingStore
@@ -40,10 +41,20 @@ FIRST_POLL = 0.01
 last, up to `LAST_POLL`."""
 LAST_POLL = 0.1
 
-Wants = Callable[[BalanceKey], datetime | None]
-"""The oldest read time a lookup's callers accept; `None` once it is answered."""
-Deliver = Callable[[Mapping[BalanceKey, BalanceReading], Mapping[TokenRef, TokenMeta]], None]
-"""Answers lookups with values another process read."""
+
+class Callers(Protocol):
+    """What the callers waiting on one read accept, and how they are answered."""
+
+    def oldest(self, key: BalanceKey) -> datetime | None:
+        """The oldest read time `key`'s callers accept; `None` once it is answered."""
+
+    def shareable(self, token: TokenRef) -> bool:
+        """Whether stored metadata of `token` may answer (not when a caller forces its read)."""
+
+    def deliver(
+        self, found: Mapping[BalanceKey, BalanceReading], metas: Mapping[TokenRef, TokenMeta]
+    ) -> None:
+        """Answer lookups with values another process read."""
 
 
 @dataclass
@@ -77,11 +88,10 @@ class SharedReads:
         self,
         balances: Sequence[BalanceKey],
         tokens: Sequence[TokenRef],
-        wants: Wants,
-        deliver: Deliver,
+        callers: Callers,
         deadline: float | None,
     ) -> AsyncGenerator[Part, None]:
-        """What to read upstream, part by part; the rest arrives through `deliver`.
+        """What to read upstream, part by part; the rest arrives through `callers.deliver`.
 
         Read (and store) each part before asking for the next: its leases are released when
         the next is asked for, or when the iteration is closed (use `contextlib.aclosing`).
@@ -105,7 +115,7 @@ class SharedReads:
                 left = []
                 await self._release(taken)
                 taken = []
-            async for part in self._wait(waiting, left, wants, deliver, deadline, taken):
+            async for part in self._wait(waiting, left, callers, deadline, taken):
                 yield part
         finally:
             await self._release(taken)
@@ -114,8 +124,7 @@ class SharedReads:
         self,
         waiting: dict[str, list[BalanceKey]],
         tokens: list[TokenRef],
-        wants: Wants,
-        deliver: Deliver,
+        callers: Callers,
         deadline: float | None,
         taken: list[str],
     ) -> AsyncIterator[Part]:
@@ -130,7 +139,7 @@ class SharedReads:
         while waiting and loop.time() < stop:
             await asyncio.sleep(min(pause, max(0.0, stop - loop.time())))
             pause = min(pause * 1.5, LAST_POLL)
-            tokens = await self._collect(waiting, tokens, wants, deliver)
+            tokens = await self._collect(waiting, tokens, callers)
             if not waiting:
                 break
             claims = dict(zip(waiting, await self._claim(list(waiting)), strict=True))
@@ -143,15 +152,15 @@ class SharedReads:
             self._count(len(free) - len(mine), "uncoordinated")
             freed = {lease: waiting.pop(lease) for lease in free}
             # The holder may have stored its values between our look and our claim.
-            tokens = await self._collect(freed, tokens, wants, deliver, count=False)
-            part = [k for keys in freed.values() for k in keys if wants(k) is not None]
+            tokens = await self._collect(freed, tokens, callers, count=False)
+            part = [k for keys in freed.values() for k in keys if callers.oldest(k) is not None]
             if part:
                 yield Part(part, tokens)
                 tokens = []
             await self._release(mine)
             taken[:] = [lease for lease in taken if lease not in mine]
         self._count(len(waiting), "gave_up")
-        rest = [k for keys in waiting.values() for k in keys if wants(k) is not None]
+        rest = [k for keys in waiting.values() for k in keys if callers.oldest(k) is not None]
         if rest or tokens:
             yield Part(rest, tokens)
 
@@ -159,25 +168,27 @@ class SharedReads:
         self,
         waiting: dict[str, list[BalanceKey]],
         tokens: list[TokenRef],
-        wants: Wants,
-        deliver: Deliver,
+        callers: Callers,
         *,
         count: bool = True,
     ) -> list[TokenRef]:
         """Deliver the values now in the shared cache that are fresh enough; forget leases
         whose every lookup is answered. Returns the tokens still unknown."""
-        pending = [k for keys in waiting.values() for k in keys if wants(k) is not None]
+        pending = [k for keys in waiting.values() for k in keys if callers.oldest(k) is not None]
         found = await self._store.shared_readings(pending)
         fresh: dict[BalanceKey, BalanceReading] = {}
         for key, reading in found.items():
-            oldest = wants(key)
+            oldest = callers.oldest(key)
             if oldest is not None and reading.read_at >= oldest:
                 fresh[key] = reading
         # The holder stores metadata before balances: with its balances seen, the metadata
         # it could store is there too.
-        metas = await self._store.shared_tokens(self._chain, tokens) if tokens else {}
-        deliver(fresh, metas)
-        answered = [lease for lease, keys in waiting.items() if all(wants(k) is None for k in keys)]
+        asked = [t for t in tokens if callers.shareable(t)]
+        metas = await self._store.shared_tokens(self._chain, asked) if asked else {}
+        callers.deliver(fresh, metas)
+        answered = [
+            lease for lease, keys in waiting.items() if all(callers.oldest(k) is None for k in keys)
+        ]
         for lease in answered:
             del waiting[lease]
         if count:

@@ -23,9 +23,9 @@ from chains.shared_reads import SharedReads
 from chains.tokens.tokenlist import native_token
 from core.errors import UpstreamError
 from core.metrics import Metrics
-from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenRef
+from core.models import NATIVE_TOKEN, BalanceKey, BalanceReading, TokenMeta, TokenRef
 from tests.conftest import RedisServer
-from tests.fakes.service import Clock, FakeProvider, chain_config, new_store
+from tests.fakes.service import Clock, FakeProvider, chain_config, erc20, new_store
 
 pytestmark = pytest.mark.integration
 
@@ -69,17 +69,31 @@ class Replica:
             shared_reads=reads,
         )
 
-    def holds(self, account: str) -> None:
-        self.provider.balances[(account, NATIVE_TOKEN)] = self.raw
-
     async def read(
-        self, account: str, *, force: bool = False, within: float = 5.0
+        self,
+        account: str,
+        *,
+        force: bool = False,
+        within: float = 5.0,
+        token: TokenRef = NATIVE_TOKEN,
     ) -> BalanceReading | Exception:
-        self.holds(account)
-        request = BalanceRequest(BalanceKey(CHAIN, account, NATIVE_TOKEN), Freshness(300, force))
+        return (await self.read_with_metadata(account, force=force, within=within, token=token))[0]
+
+    async def read_with_metadata(
+        self,
+        account: str,
+        *,
+        force: bool = False,
+        within: float = 5.0,
+        token: TokenRef = NATIVE_TOKEN,
+    ) -> tuple[BalanceReading | Exception, dict[TokenRef, TokenMeta]]:
+        self.provider.balances[(account, token)] = self.raw
+        if not token.is_native:
+            self.provider.tokens[token] = erc20(CHAIN, token, "DAI")
+        request = BalanceRequest(BalanceKey(CHAIN, account, token), Freshness(300, force))
         deadline = asyncio.get_running_loop().time() + within
-        (outcome,), _ = await self.reader.balances([request], deadline)
-        return outcome
+        (outcome,), metas = await self.reader.balances([request], deadline)
+        return outcome, metas
 
     def outcomes(self) -> dict[str, int]:
         names = ("led", "waited", "took_over", "gave_up", "uncoordinated")
@@ -302,6 +316,38 @@ async def test_a_forced_request_joining_a_wait_in_its_own_process_tightens_it(
             (200, later.now)
         ] * 2
         assert second.provider.rounds == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.parametrize("force", [True, False])
+async def test_unlisted_metadata_comes_with_the_holders_values_unless_forced(
+    redis_url: str, force: bool
+) -> None:
+    """An unlisted token's metadata is read with its balance; a waiter takes both from the
+    holder. A forced caller reads stored metadata again, so its read asks for the token."""
+    start = Clock()
+    later = Clock(start.now + timedelta(seconds=5)) if force else start
+    first, second = Replica(redis_url, clock=start), Replica(redis_url, clock=later)
+    account, token = wallet(), TokenRef("0x" + secrets.token_hex(20))  # never stored before
+    try:
+        first.provider.gate.clear()
+        leading = asyncio.create_task(first.read(account, token=token))
+        await until_waiting(first, leading)
+        following = asyncio.create_task(
+            second.read_with_metadata(account, token=token, force=force)
+        )
+        await until_waiting(second, following)
+        first.provider.gate.set()
+        assert isinstance(await leading, BalanceReading)
+        reading, metas = await following
+        assert isinstance(reading, BalanceReading) and metas[token].symbol == "DAI"
+        assert first.provider.reads == [([BalanceKey(CHAIN, account, token)], [token])]
+        if force:
+            assert second.provider.reads == [([BalanceKey(CHAIN, account, token)], [token])]
+        else:
+            assert second.provider.reads == []
     finally:
         await first.close()
         await second.close()
