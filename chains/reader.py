@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
+from chains import flight
 from chains.base import ChainProvider, Reading
 from chains.cache.store import ReadingStore
 from chains.shared_reads import SharedReads
@@ -33,9 +33,6 @@ from core.metrics import Metrics
 from core.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
 
 log = logging.getLogger(__name__)
-
-_K = TypeVar("_K", bound=Hashable)
-_V = TypeVar("_V")
 
 BalanceOutcome = BalanceReading | ChainError
 TokenOutcome = TokenMeta | ChainError
@@ -117,9 +114,11 @@ class ChainReader:
         metas = await self._stored_tokens(requests, pending)
         wanted = list(dict.fromkeys(keys[i].token for i in pending))
         unlisted = [t for t in wanted if t not in self._listed and not t.is_native]
-        balance_waits, my_balances = _claim(self._balances_in_flight, [keys[i] for i in pending])
+        balance_waits, my_balances = flight.claim(
+            self._balances_in_flight, [keys[i] for i in pending]
+        )
         self._accept(requests, pending)
-        token_waits, my_tokens = _claim(
+        token_waits, my_tokens = flight.claim(
             self._tokens_in_flight, [t for t in unlisted if t not in metas]
         )
         forced = {keys[i].token for i in pending if requests[i].freshness.force_refresh}
@@ -129,10 +128,10 @@ class ChainReader:
         if my_balances or my_tokens:
             self._start(my_balances, my_tokens, deadline)
         late = self._late()
-        balances = await _wait_for(balance_waits, deadline, late)
+        balances = await flight.wait_for(balance_waits, deadline, late)
         for i in pending:
             results[i] = balances[keys[i]]
-        for token, outcome in (await _wait_for(token_waits, deadline, late)).items():
+        for token, outcome in (await flight.wait_for(token_waits, deadline, late)).items():
             if isinstance(outcome, TokenMeta):
                 metas[token] = outcome
         return [results[i] for i in range(len(keys))], metas
@@ -150,10 +149,10 @@ class ChainReader:
             else:
                 unknown.append(token)
         found.update(await self._store.shared_tokens(self.chain, unknown))
-        waits, mine = _claim(self._tokens_in_flight, [t for t in unknown if t not in found])
+        waits, mine = flight.claim(self._tokens_in_flight, [t for t in unknown if t not in found])
         if mine:
             self._start({}, mine, deadline)
-        found.update(await _wait_for(waits, deadline, self._late()))
+        found.update(await flight.wait_for(waits, deadline, self._late()))
         return [found[t] for t in tokens]
 
     def held(self, requests: Sequence[BalanceRequest]) -> dict[int, BalanceReading]:
@@ -321,11 +320,11 @@ class ChainReader:
                 del self._tokens_in_flight[token]
                 self._rereads.discard(token)
         if isinstance(outcome, Exception):
-            _fail(balances, outcome)
-            _fail(tokens, outcome)
+            flight.fail(balances, outcome)
+            flight.fail(tokens, outcome)
         else:
-            _resolve(balances, outcome.balances)
-            _resolve(tokens, outcome.tokens)
+            flight.resolve(balances, outcome.balances)
+            flight.resolve(tokens, outcome.tokens)
 
 
 class _Callers:
@@ -359,58 +358,6 @@ class _Callers:
             {t: self._tokens[t] for t in metas},
             Reading(list(found.values()), list(metas.values())),
         )
-
-
-async def _wait_for(
-    waits: Mapping[_K, asyncio.Future[_V]], deadline: float | None, late: ChainError
-) -> dict[_K, _V | ChainError]:
-    """Each future's value, or `late` for those not done by `deadline`. `asyncio.wait` never
-    cancels what it waits on (other requests may share these futures), whether it times out
-    or its own task is cancelled. Exceptions the futures hold are raised, as before."""
-    if not waits:
-        return {}
-    timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
-    pending = set(waits.values())
-    if any(not f.done() for f in pending):
-        await asyncio.wait(pending, timeout=timeout)
-    return {key: (f.result() if f.done() else late) for key, f in waits.items()}
-
-
-def _claim(
-    in_flight: dict[_K, asyncio.Future[_V]], keys: Sequence[_K]
-) -> tuple[dict[_K, asyncio.Future[_V]], dict[_K, asyncio.Future[_V]]]:
-    """Futures for `keys`: joined from `in_flight`, or created (and registered) as ours."""
-    waits: dict[_K, asyncio.Future[_V]] = {}
-    mine: dict[_K, asyncio.Future[_V]] = {}
-    loop = asyncio.get_running_loop()
-    for key in keys:
-        if key in waits:
-            continue
-        future = in_flight.get(key)
-        if future is None:
-            future = loop.create_future()
-            future.add_done_callback(_mark_retrieved)
-            in_flight[key] = mine[key] = future
-        waits[key] = future
-    return waits, mine
-
-
-def _resolve(futures: Mapping[_K, asyncio.Future[_V]], values: Sequence[_V]) -> None:
-    for future, value in zip(futures.values(), values, strict=True):
-        if not future.done():
-            future.set_result(value)
-
-
-def _fail(futures: Mapping[_K, asyncio.Future[_V]], exc: Exception) -> None:
-    for future in futures.values():
-        if not future.done():
-            future.set_exception(exc)
-
-
-def _mark_retrieved(future: asyncio.Future[Any]) -> None:
-    """Fetch failures reach every waiter; don't also warn about them at garbage collection."""
-    if not future.cancelled():
-        future.exception()
 
 
 def _fresh(request: BalanceRequest, reading: BalanceReading, now: datetime) -> bool:
