@@ -6,7 +6,8 @@ it reads). The process's own values are checked first, the shared cache (Redis) 
 what they cannot serve. Everything else of one call to `balances` goes to the provider as
 one `read`, together with the metadata of tokens that are neither listed nor stored, so a
 cold round costs one upstream round. Identical lookups already being read by a concurrent
-request join that read instead of starting another.
+request join that read instead of starting another; with Redis, lookups another process is
+reading right now are taken from its answer in the shared cache (`chains.shared_reads`).
 
 Callers wait until their request's `deadline` at most: a lookup not answered by then is an
 `UpstreamTimeout` for that key alone, while the read itself goes on in its own task and
@@ -17,22 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
 
+from chains import flight
 from chains.base import ChainProvider, Reading
 from chains.cache.store import ReadingStore
+from chains.shared_reads import SharedReads
 from core.clock import Clock, utcnow
 from core.errors import ChainError, UpstreamTimeout
 from core.metrics import Metrics
 from core.models import BalanceKey, BalanceReading, TokenMeta, TokenRef
 
 log = logging.getLogger(__name__)
-
-_K = TypeVar("_K", bound=Hashable)
-_V = TypeVar("_V")
 
 BalanceOutcome = BalanceReading | ChainError
 TokenOutcome = TokenMeta | ChainError
@@ -65,6 +65,7 @@ class ChainReader:
         clock: Clock = utcnow,
         *,
         unsettled: Mapping[TokenRef, TokenMeta] | None = None,
+        shared_reads: SharedReads | None = None,
     ) -> None:
         self.chain = chain
         self._provider = provider
@@ -72,10 +73,17 @@ class ChainReader:
         self._unsettled = unsettled or {}
         """Listed tokens whose lists disagree: read like unlisted ones, keeping their logo."""
         self._store = store
+        self._shared_reads = shared_reads
+        """Cold reads coordinated with other processes (Redis leases); `None`: each reads."""
         self._metrics = metrics
         self._clock = clock
         self._balances_in_flight: dict[BalanceKey, asyncio.Future[BalanceOutcome]] = {}
+        self._oldest: dict[BalanceKey, datetime] = {}
+        """Per lookup in flight, the oldest read time its strictest caller accepts: what a
+        value another process read must meet (this process's own reads always do)."""
         self._tokens_in_flight: dict[TokenRef, asyncio.Future[TokenOutcome]] = {}
+        self._rereads: set[TokenRef] = set()
+        """Tokens in flight whose metadata a forced caller wants read again, not stored."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
@@ -106,19 +114,24 @@ class ChainReader:
         metas = await self._stored_tokens(requests, pending)
         wanted = list(dict.fromkeys(keys[i].token for i in pending))
         unlisted = [t for t in wanted if t not in self._listed and not t.is_native]
-        balance_waits, my_balances = _claim(self._balances_in_flight, [keys[i] for i in pending])
-        token_waits, my_tokens = _claim(
+        balance_waits, my_balances = flight.claim(
+            self._balances_in_flight, [keys[i] for i in pending]
+        )
+        self._accept(requests, pending)
+        token_waits, my_tokens = flight.claim(
             self._tokens_in_flight, [t for t in unlisted if t not in metas]
         )
+        forced = {keys[i].token for i in pending if requests[i].freshness.force_refresh}
+        self._rereads.update(t for t in token_waits if t in forced)
         self._metrics.cache_lookups.inc(len(my_balances), result="miss")
         self._metrics.cache_lookups.inc(len(balance_waits) - len(my_balances), result="shared")
         if my_balances or my_tokens:
-            self._start(my_balances, my_tokens)
+            self._start(my_balances, my_tokens, deadline)
         late = self._late()
-        balances = await _wait_for(balance_waits, deadline, late)
+        balances = await flight.wait_for(balance_waits, deadline, late)
         for i in pending:
             results[i] = balances[keys[i]]
-        for token, outcome in (await _wait_for(token_waits, deadline, late)).items():
+        for token, outcome in (await flight.wait_for(token_waits, deadline, late)).items():
             if isinstance(outcome, TokenMeta):
                 metas[token] = outcome
         return [results[i] for i in range(len(keys))], metas
@@ -136,10 +149,10 @@ class ChainReader:
             else:
                 unknown.append(token)
         found.update(await self._store.shared_tokens(self.chain, unknown))
-        waits, mine = _claim(self._tokens_in_flight, [t for t in unknown if t not in found])
+        waits, mine = flight.claim(self._tokens_in_flight, [t for t in unknown if t not in found])
         if mine:
-            self._start({}, mine)
-        found.update(await _wait_for(waits, deadline, self._late()))
+            self._start({}, mine, deadline)
+        found.update(await flight.wait_for(waits, deadline, self._late()))
         return [found[t] for t in tokens]
 
     def held(self, requests: Sequence[BalanceRequest]) -> dict[int, BalanceReading]:
@@ -201,14 +214,27 @@ class ChainReader:
             chain=self.chain,
         )
 
+    def _accept(self, requests: Sequence[BalanceRequest], pending: list[int]) -> None:
+        """Note the oldest read time each pending lookup's callers accept, the strictest
+        caller's winning: a forced read accepts nothing read before it asked."""
+        now = self._clock()
+        for i in pending:
+            request = requests[i]
+            fresh = request.freshness
+            oldest = now if fresh.force_refresh else now - timedelta(seconds=fresh.max_age)
+            known = self._oldest.get(request.key)
+            if known is None or known < oldest:
+                self._oldest[request.key] = oldest
+
     def _start(
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+        deadline: float | None,
     ) -> None:
         # A task of its own, so a client that disconnects (or a deadline) cannot cancel a
         # read that other requests joined, and its answer is stored whoever waited for it.
-        task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens))
+        task = asyncio.get_running_loop().create_task(self._fetch(balances, tokens, deadline))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -216,9 +242,13 @@ class ChainReader:
         self,
         balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+        deadline: float | None,
     ) -> None:
         try:
-            reading = await self._provider.read(list(balances), list(tokens))
+            if self._shared_reads is None or not balances:
+                await self._read(balances, tokens)
+            else:
+                await self._read_shared(balances, tokens, deadline)
         except BaseException as exc:
             if isinstance(exc, Exception):
                 log.exception(
@@ -228,7 +258,30 @@ class ChainReader:
             self._settle(balances, tokens, failure)
             if not isinstance(exc, Exception):
                 raise
-            return
+
+    async def _read_shared(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+        deadline: float | None,
+    ) -> None:
+        """Read what no other process is reading; take the rest from the shared cache."""
+        assert self._shared_reads is not None
+        callers = _Callers(self, balances, tokens)
+        parts = self._shared_reads.parts(list(balances), list(tokens), callers, deadline)
+        async with aclosing(parts):
+            async for part in parts:
+                await self._read(
+                    {k: balances[k] for k in part.balances}, {t: tokens[t] for t in part.tokens}
+                )
+
+    async def _read(
+        self,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+    ) -> None:
+        """One upstream read; its answers settle their futures, then are stored."""
+        reading = await self._provider.read(list(balances), list(tokens))
         # Settled reads leave the in-flight table at once: a later forceRefresh must not join
         # a read that has already finished.
         reading = self._with_logos(reading)
@@ -256,68 +309,55 @@ class ChainReader:
         tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
         outcome: Reading | Exception,
     ) -> None:
-        for key in balances:
-            self._balances_in_flight.pop(key, None)
-        for token in tokens:
-            self._tokens_in_flight.pop(token, None)
+        # Only this read's own entries: a lookup answered earlier (by another process) may
+        # be in flight again, for a newer caller.
+        for key, future in balances.items():
+            if self._balances_in_flight.get(key) is future:
+                del self._balances_in_flight[key]
+                self._oldest.pop(key, None)
+        for token, tfuture in tokens.items():
+            if self._tokens_in_flight.get(token) is tfuture:
+                del self._tokens_in_flight[token]
+                self._rereads.discard(token)
         if isinstance(outcome, Exception):
-            _fail(balances, outcome)
-            _fail(tokens, outcome)
+            flight.fail(balances, outcome)
+            flight.fail(tokens, outcome)
         else:
-            _resolve(balances, outcome.balances)
-            _resolve(tokens, outcome.tokens)
+            flight.resolve(balances, outcome.balances)
+            flight.resolve(tokens, outcome.tokens)
 
 
-async def _wait_for(
-    waits: Mapping[_K, asyncio.Future[_V]], deadline: float | None, late: ChainError
-) -> dict[_K, _V | ChainError]:
-    """Each future's value, or `late` for those not done by `deadline`. `asyncio.wait` never
-    cancels what it waits on (other requests may share these futures), whether it times out
-    or its own task is cancelled. Exceptions the futures hold are raised, as before."""
-    if not waits:
-        return {}
-    timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
-    pending = set(waits.values())
-    if any(not f.done() for f in pending):
-        await asyncio.wait(pending, timeout=timeout)
-    return {key: (f.result() if f.done() else late) for key, f in waits.items()}
+class _Callers:
+    """The callers of one read, as `SharedReads` sees them: what they accept from another
+    process's answer, and how they get it."""
 
+    def __init__(
+        self,
+        reader: ChainReader,
+        balances: Mapping[BalanceKey, asyncio.Future[BalanceOutcome]],
+        tokens: Mapping[TokenRef, asyncio.Future[TokenOutcome]],
+    ) -> None:
+        self._reader = reader
+        self._balances = balances
+        self._tokens = tokens
 
-def _claim(
-    in_flight: dict[_K, asyncio.Future[_V]], keys: Sequence[_K]
-) -> tuple[dict[_K, asyncio.Future[_V]], dict[_K, asyncio.Future[_V]]]:
-    """Futures for `keys`: joined from `in_flight`, or created (and registered) as ours."""
-    waits: dict[_K, asyncio.Future[_V]] = {}
-    mine: dict[_K, asyncio.Future[_V]] = {}
-    loop = asyncio.get_running_loop()
-    for key in keys:
-        if key in waits:
-            continue
-        future = in_flight.get(key)
-        if future is None:
-            future = loop.create_future()
-            future.add_done_callback(_mark_retrieved)
-            in_flight[key] = mine[key] = future
-        waits[key] = future
-    return waits, mine
+    def oldest(self, key: BalanceKey) -> datetime | None:
+        if self._balances[key].done():
+            return None
+        # Not noted (never expected): only what is read from now on.
+        return self._reader._oldest.get(key) or self._reader._clock()
 
+    def shareable(self, token: TokenRef) -> bool:
+        return token not in self._reader._rereads
 
-def _resolve(futures: Mapping[_K, asyncio.Future[_V]], values: Sequence[_V]) -> None:
-    for future, value in zip(futures.values(), values, strict=True):
-        if not future.done():
-            future.set_result(value)
-
-
-def _fail(futures: Mapping[_K, asyncio.Future[_V]], exc: Exception) -> None:
-    for future in futures.values():
-        if not future.done():
-            future.set_exception(exc)
-
-
-def _mark_retrieved(future: asyncio.Future[Any]) -> None:
-    """Fetch failures reach every waiter; don't also warn about them at garbage collection."""
-    if not future.cancelled():
-        future.exception()
+    def deliver(
+        self, found: Mapping[BalanceKey, BalanceReading], metas: Mapping[TokenRef, TokenMeta]
+    ) -> None:
+        self._reader._settle(
+            {k: self._balances[k] for k in found},
+            {t: self._tokens[t] for t in metas},
+            Reading(list(found.values()), list(metas.values())),
+        )
 
 
 def _fresh(request: BalanceRequest, reading: BalanceReading, now: datetime) -> bool:

@@ -11,6 +11,7 @@ from chains.base import ChainProvider
 from chains.bitcoin.history import EsploraHistory
 from chains.bitcoin.provider import BitcoinProvider
 from chains.cache.base import Cache
+from chains.cache.lease import Leases
 from chains.cache.store import ReadingStore
 from chains.discovery.base import RangeSource
 from chains.discovery.build import build_discovery
@@ -29,6 +30,7 @@ from chains.history.timelines import Timelines
 from chains.live.headers import EvmHeads, HeadSource, NumberHeads
 from chains.live.source import BlockReader, LiveChain
 from chains.reader import ChainReader
+from chains.shared_reads import SharedReads
 from chains.starknet.discovery import StarknetEventDiscovery
 from chains.starknet.history import StarknetHistory
 from chains.starknet.provider import DEFINITE_CODES as STARKNET_DEFINITE_CODES
@@ -118,9 +120,10 @@ def build_registry(
     store: ReadingStore,
     metrics: Metrics,
     shared: Cache | None = None,
+    leases: Leases | None = None,
 ) -> ChainRegistry:
     """Every configured chain; `shared` (Redis) also carries what is final in history and
-    discovery."""
+    discovery, and `leases` (Redis) share cold reads between processes."""
     limits = settings.limits
     process = _Process(
         settings,
@@ -128,6 +131,7 @@ def build_registry(
         store,
         metrics,
         shared,
+        leases,
         # One budget and one store of final timelines for every chain of the process;
         # background discovery has its own, smaller bound on scans at once.
         budget=ScanBudget(
@@ -150,6 +154,7 @@ class _Process:
     store: ReadingStore
     metrics: Metrics
     shared: Cache | None
+    leases: Leases | None
     budget: ScanBudget
     kept: Scans
     background: BackgroundScans
@@ -168,7 +173,15 @@ def _chain(configured: ChainConfig, process: _Process) -> Chain:
     own = with_logos(_listed(config, provider, gateway), shipped)
     listed = {native.token: native, **shipped.trusted, **own}
     unsettled = {t: m for t, m in shipped.unsettled.items() if t not in own}
-    reader = ChainReader(config.id, provider, listed, process.store, metrics, unsettled=unsettled)
+    reader = ChainReader(
+        config.id,
+        provider,
+        listed,
+        process.store,
+        metrics,
+        unsettled=unsettled,
+        shared_reads=_shared_reads(config.id, process),
+    )
     heads = SharedHeads(config.id, shared, config.head_interval(config.family.value))
     history = Timelines(
         family.history,
@@ -202,6 +215,16 @@ def _chain(configured: ChainConfig, process: _Process) -> Chain:
         unsettled,
         own=(native.token, *own),
         live=_live(config, family, heads, process.store),
+    )
+
+
+def _shared_reads(chain: str, process: _Process) -> SharedReads | None:
+    """How the chain's cold reads are shared with other processes (`None`: they are not)."""
+    cache = process.settings.cache
+    if process.leases is None or not cache.shared_reads:
+        return None
+    return SharedReads(
+        chain, process.leases, process.store, process.metrics, ttl=cache.shared_read_lease
     )
 
 

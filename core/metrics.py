@@ -130,6 +130,13 @@ class Metrics:
         self.cache_lookups = _counter(
             r, "cache_lookups", "Balance cache lookups, by result (hit, miss, shared).", "result"
         )
+        self.shared_reads = _counter(
+            r,
+            "shared_reads",
+            "Cold reads coordinated with other processes through Redis leases, per lease, by "
+            "outcome (led, waited, took_over, gave_up, uncoordinated).",
+            "outcome",
+        )
         self.response_cache = _counter(
             r, "response_cache", "Whole-answer cache lookups, by result (hit, miss).", "result"
         )

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from chains.cache.base import Cache
 from chains.cache.breaker import Breaker
+from chains.cache.lease import RedisLeases
 from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
@@ -135,7 +136,8 @@ def open_services(
         metadata_ttl=settings.cache.metadata_ttl,
         shared=shared,
     )
-    registry = build_registry(settings, pools, store, metrics, shared)
+    leases = RedisLeases(redis, breaker) if redis else None
+    registry = build_registry(settings, pools, store, metrics, shared, leases)
     price_cache: Cache = shared or MemoryCache(10_000)
     prices = build_price_reader(settings, registry, pools, price_cache, metrics)
     schema = build_schema()._schema

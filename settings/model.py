@@ -213,6 +213,12 @@ class CacheConfig(Section):
     loop busy elsewhere does not count); three failures in a row open the breaker."""
     redis_retry_after: float = Field(default=5.0, gt=0, le=300)
     """Seconds Redis is left alone after a failure, before one call probes it."""
+    shared_reads: bool = True
+    """With Redis: processes that miss the same lookups at once make one upstream read (the
+    first takes a short lease, the others wait for its values). False: each reads itself."""
+    shared_read_lease: float = Field(default=3.0, gt=0, le=60)
+    """Seconds a shared read's lease lasts at most: the longest others wait on a holder that
+    died (a wait also ends after half the time left before the request's deadline)."""
     response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
     """Whole answers kept per process for identical requests (0: none), counting what each
     really holds (its key, its body, ~200 bytes of bookkeeping); one answer may take at most

@@ -106,6 +106,8 @@ class ReadingStore:
                 target = known if meta.decimals is not None else absent
                 target[codec.token_key(meta.chain, meta.token)] = codec.encode_token(meta)
         if self._shared is not None:
-            await self._shared.set_many(balances, self._retention)
+            # Metadata first: a process waiting for these values (`chains.shared_reads`) takes
+            # the balances as the sign that whatever metadata could be stored is there.
             await self._shared.set_many(known, self._metadata_ttl)
             await self._shared.set_many(absent, ABSENT_TTL)
+            await self._shared.set_many(balances, self._retention)

@@ -4,6 +4,7 @@ upstream outage without stopping the chain behind it."""
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -11,11 +12,13 @@ import httpx
 
 
 class Relay:
-    """Forwards every POST to `upstream`; while `down`, answers 503 instead."""
+    """Forwards every POST to `upstream`; while `down`, answers 503 instead. Each answer
+    waits `delay` seconds first (a distant node: concurrent reads overlap)."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, delay: float = 0.0) -> None:
         self.upstream = upstream
         self.down = False
+        self.delay = delay
         self.requests = 0
         relay = self
 
@@ -23,6 +26,7 @@ class Relay:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 relay.requests += 1
+                time.sleep(relay.delay)
                 if relay.down:
                     status, answer = 503, b"down"
                 else:

@@ -96,6 +96,18 @@ def test_cache_and_limit_defaults() -> None:
     assert CacheConfig.model_validate({"redis_url": ""}).redis_url is None
 
 
+def test_shared_reads_are_on_with_a_short_lease_and_a_lease_must_be_short() -> None:
+    cache = CacheConfig()
+    assert (cache.shared_reads, cache.shared_read_lease) == (True, 3.0)
+    off = CacheConfig.model_validate({"shared_reads": False, "shared_read_lease": 0.5})
+    assert (off.shared_reads, off.shared_read_lease) == (False, 0.5)
+    for lease in (0, -1, 61, "3"):
+        with pytest.raises(ValidationError):
+            CacheConfig.model_validate({"shared_read_lease": lease})
+    with pytest.raises(ValidationError):
+        CacheConfig.model_validate({"shared_reads": "yes"})
+
+
 def test_static_prices_are_chain_token_pairs_with_exact_decimals() -> None:
     prices = PricesConfig.model_validate(
         {"sources": ["static"], "static": {"eth:native": "3000.25", "eth:0xabc:7": "0.1"}}
