@@ -26,9 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from redis.asyncio import Redis
 
 from bench.harness import report, running
+from chains.cache.clients import redis_client
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.redis import RedisServer
@@ -77,12 +77,12 @@ async def issue(settings: Settings) -> str:
     """A key on the `bench` plan with credits for every request."""
     key = keys.new_key()
     record = KeyRecord(keys.digest(key), "bench", "bench", 10 * ROUNDS, False, time.time())
-    if settings.cache.redis_url is None:
+    client = redis_client(settings.cache, timeout=5)
+    if client is None:
         sqlite = SqliteStore(settings.auth.store_dir())
         await sqlite.create(record)
         await sqlite.aclose()
     else:
-        client = Redis.from_url(settings.cache.redis_url.value)
         await RedisStore(client).create(record)
         await client.aclose()
     return key

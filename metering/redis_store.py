@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from chains.cache.breaker import Breaker
+from chains.cache.clients import RedisClient
 from metering.keys import MAX_CREDITS, KeyRecord, over_maximum
 from metering.store import (
     NOT_REVOKED,
@@ -150,7 +150,7 @@ class RedisStore:
 
     where = "Redis"
 
-    def __init__(self, client: Redis, breaker: Breaker | None = None) -> None:
+    def __init__(self, client: RedisClient, breaker: Breaker | None = None) -> None:
         self._client = client
         self._breaker = breaker
         self._charge = client.register_script(_CHARGE)
