@@ -18,25 +18,39 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
+from chains.cache.clients import redis_client
 from metering import keys
 from metering.keys import KeyRecord
 from metering.redis_store import RedisStore
 from metering.sqlite_store import SqliteStore
 from metering.store import AdminError, Charge, Usage
 from metering.windows import State, evaluate
+from settings import CacheConfig
+from tests.conftest import redis_cache_table
 
 MINUTE = 60_000
+REDIS_MODES = ("redis", "redis-cluster", "redis-sentinel")
 Store = RedisStore | SqliteStore
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        *(pytest.param(mode, marks=pytest.mark.integration) for mode in REDIS_MODES),
+    ]
+)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store; Redis in each mode (a cluster, where every script must stay in one slot,
+    and a sentinel-managed master), through the client builder the service uses."""
     if request.param == "sqlite":
         sqlite = SqliteStore(tmp_path / "data")
         yield sqlite
         await sqlite.aclose()
         return
-    client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_url"))
+    mode = request.param.removeprefix("redis-") if request.param != "redis" else "single"
+    cache = CacheConfig.model_validate(redis_cache_table(mode, request))
+    client = redis_client(cache, timeout=5)
+    assert client is not None
     await client.flushdb()
     yield RedisStore(client)
     await client.aclose()
