@@ -17,7 +17,9 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -51,7 +53,7 @@ def _wait(what: str, done: Callable[[], bool], timeout: float = 20) -> None:
 def cluster_port() -> int:
     """A free port whose cluster bus port (10,000 higher) is free too, so at most 55535."""
     for _ in range(200):
-        port = random.randint(20_000, 55_535)
+        port = random.randint(20_000, 55_535)  # noqa: S311  (a port, not a secret)
         if all(_free(p) for p in (port, port + 10_000)):
             return port
     raise DevnetError("no free port pair for a cluster node")
@@ -66,8 +68,16 @@ def _free(port: int) -> bool:
     return True
 
 
-def _client(port: int) -> redis.Redis:
-    return redis.Redis(HOST, port, socket_timeout=2, decode_responses=True)
+def _ask(port: int, *command: str | int) -> Any:
+    """One command to the server on `port`, on a connection of its own."""
+    with redis.Redis(HOST, port, socket_timeout=2, decode_responses=True) as client:
+        return client.execute_command(*command)
+
+
+def _replication(port: int) -> dict[str, Any]:
+    with redis.Redis(HOST, port, socket_timeout=2, decode_responses=True) as client:
+        info: dict[str, Any] = client.info("replication")
+        return info
 
 
 class RedisClusterSet:
@@ -109,35 +119,30 @@ class RedisClusterSet:
     def _join(self) -> None:
         bounds = [SLOTS * i // self._count for i in range(self._count + 1)]
         for server, low, high in zip(self.masters, bounds, bounds[1:], strict=False):
-            _client(server.port).execute_command("CLUSTER ADDSLOTS", *range(low, high))
-        first = _client(self.masters[0].port)
+            _ask(server.port, "CLUSTER ADDSLOTS", *range(low, high))
         for server in self.nodes[1:]:
-            first.execute_command("CLUSTER MEET", HOST, server.port)
+            _ask(self.masters[0].port, "CLUSTER MEET", HOST, server.port)
         _wait("every node knowing the others", self._all_met)
         for master, replica in zip(self.masters, self.replicas, strict=True):
-            master_id = _client(master.port).execute_command("CLUSTER MYID")
-            replica_client = _client(replica.port)
-            _wait("the replica seeing its master", lambda c=replica_client, m=master_id: _knows(c, m))
-            replica_client.execute_command("CLUSTER REPLICATE", master_id)
+            master_id: str = _ask(master.port, "CLUSTER MYID")
+            _wait("the replica seeing its master", partial(_knows, replica.port, master_id))
+            _ask(replica.port, "CLUSTER REPLICATE", master_id)
         _wait("the cluster being up", self._ready)
 
     def _all_met(self) -> bool:
-        return all(len(_client(s.port).execute_command("CLUSTER NODES")) == len(self.nodes) for s in self.nodes)
+        return all(len(_ask(s.port, "CLUSTER NODES")) == len(self.nodes) for s in self.nodes)
 
     def _ready(self) -> bool:
         for server in self.nodes:
-            if _client(server.port).execute_command("CLUSTER INFO").get("cluster_state") != "ok":
+            if _ask(server.port, "CLUSTER INFO").get("cluster_state") != "ok":
                 return False
-        return all(
-            _client(r.port).info("replication").get("master_link_status") == "up"
-            for r in self.replicas
-        )
+        return all(_replication(r.port).get("master_link_status") == "up" for r in self.replicas)
 
     def master_of(self, key: str) -> RedisServer:
         """The live master serving `key`'s slot now."""
         for server in self.nodes:
             try:
-                role = _client(server.port).info("replication")["role"]
+                role = _replication(server.port)["role"]
                 if role == "master" and _serves(server.port, key):
                     return server
             except (redis.RedisError, OSError):
@@ -150,14 +155,15 @@ class RedisClusterSet:
         self.masters, self.replicas = [], []
 
 
-def _knows(client: redis.Redis, node_id: str) -> bool:
-    return any(node.get("node_id") == node_id for node in client.execute_command("CLUSTER NODES").values())
+def _knows(port: int, node_id: str) -> bool:
+    """Whether the node on `port` has heard of `node_id` (CLUSTER NODES: address -> node)."""
+    return any(node.get("node_id") == node_id for node in _ask(port, "CLUSTER NODES").values())
 
 
 def _serves(port: int, key: str) -> bool:
     """Whether the node on `port` owns `key`'s slot (a read there is not MOVED)."""
     try:
-        _client(port).exists(key)
+        _ask(port, "EXISTS", key)
     except redis.ResponseError as exc:
         if str(exc).startswith("MOVED"):
             return False
@@ -214,9 +220,8 @@ class RedisSentinelSet:
 
     def _watching(self) -> bool:
         for sentinel in self.sentinels:
-            client = _client(sentinel.port)
-            others = client.execute_command("SENTINEL SENTINELS", MASTER_SET)
-            replicas = client.execute_command("SENTINEL REPLICAS", MASTER_SET)
+            others = _ask(sentinel.port, "SENTINEL SENTINELS", MASTER_SET)
+            replicas = _ask(sentinel.port, "SENTINEL REPLICAS", MASTER_SET)
             if len(others) < self._count - 1 or not replicas:
                 return False
         return True
@@ -224,13 +229,11 @@ class RedisSentinelSet:
     @staticmethod
     def _linked(server: RedisServer | None) -> bool:
         assert server is not None
-        return _client(server.port).info("replication").get("master_link_status") == "up"
+        return _replication(server.port).get("master_link_status") == "up"
 
     def current_master(self) -> int:
         """The port the sentinels name as master now."""
-        _, port = _client(self.sentinels[0].port).execute_command(
-            "SENTINEL GET-MASTER-ADDR-BY-NAME", MASTER_SET
-        )
+        _, port = _ask(self.sentinels[0].port, "SENTINEL GET-MASTER-ADDR-BY-NAME", MASTER_SET)
         return int(port)
 
     def stop(self) -> None:
