@@ -155,6 +155,19 @@ class RedisClusterSet:
         self.masters, self.replicas = [], []
 
 
+def wait_replicated(master: RedisServer, timeout: float = 10) -> None:
+    """Until every replica of `master` has acknowledged all it wrote so far (a test's
+    checkpoint: the service itself never waits for replicas)."""
+
+    def caught_up() -> bool:
+        info = _replication(master.port)
+        replicas = [v for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+        offset = info["master_repl_offset"]
+        return bool(replicas) and all(int(r["offset"]) >= offset for r in replicas)
+
+    _wait("the replicas catching up", caught_up, timeout)
+
+
 def _knows(port: int, node_id: str) -> bool:
     """Whether the node on `port` has heard of `node_id` (CLUSTER NODES: address -> node)."""
     return any(node.get("node_id") == node_id for node in _ask(port, "CLUSTER NODES").values())

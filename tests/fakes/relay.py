@@ -3,7 +3,9 @@ upstream outage without stopping the chain behind it."""
 
 from __future__ import annotations
 
+import json
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -11,18 +13,21 @@ import httpx
 
 
 class Relay:
-    """Forwards every POST to `upstream`; while `down`, answers 503 instead."""
+    """Forwards every POST to `upstream`; while `down`, answers 503 instead. `requests`
+    counts POSTs, `methods` the JSON-RPC calls in them (a batch counts each of its calls)."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.down = False
         self.requests = 0
+        self.methods: Counter[str] = Counter()
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 relay.requests += 1
+                relay.methods.update(_methods(body))
                 if relay.down:
                     status, answer = 503, b"down"
                 else:
@@ -60,3 +65,12 @@ class Relay:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+def _methods(body: bytes) -> list[str]:
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        return []
+    calls = sent if isinstance(sent, list) else [sent]
+    return [str(c.get("method")) for c in calls if isinstance(c, dict)]
