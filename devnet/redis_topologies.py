@@ -81,7 +81,7 @@ def _replication(port: int) -> dict[str, Any]:
 
 
 class RedisClusterSet:
-    """A Redis Cluster: `masters` shards, each with one replica. `url` names the first node."""
+    """A Redis Cluster: `masters` shards, each with one replica."""
 
     def __init__(self, factory: Factory = RedisServer, masters: int = 3) -> None:
         self._factory = factory
@@ -91,7 +91,8 @@ class RedisClusterSet:
 
     @property
     def url(self) -> str:
-        return f"redis://{HOST}:{self.masters[0].port}/0"
+        """Every master as a seed: a client started after one died still finds the rest."""
+        return f"redis://{','.join(f'{HOST}:{s.port}' for s in self.masters)}/0"
 
     @property
     def nodes(self) -> list[RedisServer]:

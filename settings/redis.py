@@ -1,8 +1,9 @@
 """How `[cache] redis_url` is read in each `redis_mode`, checked at start-up, never echoed.
 
     single    redis://[:password@]host:port/db, rediss://..., unix:///path.sock
-    cluster   redis://[:password@]any-node:port (db 0 only: a cluster has no other); the
-              client asks that node for the others
+    cluster   redis://[:password@]node1:6379,node2:6379,... (db 0 only: a cluster has no
+              other): seed nodes, of which any one that answers tells the client the rest.
+              Name more than one: a client started while its only seed is down finds nothing
     sentinel  redis://[:password@]sentinel1:26379,sentinel2:26379,.../db: the sentinels, in
               the order they are asked; `redis_sentinel_master` names the master set. The
               password (and user) authenticate to the master and replicas the sentinels name,
@@ -22,14 +23,15 @@ from settings.secret import Secret
 
 RedisMode = Literal["single", "cluster", "sentinel"]
 REDIS_MODE_ENV = "REDIS_MODE"
-SENTINEL_PORT = 26379
+DEFAULT_PORTS = {"single": 6379, "cluster": 6379, "sentinel": 26379}
 
 
 @dataclass(frozen=True)
-class SentinelTarget:
-    """What a sentinel URL says: where the sentinels are and how to use the master."""
+class RedisNodes:
+    """What a cluster or sentinel URL says: the nodes to ask first (cluster seeds or the
+    sentinels), and how to use the servers they name."""
 
-    sentinels: tuple[tuple[str, int], ...]
+    nodes: tuple[tuple[str, int], ...]
     db: int
     tls: bool
     username: str | None = field(default=None, repr=False)
@@ -44,26 +46,18 @@ def check_redis_url(url: Secret, mode: RedisMode) -> None:
         return
     if url.scheme == "unix":
         raise ValueError(f"must be a redis:// or rediss:// URL in redis_mode {mode!r}")
-    if mode == "cluster":
-        if "," in urlsplit(url.value).netloc:
-            raise ValueError("names one node in redis_mode 'cluster' (the others are discovered)")
-        if _db(url.value) != 0:
-            raise ValueError("must name database 0 (or none) in redis_mode 'cluster'")
-        _port(url.value)
-        return
-    sentinel_target(url)
+    if redis_nodes(url, mode).db != 0 and mode == "cluster":
+        raise ValueError("must name database 0 (or none) in redis_mode 'cluster'")
 
 
-def sentinel_target(url: Secret) -> SentinelTarget:
-    """The sentinels and master credentials in a sentinel-mode `redis_url`."""
+def redis_nodes(url: Secret, mode: RedisMode) -> RedisNodes:
+    """The nodes (cluster seeds, or sentinels) and credentials in a `redis_url` of `mode`."""
     parts = urlsplit(url.value)
     credentials, _, hosts = parts.netloc.rpartition("@")
     username, _, password = credentials.partition(":")
-    sentinels = tuple(_address(item) for item in hosts.split(","))
-    if not sentinels:
-        raise ValueError("lists no sentinel (redis://host1:26379,host2:26379/0)")
-    return SentinelTarget(
-        sentinels,
+    nodes = tuple(_address(item, DEFAULT_PORTS[mode]) for item in hosts.split(","))
+    return RedisNodes(
+        nodes,
         _db(url.value),
         parts.scheme == "rediss",
         unquote(username) or None,
@@ -71,17 +65,17 @@ def sentinel_target(url: Secret) -> SentinelTarget:
     )
 
 
-def _address(item: str) -> tuple[str, int]:
+def _address(item: str, default_port: int) -> tuple[str, int]:
     host, colon, port = item.strip().rpartition(":")
     if not colon:
         host, port = port, ""
     host = host.strip("[]")
     if not host:
-        raise ValueError("has an empty sentinel address (redis://host1:26379,host2:26379/0)")
+        raise ValueError("has an empty node address (redis://host1:port,host2:port/0)")
     if not port:
-        return host, SENTINEL_PORT
+        return host, default_port
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("has a sentinel port that is not a number from 1 to 65535")
+        raise ValueError("has a port that is not a number from 1 to 65535")
     return host, int(port)
 
 
@@ -92,10 +86,3 @@ def _db(value: str) -> int:
     if not path.isdigit():
         raise ValueError("must end in a database number (/0)")
     return int(path)
-
-
-def _port(value: str) -> None:
-    try:
-        urlsplit(value).port  # noqa: B018  (the property raises on a bad port)
-    except ValueError as exc:
-        raise ValueError("has a port that is not a number from 1 to 65535") from exc

@@ -1,8 +1,9 @@
 """The one place a Redis client is made, in the `[cache] redis_mode` the settings name.
 
     single    `Redis.from_url`: one server (or whatever proxy stands at that address)
-    cluster   `RedisCluster.from_url`: the URL names any node; the client asks it for the
-              slot map, follows MOVED/ASK, and re-reads the map when a replica is promoted
+    cluster   `RedisCluster(startup_nodes=...)`: the URL names seed nodes; the first that
+              answers gives the slot map, and the client follows MOVED/ASK and re-reads
+              the map when a replica is promoted
     sentinel  `Sentinel(...).master_for(master)`: every new connection asks the sentinels
               where the master is now, so a failover needs no restart
 
@@ -16,11 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
 
 from settings import CacheConfig
-from settings.redis import sentinel_target
+from settings.redis import redis_nodes
 
 RedisClient = Redis | RedisCluster
 """What every Redis user in the service takes: the commands it sends work on either."""
@@ -50,7 +51,14 @@ def redis_client(
         "health_check_interval": health_check_interval,
     }
     if cache.redis_mode == "cluster":
-        return RedisCluster.from_url(url.value, **options)
+        seeds = redis_nodes(url, "cluster")
+        return RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in seeds.nodes],
+            username=seeds.username,
+            password=seeds.password,
+            ssl=seeds.tls,
+            **options,
+        )
     if cache.redis_mode == "sentinel":
         return _sentinel_master(cache, options)
     return Redis.from_url(url.value, **options)
@@ -59,11 +67,11 @@ def redis_client(
 def _sentinel_master(cache: CacheConfig, options: dict[str, Any]) -> Redis:
     assert cache.redis_url is not None
     assert cache.redis_sentinel_master is not None
-    target = sentinel_target(cache.redis_url)
+    target = redis_nodes(cache.redis_url, "sentinel")
     asking = {k: v for k, v in options.items() if k != "health_check_interval"}
     if target.tls:
         asking["ssl"] = True
-    sentinel = Sentinel(target.sentinels, sentinel_kwargs=asking, **options)
+    sentinel = Sentinel(target.nodes, sentinel_kwargs=asking, **options)
     master: Redis = sentinel.master_for(
         cache.redis_sentinel_master,
         redis_class=SentinelRedis,

@@ -10,7 +10,9 @@ key's record counts exactly the requests that were admitted.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ import pytest
 from devnet.anvil import find_free_port
 from devnet.redis import RedisServer
 from devnet.redis_topologies import RedisClusterSet, RedisSentinelSet, wait_replicated
-from metering import keys
+from metering import admin, keys
 from settings import Settings, load_settings
 from tests.conftest import (
     CHAIN_ID,
@@ -99,11 +101,13 @@ def replicas(
         config = write_config(directory, devnet, relay, table.get("redis_sentinel_master"))
         settings = load_settings(config, environ)
         assert settings.cache.redis_mode == mode
-        ports = [find_free_port() for _ in range(REPLICAS)]
+        ports = [find_free_port() for _ in range(REPLICAS)]  # one worker each: one breaker
         logs = [directory / f"serve-{port}.log" for port in ports]
         procs = [
-            launch(["serve", "--config", str(config), "--port", str(port)], environ, log)
-            for port, log in zip(ports, logs, strict=True)
+            launch(
+                ["serve", "--config", str(config), "--port", port, "--workers", "1"], environ, log
+            )
+            for port, log in zip(map(str, ports), logs, strict=True)
         ]
         try:
             for port, proc, log in zip(ports, procs, logs, strict=True):
@@ -204,11 +208,15 @@ def test_a_dead_master_costs_keyed_callers_a_few_seconds_and_no_credit(
         assert answer.status_code in {200, 503}, answer.text
         if answer.status_code == 200:
             served_again.setdefault(i % REPLICAS, time.monotonic() - killed)
+        else:  # once a process is served again, it stays so
+            assert i % REPLICAS not in served_again, f"replica {i % REPLICAS} flapped"
         i += 1
         time.sleep(0.05)
     assert len(served_again) == REPLICAS, f"keyed requests not served again: {served_again}"
     recovered = max(served_again.values())
-    seen += [replicas.post(i, warm, **{"x-api-key": key}) for i in range(3)]
+    after = [replicas.post(i, warm, **{"x-api-key": key}) for i in range(REPLICAS)]
+    assert [r.status_code for r in after] == [200] * REPLICAS
+    seen += after
     refused = [r for r in seen if r.status_code == 503]
     admitted = [r for r in seen if r.status_code == 200]
     assert refused, "the dead master refused no keyed request"
@@ -222,6 +230,18 @@ def test_a_dead_master_costs_keyed_callers_a_few_seconds_and_no_credit(
     ]
     assert len(admitted) == len(seen) - len(refused) >= 3 + REPLICAS + 3
     assert recovered < 15, f"recovered {recovered:.1f} s after the kill"
+    stored = listed(replicas.settings)[f"failover-{replicas.mode}"]  # the promoted replica's
+    assert (stored["requests"], stored["spent"]) == (len(admitted), len(admitted))
+    assert stored["credits"] == 1_000 - len(admitted)
+    for port in replicas.ports:
+        assert httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5).status_code == 200
+
+
+def listed(settings: Settings) -> dict[str, dict[str, Any]]:
+    """`keys list --json`, by name."""
+    out = io.StringIO()
+    assert admin.run(argparse.Namespace(action="list", json=True), settings, out) == 0
+    return {r["name"]: r for r in map(json.loads, out.getvalue().splitlines())}
 
 
 def master_of(topology: RedisClusterSet | RedisSentinelSet, key: str) -> RedisServer:

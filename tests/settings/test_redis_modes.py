@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from settings import CacheConfig, Secret, load_settings
-from settings.redis import SentinelTarget, sentinel_target
+from settings.redis import RedisNodes, redis_nodes
 from tests.settings.test_loader import CHAIN, config_error, env_error, write
 
 PASSWORD = "hunter2"
@@ -30,7 +30,7 @@ def test_a_sentinel_deployment_from_the_environment_alone(tmp_path: Path) -> Non
     settings = load_settings(write(tmp_path, cache(redis_sentinel_master="main")), environ)
     assert settings.cache.redis_sentinel_master == "main"
     assert settings.cache.redis_url is not None
-    assert sentinel_target(settings.cache.redis_url) == SentinelTarget(
+    assert redis_nodes(settings.cache.redis_url, "sentinel") == RedisNodes(
         (("s1", 26379), ("s2", 26380)), db=2, tls=False, password=PASSWORD
     )
     assert PASSWORD not in repr(settings)
@@ -64,10 +64,9 @@ def test_sentinel_mode_needs_the_master_set_and_only_sentinel_mode_takes_one(
     [
         ("cluster", f"redis://:{PASSWORD}@cachehost:7000/3", "must name database 0 (or none)"),
         ("cluster", "unix:///run/redis.sock", "must be a redis:// or rediss:// URL"),
-        ("cluster", f"redis://:{PASSWORD}@cachehost:7000,b:7001", "names one node"),
         ("cluster", f"redis://:{PASSWORD}@cachehost:port/0", "has a port that is not a number"),
-        ("sentinel", f"redis://:{PASSWORD}@sentinelhost:x,s2/0", "has a sentinel port that is not"),
-        ("sentinel", f"redis://:{PASSWORD}@sentinelhost,,s2/0", "has an empty sentinel address"),
+        ("sentinel", f"redis://:{PASSWORD}@sentinelhost:x,s2/0", "has a port that is not"),
+        ("sentinel", f"redis://:{PASSWORD}@sentinelhost,,s2/0", "has an empty node address"),
         ("sentinel", f"redis://:{PASSWORD}@sentinelhost/zero", "must end in a database number"),
     ],
 )
@@ -80,6 +79,15 @@ def test_a_url_that_does_not_fit_its_mode_is_refused_without_being_echoed(
     assert message.startswith("REDIS_URL (environment): [cache]: redis_url ")
     assert rule in message
     assert PASSWORD not in message and "cachehost" not in message and "sentinelhost" not in message
+
+
+def test_a_cluster_url_lists_seed_nodes_any_of_which_may_be_down(tmp_path: Path) -> None:
+    environ = {"REDIS_MODE": "cluster", "REDIS_URL": f"rediss://u:{PASSWORD}@n1:7000,n2,[::1]:7002"}
+    settings = load_settings(write(tmp_path, CHAIN), environ)
+    assert settings.cache.redis_url is not None
+    assert redis_nodes(settings.cache.redis_url, "cluster") == RedisNodes(
+        (("n1", 7000), ("n2", 6379), ("::1", 7002)), db=0, tls=True, username="u", password=PASSWORD
+    )
 
 
 def test_single_mode_keeps_every_url_it_took_before() -> None:
