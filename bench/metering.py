@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -48,7 +49,8 @@ QUERY = '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount 
 LIMITS = {"anonymous": {}, "plans": {"bench": {"balance": "1000000/min"}}}
 
 
-def settings_for(tmp: Path, url: str, redis_url: str | None) -> Settings:
+def settings_for(tmp: Path, url: str, cache: dict[str, Any]) -> Settings:
+    """One devnet chain at `url`, the `bench` plan, and `cache` as the `[cache]` table."""
     chain = {
         "family": "evm",
         "chain_id": 31337,
@@ -59,7 +61,7 @@ def settings_for(tmp: Path, url: str, redis_url: str | None) -> Settings:
         "chains": {"devnet": chain},
         "auth": {"data_dir": str(tmp / "data")},
         "rate_limits": LIMITS,
-        "cache": {"redis_url": redis_url} if redis_url else {},
+        "cache": cache,
     }
     return parse_settings(raw, base_dir=tmp, environ={})
 
@@ -111,7 +113,8 @@ def main() -> int:
         deploy_sample_tokens(chain, [holder])
         for kind in ("sqlite", "redis"):
             with tempfile.TemporaryDirectory() as tmp, store(kind) as redis_url:
-                settings = settings_for(Path(tmp), anvil.url, redis_url)
+                cache = {"redis_url": redis_url} if redis_url else {}
+                settings = settings_for(Path(tmp), anvil.url, cache)
                 key = asyncio.run(issue(settings))
                 with running(settings) as server:
                     times = measure(server.url, holder, key)

@@ -30,6 +30,7 @@ import httpx
 import redis
 
 from bench.harness import Server, report, running
+from bench.metering import QUERY, settings_for
 from chains.cache.clients import redis_client
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
@@ -39,32 +40,14 @@ from devnet.sample import deploy_sample_tokens
 from metering import keys
 from metering.keys import KeyRecord
 from metering.redis_store import RedisStore
-from settings import Settings, parse_settings
+from settings import Settings
 
 ROUNDS = 600
 TARGET_RATIO = 1.5
 """A cluster client routes each command by slot to a connection it keeps per node: on
 loopback a warm request should take at most half as long again as on one server (measured
 here: +0.03 ms keyed, +0.3 to +0.8 ms for 20 values over three masters)."""
-BALANCE = '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount } }'
 PAIRS = "query($p: [BalanceKeyInput!]!) { balances(pairs: $p) { rawAmount } }"
-
-
-def settings_for(tmp: Path, rpc: str, cache: dict[str, Any]) -> Settings:
-    chain = {
-        "family": "evm",
-        "chain_id": 31337,
-        "rpc_urls": [rpc],
-        "native": {"symbol": "ETH", "name": "Ether", "decimals": 18},
-    }
-    raw = {
-        "chains": {"devnet": chain},
-        "auth": {"data_dir": str(tmp / "data")},
-        "rate_limits": {"anonymous": {}, "plans": {"bench": {"balance": "1000000/min"}}},
-        # values live in Redis only: process memory keeps one, answers are never reused
-        "cache": {**cache, "memory_max_entries": 1, "response_cache_bytes": 0},
-    }
-    return parse_settings(raw, base_dir=tmp, environ={})
 
 
 async def issue(settings: Settings) -> str:
@@ -110,7 +93,9 @@ def services(
     stack: ExitStack, tmp: Path, rpc: str, caches: dict[str, dict[str, Any]]
 ) -> Iterator[tuple[str, Server, str]]:
     for name, cache in caches.items():
-        settings = settings_for(tmp / name, rpc, cache)
+        # values live in Redis only: process memory keeps one, answers are never reused
+        only_redis = {**cache, "memory_max_entries": 1, "response_cache_bytes": 0}
+        settings = settings_for(tmp / name, rpc, only_redis)
         key = asyncio.run(issue(settings))
         yield name, stack.enter_context(running(settings)), key
 
@@ -146,7 +131,7 @@ def main() -> int:
         tokens = ["native", *(t.address for t in sample.tokens)]
         pairs = [{"account": h, "chain": "devnet", "token": t} for h in holders for t in tokens]
         print(f"warm requests on one Redis and on a 3+3 cluster, {ROUNDS} each, alternating")
-        ok &= row("keyed balance", alternate(keyed, {"query": BALANCE % holders[0]}))
+        ok &= row("keyed balance", alternate(keyed, {"query": QUERY % holders[0]}))
         body = {"query": PAIRS, "variables": {"p": pairs[:20]}}
         before = mgets(single.port)
         ok &= row("20 from Redis", alternate(plain, body))
