@@ -61,7 +61,7 @@ schema: $(PY_STAMP)
 	$(VENV)/bin/balance-graph export-schema > schema.graphql
 
 bench: $(PY_STAMP) $(NODE_STAMP)
-	@status=0; for bench in warm balances accounts metering discovery live; do \
+	@status=0; for bench in warm balances accounts metering redis_modes discovery live; do \
 		$(VENV)/bin/python -m bench.$$bench || status=1; done; exit $$status
 
 # Issues 8 and 18 replayed against a real server: fan-out, CPU bomb, a hung chain; cache and

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
-from redis.asyncio import Redis
 
 from bench.harness import report
 from bench.probes import flood, rss_mb
+from chains.cache.clients import redis_client
+from settings import CacheConfig
 
 CACHE_BYTES = 1024 * 1024
 """`response_cache_bytes` and `[documents] cache_bytes` of the abuse server."""
@@ -51,7 +52,9 @@ async def caches(http: httpx.AsyncClient, pid: int) -> bool:
 async def redis_writes(http: httpx.AsyncClient, redis_url: str, key: str) -> bool:
     """Defect 6: what one process writes to Redis, and keyed bursts on a busy loop."""
     ok = True
-    async with Redis.from_url(redis_url) as redis:
+    redis = redis_client(CacheConfig.model_validate({"redis_url": redis_url}), timeout=5)
+    assert redis is not None
+    async with redis:
         await flood(http, [{"query": INTROSPECTION, "variables": {"x": i}} for i in range(300)], 8)
         stored = 0
         async for name in redis.scan_iter(match="bg:v1:resp:*", count=1000):

@@ -24,11 +24,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
-from redis.asyncio import Redis
 
 from bench.harness import report, running
+from chains.cache.clients import redis_client
 from devnet.anvil import Anvil
 from devnet.chain import DevChain
 from devnet.redis import RedisServer
@@ -48,7 +49,8 @@ QUERY = '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount 
 LIMITS = {"anonymous": {}, "plans": {"bench": {"balance": "1000000/min"}}}
 
 
-def settings_for(tmp: Path, url: str, redis_url: str | None) -> Settings:
+def settings_for(tmp: Path, url: str, cache: dict[str, Any]) -> Settings:
+    """One devnet chain at `url`, the `bench` plan, and `cache` as the `[cache]` table."""
     chain = {
         "family": "evm",
         "chain_id": 31337,
@@ -59,7 +61,7 @@ def settings_for(tmp: Path, url: str, redis_url: str | None) -> Settings:
         "chains": {"devnet": chain},
         "auth": {"data_dir": str(tmp / "data")},
         "rate_limits": LIMITS,
-        "cache": {"redis_url": redis_url} if redis_url else {},
+        "cache": cache,
     }
     return parse_settings(raw, base_dir=tmp, environ={})
 
@@ -77,12 +79,12 @@ async def issue(settings: Settings) -> str:
     """A key on the `bench` plan with credits for every request."""
     key = keys.new_key()
     record = KeyRecord(keys.digest(key), "bench", "bench", 10 * ROUNDS, False, time.time())
-    if settings.cache.redis_url is None:
+    client = redis_client(settings.cache, timeout=5)
+    if client is None:
         sqlite = SqliteStore(settings.auth.store_dir())
         await sqlite.create(record)
         await sqlite.aclose()
     else:
-        client = Redis.from_url(settings.cache.redis_url.value)
         await RedisStore(client).create(record)
         await client.aclose()
     return key
@@ -111,7 +113,8 @@ def main() -> int:
         deploy_sample_tokens(chain, [holder])
         for kind in ("sqlite", "redis"):
             with tempfile.TemporaryDirectory() as tmp, store(kind) as redis_url:
-                settings = settings_for(Path(tmp), anvil.url, redis_url)
+                cache = {"redis_url": redis_url} if redis_url else {}
+                settings = settings_for(Path(tmp), anvil.url, cache)
                 key = asyncio.run(issue(settings))
                 with running(settings) as server:
                     times = measure(server.url, holder, key)

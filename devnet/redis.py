@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from devnet.anvil import HOST, find_free_port
@@ -71,8 +72,20 @@ class RedisServer:
     'redis://127.0.0.1:41234/0'
     """
 
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        args: Sequence[str] = (),
+        config: str | None = None,
+        ports: Callable[[], int] = find_free_port,
+    ) -> None:
+        """`args` are more `--name value` options; `config` a file read first (a sentinel
+        needs one it can rewrite); `ports` picks a free port to try."""
         self.binary = binary or find_redis_server()
+        self.args = tuple(args)
+        self.config = config
+        self._ports = ports
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
@@ -87,10 +100,11 @@ class RedisServer:
         self._workdir = tempfile.TemporaryDirectory(prefix="redis-")
         log = Path(self._workdir.name) / "redis.log"
         for _ in range(3):
-            self.port = find_free_port()
+            self.port = self._ports()
             self._proc = subprocess.Popen(
                 [
                     self.binary,
+                    *([self.config] if self.config else []),
                     "--port",
                     str(self.port),
                     "--bind",
@@ -105,6 +119,7 @@ class RedisServer:
                     self._workdir.name,
                     "--logfile",
                     str(log),
+                    *self.args,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -137,6 +152,12 @@ class RedisServer:
         """Resume a frozen server (SIGCONT)."""
         if self._proc is not None:
             self._proc.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Die at once (SIGKILL), as a crashed host would: nothing flushed, nothing said."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
 
     def stop(self) -> None:
         """Terminate the server (kill it after 5 s) and remove its directory."""

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import httpx
 from graphql import GraphQLSchema
-from redis.asyncio import Redis
 from starlette.requests import Request
 
 from chains.cache.base import Cache
 from chains.cache.breaker import Breaker
+from chains.cache.clients import RedisClient, redis_client
 from chains.cache.lease import RedisLeases
 from chains.cache.memory import MemoryCache
 from chains.cache.redis import RedisCache
@@ -96,7 +96,7 @@ class Services:
     redis_breaker: Breaker
     pipeline: Pipeline
     pools: Pools
-    redis: Redis | None
+    redis: RedisClient | None
     streams: Streams
     """Live subscriptions: the chain followers, who holds what open."""
 
@@ -191,7 +191,7 @@ def _planner(
     settings: Settings,
     schema: GraphQLSchema,
     registry: ChainRegistry,
-    redis: Redis | None,
+    redis: RedisClient | None,
     breaker: Breaker,
 ) -> Planner:
     """The checks before I/O: documents parsed once, persisted queries (shared through Redis
@@ -219,7 +219,9 @@ def _planner(
     )
 
 
-def _meter(settings: Settings, redis: Redis | None, breaker: Breaker, metrics: Metrics) -> Meter:
+def _meter(
+    settings: Settings, redis: RedisClient | None, breaker: Breaker, metrics: Metrics
+) -> Meter:
     store: MeterStore = RedisStore(redis, breaker) if redis else _sqlite_store(settings)
     return Meter(
         store,
@@ -243,17 +245,9 @@ def _sqlite_store(settings: Settings) -> SqliteStore:
         ) from exc
 
 
-def _redis(settings: Settings) -> Redis | None:
-    """The process's Redis client. Its socket timeouts are a backstop only: the `Breaker`
-    times commands by `redis_timeout` of the event loop's attention, so a loop busy with a
-    burst of requests does not read as a Redis failure."""
-    url = settings.cache.redis_url
-    if url is None:
-        return None
+def _redis(settings: Settings) -> RedisClient | None:
+    """The process's Redis client, in the configured `redis_mode`. Its socket timeouts are a
+    backstop only: the `Breaker` times commands by `redis_timeout` of the event loop's
+    attention, so a loop busy with a burst of requests does not read as a Redis failure."""
     backstop = max(2.0, 8 * settings.cache.redis_timeout)
-    return Redis.from_url(
-        url.value,
-        socket_timeout=backstop,
-        socket_connect_timeout=backstop,
-        health_check_interval=30,
-    )
+    return redis_client(settings.cache, timeout=backstop)

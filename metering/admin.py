@@ -2,7 +2,8 @@
 store.
 
 The store is the one the service uses with the same `--config` (and environment): Redis
-when `REDIS_URL` or `[cache] redis_url` is set, else the SQLite file under `[auth] data_dir`.
+when `REDIS_URL` or `[cache] redis_url` is set (in its `redis_mode`), else the SQLite file
+under `[auth] data_dir`.
 A new key is printed once, alone on stdout (so `KEY=$(balance-graph keys create …)` works);
 everything else goes to stderr.
 """
@@ -20,9 +21,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from chains.cache.clients import redis_client
 from metering import keys
 from metering.keys import KeyRecord
 from metering.redis_store import RedisStore
@@ -173,15 +174,14 @@ def _when(seconds: float | None) -> str:
 
 @asynccontextmanager
 async def _store(settings: Settings) -> AsyncIterator[KeyAdmin]:
-    url = settings.cache.redis_url
-    if url is None:
+    client = redis_client(settings.cache, timeout=5, health_check_interval=0)
+    if client is None:
         sqlite = SqliteStore(settings.auth.store_dir())
         try:
             yield sqlite
         finally:
             await sqlite.aclose()
         return
-    client = Redis.from_url(url.value, socket_timeout=5, socket_connect_timeout=5)
     try:
         yield RedisStore(client)
     finally:

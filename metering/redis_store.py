@@ -4,24 +4,27 @@ Layout (every key of one subject shares its hash tag, so one cluster slot, so on
 
     bg:v1:{key:<digest>}:record            hash: name plan credits revoked created ...
     bg:v1:{<subject>}:rl:<class>:<period>  hash: w c p (windows.State), expires after 2 periods
+    bg:v1:{<subject>}:once:<token>         one call's reply, for a client that re-sends it
     bg:v1:keys                             hash: name -> digest (the CLI's index)
 
-`_CHARGE` is `windows.evaluate` in Lua plus the key and credit checks, run atomically with
-the Redis server's clock (one clock for every replica). Nothing is written unless everything
-fits. Calls go through the shared Redis `Breaker`: a stalled Redis costs one timeout, then
-`StoreUnavailable` at once until it answers again.
+`CHARGE` (redis_scripts.py) is `windows.evaluate` in Lua plus the key and credit checks, run
+atomically with the Redis server's clock (one clock for every replica). Nothing is written
+unless everything fits. Calls go through the shared Redis `Breaker`: a stalled Redis costs
+one timeout, then `StoreUnavailable` at once until it answers again.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from chains.cache.breaker import Breaker
+from chains.cache.clients import RedisClient
 from metering.keys import MAX_CREDITS, KeyRecord, over_maximum
+from metering.redis_scripts import CHARGE, CREDIT
 from metering.store import (
     NOT_REVOKED,
     AdminError,
@@ -38,107 +41,14 @@ _T = TypeVar("_T")
 _INDEX = "bg:v1:keys"
 _FIELDS = ("name", "plan", "credits", "revoked", "created", "last_used", "requests", "spent")
 
-# Credits are whole numbers from 0 to MAX_CREDITS (10^15 < 2^53): exact in Lua's doubles, and
-# written back with '%.0f' (Redis would format a Lua number with 14 or 17 digits, "1e+20").
-# A stored balance of any other shape is unreadable: refused, never a guess.
-_BALANCE = """
-local function balance(stored)
-  if not stored then return nil end
-  if #stored > 16 or not string.match(stored, '^%d+$') then return false end
-  local number = tonumber(stored)
-  if number > tonumber(ARGV[#ARGV]) then return false end
-  return number
-end
-"""
-
-_CHARGE = (
-    _BALANCE
-    + """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local keyed, cost = ARGV[1] == '1', tonumber(ARGV[2])
-local credits = nil
-if keyed then
-  local record = redis.call('HMGET', KEYS[1], 'revoked', 'credits')
-  if record[1] ~= '0' then return {'invalid_key', now} end
-  credits = balance(record[2])
-  if credits == false then return {'unreadable', now} end
-  if credits and credits < cost then
-    return {'insufficient_credits', now, string.format('%.0f', credits)}
-  end
-end
-local reply = {'admitted', now, -1}
-if credits then reply[3] = string.format('%.0f', credits) end
-local writes = {}
-for i = 2, #KEYS do
-  local a = 3 * (i - 1)
-  local units, limit, period = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local window = math.floor(now / period)
-  local saved = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
-  local w, c, p = tonumber(saved[1]), tonumber(saved[2]) or 0, tonumber(saved[3]) or 0
-  if w == nil or w < window - 1 then
-    w, c, p = window, 0, 0
-  elseif w == window - 1 then
-    w, c, p = window, 0, c
-  end
-  local start = w * period
-  local elapsed = math.min(math.max(now - start, 0), period)
-  local weighted = p * (period - elapsed) + c * period
-  local after, left, retry = c, -1, -1
-  if weighted + units * period <= limit * period then
-    after = c + units
-    left = math.floor((limit * period - weighted - units * period) / period)
-    table.insert(writes, {KEYS[i], w, after, p, period})
-  else
-    reply[1] = 'rate_limited'
-    if c + units <= limit then
-      retry = start + period - math.floor((limit - c - units) * period / p)
-    elseif units > limit then
-      retry = -2
-    else
-      retry = start + 2 * period - math.floor((limit - units) * period / c)
-    end
-  end
-  local reset = now
-  if after > 0 then reset = start + 2 * period elseif p > 0 then reset = start + period end
-  for _, v in ipairs({limit, left, reset, retry}) do table.insert(reply, v) end
-end
-if reply[1] ~= 'admitted' then return reply end
-for _, s in ipairs(writes) do
-  redis.call('HSET', s[1], 'w', s[2], 'c', s[3], 'p', s[4])
-  redis.call('PEXPIRE', s[1], 2 * s[5] + 1000)
-end
-if keyed then
-  if credits then
-    reply[3] = string.format('%.0f', credits - cost)
-    redis.call('HSET', KEYS[1], 'credits', reply[3])
-  end
-  redis.call('HINCRBY', KEYS[1], 'requests', 1)
-  redis.call('HINCRBY', KEYS[1], 'spent', cost)
-  redis.call('HSET', KEYS[1], 'last_used', now / 1000)
-end
-return reply
-"""
-)
-
-_CREDIT = (
-    _BALANCE
-    + """
-local record = redis.call('HMGET', KEYS[1], 'credits', 'revoked')
-if not record[2] then return {'missing'} end
-if not record[1] then return {'unlimited'} end
-local credits = balance(record[1])
-if credits == false then return {'unreadable'} end
-local after = credits + tonumber(ARGV[1])
-if after < 0 or after > tonumber(ARGV[#ARGV]) then return {'refused'} end
-redis.call('HSET', KEYS[1], 'credits', string.format('%.0f', after))
-return {'ok'}
-"""
-)
-
 
 def _record_key(digest: str) -> str:
     return f"bg:v1:{{key:{digest}}}:record"
+
+
+def _once_key(subject: str) -> str:
+    """A new call's own key: the scripts keep their reply there for a re-sent call."""
+    return f"bg:v1:{{{subject}}}:once:{secrets.token_hex(8)}"
 
 
 def _window_key(subject: str, rate_class: RateClass, period: int) -> str:
@@ -150,11 +60,11 @@ class RedisStore:
 
     where = "Redis"
 
-    def __init__(self, client: Redis, breaker: Breaker | None = None) -> None:
+    def __init__(self, client: RedisClient, breaker: Breaker | None = None) -> None:
         self._client = client
         self._breaker = breaker
-        self._charge = client.register_script(_CHARGE)
-        self._credit = client.register_script(_CREDIT)
+        self._charge = client.register_script(CHARGE)
+        self._credit = client.register_script(CREDIT)
 
     async def lookup(self, digest: str) -> KeyRecord | None:
         values = await self._guarded(lambda: self._client.hmget(_record_key(digest), _FIELDS))
@@ -167,6 +77,7 @@ class RedisStore:
             keys.append(_window_key(charge.subject, usage.rate_class, usage.period))
             args += [usage.units, usage.limit, usage.period]
         args.append(MAX_CREDITS)
+        keys.append(_once_key(charge.subject))
         reply = await self._guarded(lambda: self._charge(keys=keys, args=args))
         return _verdict(reply, charge)
 
@@ -231,7 +142,8 @@ class RedisStore:
         if abs(amount) > MAX_CREDITS:
             raise AdminError(over_maximum(abs(amount)))
         digest = await self._digest(name)
-        reply = await self._credit(keys=[_record_key(digest)], args=[amount, MAX_CREDITS])
+        keys = [_record_key(digest), _once_key(f"key:{digest}")]
+        reply = await self._credit(keys=keys, args=[amount, MAX_CREDITS])
         if reply[0] == b"missing":
             raise AdminError(f"no key named {name!r}")
         record = await self._existing(digest, name)

@@ -2,7 +2,8 @@
 
 Environment variables override secrets so keys need not live in files:
 
-- `REDIS_URL` switches the cache to Redis (it wins over `[cache] redis_url`).
+- `REDIS_URL` switches the cache to Redis (it wins over `[cache] redis_url`), and `REDIS_MODE`
+  says what it names (single, cluster or sentinel; it wins over `[cache] redis_mode`).
 - `BALANCE_GRAPH_RPC_URLS_<CHAIN>` (comma separated) replaces a chain's `rpc_urls`, and
   `BALANCE_GRAPH_ARCHIVE_RPC_URLS_<CHAIN>` its `archive_rpc_urls` (`BALANCE_GRAPH_WS_URLS_<CHAIN>`
   its `ws_urls`); `<CHAIN>` is the chain id
@@ -31,6 +32,7 @@ from pydantic_core import ErrorDetails
 
 from settings.metering import DATA_DIR_ENV
 from settings.model import Settings
+from settings.redis import REDIS_MODE_ENV
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default.toml"
 """The shipped configuration: public mainnet endpoints, in-process cache."""
@@ -202,6 +204,7 @@ def _split(value: str) -> list[str]:
 
 _TABLE_OVERRIDES = (
     (REDIS_URL_ENV, "cache", "redis_url"),
+    (REDIS_MODE_ENV, "cache", "redis_mode"),
     (DATA_DIR_ENV, "auth", "data_dir"),
     (TRUSTED_PROXIES_ENV, "server", "trusted_proxies"),
 )

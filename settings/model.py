@@ -28,6 +28,7 @@ from core.text import excerpt
 from settings.discovery import ChainDiscovery
 from settings.live import ChainLive, LiveConfig
 from settings.metering import AuthConfig, RateLimitsConfig
+from settings.redis import RedisMode, check_redis_url
 from settings.secret import Secret
 from settings.section import Lax, Section
 
@@ -199,8 +200,12 @@ class ChainConfig(ChainDiscovery, ChainLive):
 
 
 class CacheConfig(Section):
+    redis_mode: RedisMode = "single"
+    """single | cluster | sentinel: what `redis_url` names (`REDIS_MODE` wins over the file)."""
     redis_url: Secret | None = None
-    """`REDIS_URL` in the environment wins over the file."""
+    """`REDIS_URL` in the environment wins over the file; its form per mode: settings/redis.py."""
+    redis_sentinel_master: str | None = Field(default=None, validate_default=True)
+    """The master set the sentinels watch (`sentinel monitor <name> ...`); sentinel mode only."""
     default_max_age: int = Field(default=300, ge=0)
     """Seconds, when a query gives no `maxAge`."""
     retention: int = Field(default=86_400, ge=1)
@@ -231,14 +236,21 @@ class CacheConfig(Section):
 
     @field_validator("redis_url")
     @classmethod
-    def _redis_scheme(cls, url: Secret | None) -> Secret | None:
+    def _redis_url(cls, url: Secret | None, info: ValidationInfo) -> Secret | None:
         if url is None or not url.value:
             return None
-        if url.scheme not in {"redis", "rediss", "unix"}:
-            raise ValueError(
-                "must be a redis://, rediss:// or unix:// URL (REDIS_URL, if set, wins)"
-            )
+        check_redis_url(url, info.data.get("redis_mode", "single"))
         return url
+
+    @field_validator("redis_sentinel_master")
+    @classmethod
+    def _sentinel_master(cls, name: str | None, info: ValidationInfo) -> str | None:
+        sentinel = info.data.get("redis_mode") == "sentinel"
+        if name is not None and not sentinel:
+            raise ValueError("names a sentinel master set: set redis_mode = 'sentinel' too")
+        if sentinel and info.data.get("redis_url") and not (name or "").strip():
+            raise ValueError("is required in redis_mode 'sentinel' (the sentinels' master set)")
+        return name.strip() if name else None
 
 
 class LimitsConfig(Section):

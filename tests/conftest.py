@@ -38,6 +38,7 @@ from starlette.testclient import TestClient
 from devnet import redis as devnet_redis
 from devnet.anvil import Anvil, find_free_port
 from devnet.chain import DevChain
+from devnet.redis_topologies import MASTER_SET, RedisClusterSet, RedisSentinelSet
 from devnet.sample import SampleDeployment, deploy_sample_tokens
 from graph.app import Services, create_app
 from graph.launch import server_options
@@ -49,7 +50,9 @@ CHAIN_ID = 31337
 UNLIMITED: dict[str, Any] = {"anonymous": {}}
 """`[rate_limits]` for tests about anything but limits: anonymous callers are not limited."""
 
-INTEGRATION_FIXTURES = frozenset({"devnet", "redis_url", "own_devnet"})
+INTEGRATION_FIXTURES = frozenset(
+    {"devnet", "redis_url", "own_devnet", "redis_cluster", "redis_sentinel"}
+)
 """Fixtures that start real processes: a test using any of them is an integration test."""
 
 _running: list[pytest.Item] = []
@@ -154,9 +157,46 @@ def redis_url() -> Iterator[str]:
 class RedisServer(devnet_redis.RedisServer):
     """devnet's throwaway redis-server, refusing to start for a test not marked integration."""
 
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, **options: Any) -> None:
         require_integration("redis-server")
-        super().__init__(binary)
+        super().__init__(binary, **options)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterSet]:
+    """A Redis Cluster of 3 masters and 3 replicas for the session. A test may kill a master
+    (its replica takes over in ~2 s); the cluster then still serves every slot."""
+    require_integration("a Redis Cluster (the redis_cluster fixture)")
+    cluster = RedisClusterSet(RedisServer)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[RedisSentinelSet]:
+    """A master, its replica and 3 sentinels for the session; a test may kill the master."""
+    require_integration("Redis Sentinel (the redis_sentinel fixture)")
+    sentinels = RedisSentinelSet(RedisServer)
+    sentinels.start()
+    yield sentinels
+    sentinels.stop()
+
+
+def redis_cache_table(mode: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The `[cache]` keys that point at the session's Redis of `mode` (single, cluster or
+    sentinel), starting it if need be."""
+    if mode == "cluster":
+        cluster: RedisClusterSet = request.getfixturevalue("redis_cluster")
+        return {"redis_mode": "cluster", "redis_url": cluster.url}
+    if mode == "sentinel":
+        sentinels: RedisSentinelSet = request.getfixturevalue("redis_sentinel")
+        return {
+            "redis_mode": "sentinel",
+            "redis_url": sentinels.url,
+            "redis_sentinel_master": MASTER_SET,
+        }
+    return {"redis_url": request.getfixturevalue("redis_url")}
 
 
 def devnet_settings(

@@ -31,6 +31,7 @@ from graph.cli import OTHER_VARIABLES
 from graph.http import health
 from settings import Settings, load_settings
 from settings.loader import REDIS_URL_ENV, unknown_variables
+from settings.redis import REDIS_MODE_ENV
 from tests.conftest import dockerfile_instructions, require_integration, service_port
 
 pytestmark = pytest.mark.integration  # runs kubectl
@@ -46,7 +47,6 @@ REDIS_FAILOVER_WINDOW = 30
 (Sentinel's down-after-milliseconds, a Cluster's node timeout: 5 to 15 s as usually set), the
 election, then the breaker's `redis_retry_after` (5 s) before readiness asks again."""
 PROBES = ("startup", "liveness", "readiness")
-REDIS_MODES = {"single", "cluster", "sentinel"}
 CORE_KINDS = {
     "Namespace",
     "ConfigMap",
@@ -214,8 +214,8 @@ def test_the_config_map_and_the_secret_make_settings_the_service_accepts(
     assert env["BALANCE_GRAPH_CONFIG"] == f"{mount['mountPath']}/config.toml"
     # every variable sets something the service reads: none is misspelt, none is ignored
     assert unknown_variables(env, settings, OTHER_VARIABLES) == []
-    assert {n for n in env if not n.startswith("BALANCE_GRAPH_")} == {REDIS_URL_ENV, "REDIS_MODE"}
-    assert env["REDIS_MODE"] in REDIS_MODES
+    assert {n for n in env if not n.startswith("BALANCE_GRAPH_")} == {REDIS_URL_ENV, REDIS_MODE_ENV}
+    assert settings.cache.redis_mode == env[REDIS_MODE_ENV]
     assert settings.cache.redis_url is not None
     assert settings.cache.redis_url.value == env[REDIS_URL_ENV]
     for chain_id, chain in settings.chains.items():
@@ -304,3 +304,27 @@ def test_no_secret_is_committed_and_the_filled_in_one_is_ignored() -> None:
         check=False,
     )
     assert ignored.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "url", "cache_keys"),
+    [
+        ("cluster", "redis://redis-cluster-0.redis-cluster:6379/0", ""),
+        (
+            "sentinel",
+            "redis://sentinel-0.sentinel:26379,sentinel-1.sentinel:26379/0",
+            'redis_sentinel_master = "mymaster"\n',
+        ),
+    ],
+)
+def test_the_example_changes_redis_mode_by_configuration_alone(
+    overlay: Objects, tmp_path: Path, mode: str, url: str, cache_keys: str
+) -> None:
+    """What secrets.env.example and config.toml say to set for each mode is a valid config."""
+    toml = overlay["ConfigMap"]["data"]["config.toml"]
+    config = tmp_path / "config.toml"
+    config.write_text(toml.replace("[cache]\n", f"[cache]\n{cache_keys}", 1))
+    env = {**pod_environment(overlay), REDIS_MODE_ENV: mode, REDIS_URL_ENV: url}
+    settings = load_settings(config, env)
+    assert settings.cache.redis_mode == mode
+    assert settings.cache.redis_url is not None and settings.cache.redis_url.value == url

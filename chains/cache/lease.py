@@ -18,9 +18,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from chains.cache.breaker import Breaker
+from chains.cache.clients import RedisClient
 from core.models import TokenRef
 
 _RELEASE = """
@@ -57,7 +56,7 @@ class RedisLeases:
     """`Leases` on the process's Redis client, behind the breaker every Redis user shares:
     one pipeline of single-key commands per batch."""
 
-    def __init__(self, client: Redis, breaker: Breaker) -> None:
+    def __init__(self, client: RedisClient, breaker: Breaker) -> None:
         self._client = client
         self._breaker = breaker
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from chains.cache.breaker import Breaker
+from chains.cache.clients import RedisClient
 
 _DOCS = "bg:v1:{apq}:docs"
 _INDEX = "bg:v1:{apq}:index"
@@ -63,7 +62,9 @@ class LocalOnly:
 class RedisPersistedQueries:
     """Persisted queries in Redis, at most `max_entries`, each kept at most `ttl` seconds."""
 
-    def __init__(self, client: Redis, breaker: Breaker, *, max_entries: int, ttl: int) -> None:
+    def __init__(
+        self, client: RedisClient, breaker: Breaker, *, max_entries: int, ttl: int
+    ) -> None:
         self._client = client
         self._breaker = breaker
         self._max_entries = max_entries

@@ -3,8 +3,10 @@ upstream outage without stopping the chain behind it."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -13,13 +15,15 @@ import httpx
 
 class Relay:
     """Forwards every POST to `upstream`; while `down`, answers 503 instead. Each answer
-    waits `delay` seconds first (a distant node: concurrent reads overlap)."""
+    waits `delay` seconds first (a distant node: concurrent reads overlap). `requests` counts
+    POSTs, `methods` the JSON-RPC calls in them (a batch counts each of its calls)."""
 
     def __init__(self, upstream: str, delay: float = 0.0) -> None:
         self.upstream = upstream
         self.down = False
         self.delay = delay
         self.requests = 0
+        self.methods: Counter[str] = Counter()
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -27,6 +31,7 @@ class Relay:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 relay.requests += 1
                 time.sleep(relay.delay)
+                relay.methods.update(_methods(body))
                 if relay.down:
                     status, answer = 503, b"down"
                 else:
@@ -64,3 +69,12 @@ class Relay:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+def _methods(body: bytes) -> list[str]:
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        return []
+    calls = sent if isinstance(sent, list) else [sent]
+    return [str(c.get("method")) for c in calls if isinstance(c, dict)]

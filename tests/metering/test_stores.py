@@ -12,31 +12,61 @@ import multiprocessing
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio
 
+from chains.cache.clients import redis_client
 from metering import keys
 from metering.keys import KeyRecord
 from metering.redis_store import RedisStore
 from metering.sqlite_store import SqliteStore
 from metering.store import AdminError, Charge, Usage
 from metering.windows import State, evaluate
+from settings import CacheConfig
+from tests.conftest import redis_cache_table
 
 MINUTE = 60_000
+REDIS_MODES = ("redis", "redis-cluster", "redis-sentinel")
 Store = RedisStore | SqliteStore
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        *(pytest.param(mode, marks=pytest.mark.integration) for mode in REDIS_MODES),
+    ]
+)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store; Redis in each mode (a cluster, where every script must stay in one slot,
+    and a sentinel-managed master), through the client builder the service uses."""
     if request.param == "sqlite":
         sqlite = SqliteStore(tmp_path / "data")
         yield sqlite
         await sqlite.aclose()
         return
-    client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_url"))
+    async with redis_store_in(request.param, request) as redis_store:
+        yield redis_store
+
+
+@pytest.fixture(params=[pytest.param(m, marks=pytest.mark.integration) for m in REDIS_MODES])
+async def redis_store(request: pytest.FixtureRequest) -> AsyncIterator[RedisStore]:
+    async with redis_store_in(request.param, request) as store:
+        yield store
+
+
+@asynccontextmanager
+async def redis_store_in(param: str, request: pytest.FixtureRequest) -> AsyncIterator[RedisStore]:
+    """An emptied `RedisStore` on the session's Redis of mode `param` (redis, redis-cluster or
+    redis-sentinel), through the client builder the service uses."""
+    mode = param.removeprefix("redis-") if param != "redis" else "single"
+    cache = CacheConfig.model_validate(redis_cache_table(mode, request))
+    client = redis_client(cache, timeout=5)
+    assert client is not None
     await client.flushdb()
     yield RedisStore(client)
     await client.aclose()
@@ -259,6 +289,42 @@ async def test_a_refused_charge_writes_nothing(store: Store) -> None:
     after = await store.charge(keyed(digest, 5, loose))
     assert after.quotas[0][1].remaining == 98  # the refused request did not count
     assert after.credits == 90  # and did not pay
+
+
+class Resent:
+    """A registered script that remembers each call, to send it again as redis-py does when
+    a connection drops after the script ran (the reply is lost, the command re-sent)."""
+
+    def __init__(self, script: Callable[..., Awaitable[Any]]) -> None:
+        self.script = script
+        self.calls: list[tuple[list[str], list[Any], Any]] = []
+
+    async def __call__(self, keys: list[str], args: list[Any]) -> Any:
+        reply = await self.script(keys=keys, args=args)
+        self.calls.append((keys, args, reply))
+        return reply
+
+    async def again(self) -> Any:
+        keys, args, _ = self.calls[-1]
+        return await self.script(keys=keys, args=args)
+
+
+async def test_a_re_sent_charge_or_credit_counts_once(redis_store: RedisStore) -> None:
+    digest = await new_key(redis_store, "retried", credits=10)
+    charge = redis_store._charge = Resent(redis_store._charge)  # type: ignore[assignment]
+    credit = redis_store._credit = Resent(redis_store._credit)  # type: ignore[assignment]
+    assert (await redis_store.charge(keyed(digest, 4, per_minute(5)))).credits == 6
+    assert await charge.again() == charge.calls[-1][2]  # the first reply, nothing charged
+    await redis_store.credit("retried", 100)
+    assert await credit.again() == credit.calls[-1][2]
+    record = await redis_store.lookup(digest)
+    assert record is not None and record.credits == 106 and record.requests == 1
+    verdict = await redis_store.charge(keyed(digest, 4, per_minute(5)))
+    assert verdict.credits == 102 and verdict.quotas[0][1].remaining == 3  # a new call counts
+    refused = await redis_store.charge(keyed(digest, 500, per_minute(5)))
+    assert refused.outcome == "insufficient_credits"
+    await redis_store.credit("retried", 400)
+    assert (await charge.again())[0] == b"admitted"  # a refusal kept nothing: decided afresh
 
 
 async def test_a_concurrent_burst_admits_exactly_the_limit(store: Store) -> None:

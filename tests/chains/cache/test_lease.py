@@ -1,6 +1,6 @@
-"""RedisLeases against a real redis-server: one holder at a time, only the owner releases, a
-lease expires by itself, a sick Redis answers UNAVAILABLE, and a lease shares its slot with
-the values it guards."""
+"""RedisLeases against real Redis in every mode (one server, a 3+3 Cluster, Sentinel): one
+holder at a time, only the owner releases, a lease expires by itself, a sick Redis answers
+UNAVAILABLE, and a lease shares its slot with the values it guards."""
 
 from __future__ import annotations
 
@@ -14,18 +14,23 @@ from redis.crc import key_slot
 
 from chains.cache import codec
 from chains.cache.breaker import Breaker
+from chains.cache.clients import RedisClient, redis_client
 from chains.cache.lease import Claim, RedisLeases, lease_key
 from core.models import NATIVE_TOKEN, BalanceKey, TokenRef
-from tests.conftest import RedisServer
+from settings import CacheConfig
+from tests.conftest import RedisServer, redis_cache_table
 
 pytestmark = pytest.mark.integration
 
 USDC = TokenRef("0x" + "c0" * 20)
 
 
-@pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
+@pytest.fixture(params=["single", "cluster", "sentinel"])
+async def raw(request: pytest.FixtureRequest) -> AsyncIterator[RedisClient]:
+    """A client in each Redis mode: on a cluster, a lease batch spans slots and masters."""
+    config = CacheConfig.model_validate(redis_cache_table(request.param, request))
+    client = redis_client(config, timeout=5)
+    assert client is not None
     yield client
     await client.aclose()
 
@@ -34,7 +39,7 @@ def fresh_key() -> str:
     return lease_key("eth", "0x" + secrets.token_hex(20), [NATIVE_TOKEN, USDC])
 
 
-async def test_one_holder_at_a_time_and_only_the_owner_releases(raw: Redis) -> None:
+async def test_one_holder_at_a_time_and_only_the_owner_releases(raw: RedisClient) -> None:
     leases = RedisLeases(raw, Breaker("redis", cooldown=5))
     key, other = fresh_key(), fresh_key()
     assert await leases.acquire([key, other], "a", ttl=30) == [Claim.ACQUIRED] * 2
@@ -46,7 +51,7 @@ async def test_one_holder_at_a_time_and_only_the_owner_releases(raw: Redis) -> N
     assert await raw.get(key) == b"b"
 
 
-async def test_a_lease_whose_holder_never_releases_it_expires(raw: Redis) -> None:
+async def test_a_lease_whose_holder_never_releases_it_expires(raw: RedisClient) -> None:
     leases = RedisLeases(raw, Breaker("redis", cooldown=5))
     key = fresh_key()
     assert await leases.acquire([key], "dead", ttl=0.2) == [Claim.ACQUIRED]
