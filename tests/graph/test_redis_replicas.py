@@ -2,8 +2,9 @@
 
 Each mode is chosen by configuration alone (`REDIS_MODE` and `REDIS_URL` in the environment,
 as an operator would set them). The replicas share what they must: values (a second replica
-answers warm without asking the chain, counted at a relay in front of anvil), credits, rate
-limits, persisted queries and history. Then a master dies: the replicas keep answering,
+answers warm without asking the chain, counted at a relay in front of anvil), cold reads
+(twenty requests on each replica read the chain about once), credits, rate limits,
+persisted queries and history. Then a master dies: the replicas keep answering,
 keyed callers get 503 until the promotion, then are served again by themselves, and the
 key's record counts exactly the requests that were admitted.
 """
@@ -11,9 +12,11 @@ key's record counts exactly the requests that were admitted.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import io
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,12 +42,14 @@ from tests.conftest import (
     wait_healthy,
 )
 from tests.fakes.relay import Relay
+from tests.graph.test_cache_shared_reads import burst
 
 pytestmark = pytest.mark.integration
 
 REPLICAS = 3
 BALANCE = '{ balance(account: "%s", chain: "devnet", token: "native") { rawAmount } }'
 PAIRS = """query($p: [BalanceKeyInput!]!) { balances(pairs: $p) { rawAmount %s } }"""
+COLD = '{ account(address: "%s") { balances(maxAge: 300) { rawAmount token { symbol } } } }'
 HISTORY = """query($a: String!, $t: String!) { account(address: $a) {
   balanceHistory(chain: "devnet", token: $t, first: 10) { events { blockNumber delta } } } }"""
 
@@ -138,6 +143,22 @@ def test_a_second_replica_answers_warm_with_no_upstream_request(
         row["rawAmount"] for row in first["balances"]
     ]
     assert replicas.relay.requests == before
+
+
+def test_twenty_cold_requests_on_each_replica_read_the_chain_about_once(
+    replicas: Replicas,
+) -> None:
+    """Shared cold reads through this mode's Redis: the lease, in the slot of the wallet's
+    values, lets one replica read while the others wait (a distant node: 0.3 s a request)."""
+    wallet = "0x" + secrets.token_hex(20)  # no replica has read it
+    urls = [f"http://127.0.0.1:{port}" for port in replicas.ports]
+    before, replicas.relay.delay = replicas.relay.requests, 0.3
+    try:
+        bodies = asyncio.run(burst(urls, COLD % wallet))
+    finally:
+        replicas.relay.delay = 0.0
+    assert all("errors" not in b and b == bodies[0] for b in bodies), bodies[0]
+    assert replicas.relay.requests - before <= 2  # 3 without the lease (each replica reads)
 
 
 def test_a_key_with_10_credits_is_spent_across_replicas_then_refused(
