@@ -148,11 +148,12 @@ class SharedReads:
                 continue
             mine = [lease for lease in free if claims[lease] is Claim.ACQUIRED]
             taken += mine
-            self._count(len(mine), "took_over")
-            self._count(len(free) - len(mine), "uncoordinated")
             freed = {lease: waiting.pop(lease) for lease in free}
-            # The holder may have stored its values between our look and our claim.
-            tokens = await self._collect(freed, tokens, callers, count=False)
+            # The holder may have stored its values between our look and our claim: those
+            # leases were waited for (counted so by `_collect`), the rest are read here.
+            tokens = await self._collect(freed, tokens, callers)
+            self._count(sum(lease in freed for lease in mine), "took_over")
+            self._count(sum(lease in freed for lease in free if lease not in mine), "uncoordinated")
             part = [k for keys in freed.values() for k in keys if callers.oldest(k) is not None]
             if part:
                 yield Part(part, tokens)
@@ -169,8 +170,6 @@ class SharedReads:
         waiting: dict[str, list[BalanceKey]],
         tokens: list[TokenRef],
         callers: Callers,
-        *,
-        count: bool = True,
     ) -> list[TokenRef]:
         """Deliver the values now in the shared cache that are fresh enough; forget leases
         whose every lookup is answered. Returns the tokens still unknown."""
@@ -191,8 +190,7 @@ class SharedReads:
         ]
         for lease in answered:
             del waiting[lease]
-        if count:
-            self._count(len(answered), "waited")
+        self._count(len(answered), "waited")
         return [t for t in tokens if t not in metas]
 
     def _count(self, leases: int, outcome: str) -> None:

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from chains.base import Reading
 from chains.cache.breaker import Breaker
-from chains.cache.lease import RedisLeases, lease_key
+from chains.cache.lease import Claim, RedisLeases, lease_key
 from chains.cache.redis import RedisCache
 from chains.cache.resilient import ResilientCache
 from chains.reader import BalanceRequest, ChainReader, Freshness
@@ -325,3 +325,39 @@ async def test_a_redis_that_freezes_during_a_wait_leaves_the_waiter_reading_itse
             assert replica.outcomes() == {"uncoordinated": 1}
         finally:
             await replica.close()
+
+
+async def test_values_stored_just_before_the_lease_is_found_free_were_waited_for(
+    replicas: Callable[..., Replica], raw: Redis
+) -> None:
+    """The holder stores its values and releases between a waiter's look and its next claim:
+    the waiter takes them (no read of its own), and counts the lease `waited`, not
+    `took_over`."""
+    first, second = replicas(), replicas(raw=200)
+    first.reader._shared_reads = None  # it stores what it reads, and takes no lease
+    account = wallet()
+    await held_elsewhere(raw, account, 30_000)
+    shared = second.reader._shared_reads
+    assert shared is not None
+    real = shared._leases
+    claims = 0
+
+    class Racing:
+        """The real leases; on the waiter's first poll, the holder finishes just before."""
+
+        async def acquire(self, keys: Sequence[str], owner: str, ttl: float) -> list[Claim]:
+            nonlocal claims
+            claims += 1
+            if claims == 2:
+                await first.read(account)
+                await raw.delete(lease_key(CHAIN, account, [NATIVE_TOKEN]))
+            return await real.acquire(keys, owner, ttl)
+
+        async def release(self, keys: Sequence[str], owner: str) -> None:
+            await real.release(keys, owner)
+
+    shared._leases = Racing()
+    followed = await second.read(account)
+    assert isinstance(followed, BalanceReading) and followed.raw_amount == 100
+    assert claims >= 2 and second.provider.rounds == 0
+    assert second.outcomes() == {"waited": 1}
