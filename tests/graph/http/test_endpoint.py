@@ -1,5 +1,6 @@
-"""GraphQL over HTTP (graph/http/endpoint.py) on the offline service: negotiation, request errors,
-GET rules, persisted queries and Cache-Control. tests/http runs the graphql-http audit."""
+"""GraphQL over HTTP (graph/http/endpoint.py) on the offline service: negotiation, request
+errors, GET rules, persisted queries and Cache-Control (test_graphql_over_http.py runs the
+graphql-http audit)."""
 
 from __future__ import annotations
 
