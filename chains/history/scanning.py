@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Hashable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from chains.history.base import HistorySource, too_many_events
 from chains.history.budget import ScanBudget, ScanTicket
 from chains.history.shared import Scan
 from core.errors import ServiceError
 from core.models import BalanceKey
+
+_R = TypeVar("_R")
 
 
 async def read_on(
@@ -75,14 +77,15 @@ class _Meter:
         self.read = read
 
 
-class Flights:
-    """One scan per timeline at a time: concurrent callers share it, and a caller that stops
-    waiting (its deadline) leaves the scan to finish for the next one."""
+class Flights(Generic[_R]):
+    """One read per key at a time (a timeline's scan, a token's deployment search):
+    concurrent callers share it, and a caller that stops waiting (its deadline) leaves the
+    read to finish for the next one."""
 
     def __init__(self) -> None:
-        self._tasks: dict[Hashable, asyncio.Task[Scan]] = {}
+        self._tasks: dict[Hashable, asyncio.Task[_R]] = {}
 
-    async def share(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Scan]]) -> Scan:
+    async def share(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, _R]]) -> _R:
         task = self._tasks.get(key)
         if task is None:
             task = asyncio.get_running_loop().create_task(read())
@@ -90,7 +93,7 @@ class Flights:
             task.add_done_callback(lambda done: self._landed(key, done))
         return await asyncio.shield(task)
 
-    def _landed(self, key: Hashable, task: asyncio.Task[Scan]) -> None:
+    def _landed(self, key: Hashable, task: asyncio.Task[_R]) -> None:
         self._tasks.pop(key, None)
         if not task.cancelled():
             task.exception()  # every waiter got it; don't warn again at collection

@@ -95,7 +95,9 @@ class Timelines:
         self._tails: Lru[tuple[BalanceKey, int, int], tuple[Movement, ...]] = Lru(1024, clock)
         self._scans = kept or Scans(2 * max_events)
         self._too_long = TooLong(_ENTRIES, RETENTION, clock)
-        self._flights = Flights()
+        self._flights: Flights[Scan] = Flights()
+        self._searches: Flights[int] = Flights()
+        """One deployment search per token at a time, however many timelines wait for it."""
 
     async def head(self) -> int:
         """The newest block, reused for `HEAD_TTL` seconds; taken from the chain's shared head
@@ -260,7 +262,7 @@ class Timelines:
     async def first_block(self, token: TokenRef) -> int:
         known = await self._known_first(token)
         if known is None:
-            known = await self._source.first_block(token)
+            known = await self._searches.share(token, lambda: self._source.first_block(token))
             if self._shared is not None:
                 await self._shared.keep_numbers("first", {str(token): known})
         self._firsts.put(token, known, RETENTION)

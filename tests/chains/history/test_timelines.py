@@ -244,6 +244,23 @@ async def test_concurrent_identical_timelines_share_one_scan() -> None:
     assert source.calls["movements"] == 1
 
 
+class SlowSearch(ScriptedHistory):
+    """A deployment search that takes a while, as it does over a node (~log2(head) calls)."""
+
+    async def first_block(self, token: TokenRef) -> int:
+        await asyncio.sleep(0.01)
+        return await super().first_block(token)
+
+
+async def test_timelines_of_one_token_share_one_deployment_search() -> None:
+    """Twenty holders of one token asked at once: one search, not twenty."""
+    source = SlowSearch(head_block=100, first=5)
+    timelines = service(source)
+    keys = [BalanceKey("fake", f"0x{n:040x}", TOKEN) for n in range(20)]
+    await asyncio.gather(*(timelines.timeline(key, None, 80) for key in keys))
+    assert source.calls["first_block"] == 1
+
+
 async def test_final_balances_at_a_block_are_read_once() -> None:
     source = ScriptedHistory(head_block=100, moves={(ACCOUNT, TOKEN): moves((5, 10))})
     timelines = service(source)
