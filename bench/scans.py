@@ -85,19 +85,36 @@ async def dense_history(http: httpx.AsyncClient, crowd: Crowd) -> bool:
 
 
 async def priced_history(http: httpx.AsyncClient, pid: int, crowd: Crowd) -> bool:
-    """Defect 4: 20 new timelines priced before any read; a too-long one refused again."""
+    """Defect 4: 20 new timelines priced before any scan. While the token's first block is
+    unknown they are priced its search: the search runs once, and every field answers
+    HISTORY_REPRICED without a scan; sent again, now priced whole, they are refused before
+    any read. Then a too-long one is refused again and again."""
     fresh = [f"0x{n:040x}" for n in range(0xA0000, 0xA0014)]
-    logs, before = await upstream(http, method="eth_getLogs"), rss_mb(pid)
+    payload = {"query": ACCOUNTS, "variables": {"a": fresh, "t": crowd.token}}
+    logs, calls, before = (
+        await upstream(http, method="eth_getLogs"),
+        await upstream(http, chain="priced"),
+        rss_mb(pid),
+    )
     started = time.perf_counter()
-    _, body = await timed(http, {"query": ACCOUNTS, "variables": {"a": fresh, "t": crowd.token}})
+    _, cold = await timed(http, payload)
+    _, body = await timed(http, payload)
     live = await http.get("/health/live")
     spent = await upstream(http, method="eth_getLogs") - logs
-    refused = "data" not in body and codes(body) == {"COST_LIMIT_EXCEEDED"} and spent == 0
-    ok = report("20 new timelines", f"{spent:8.0f} getLogs", "refused, 0", refused)
+    searched = await upstream(http, chain="priced") - calls
+    repriced = codes(cold) == {"HISTORY_REPRICED"}
+    refused = "data" not in body and codes(body) == {"COST_LIMIT_EXCEEDED"}
+    ok = report(
+        "20 new timelines",
+        f"{spent:8.0f} getLogs",
+        "repriced, refused, 0",
+        (repriced and refused and spent == 0),
+    )
     price = body["errors"][0]["message"].split(";")[0] if refused else "admitted"
     took, grown = (time.perf_counter() - started) * 1000, rss_mb(pid) - before
     liveness = live.elapsed.total_seconds() * 1000
-    print(f"    ({price}: {took:.0f} ms, RSS {grown:+.1f} MB, /health/live {liveness:.0f} ms)")
+    print(f"    (one search: {searched:.0f} requests; then {price}: {took:.0f} ms for both,")
+    print(f"     RSS {grown:+.1f} MB, /health/live {liveness:.0f} ms)")
     variables = {"a": crowd.long, "t": crowd.token, "c": "dense"}
     first = await timed(http, {"query": HISTORY, "variables": variables})
     logs = await upstream(http, method="eth_getLogs")
