@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chains.cache.memory import MemoryCache
 from chains.heads import Head, SharedHeads
-from tests.conftest import Devnet, devnet_settings, serve
+from tests.conftest import Devnet, devnet_settings, redis_cache_table, serve
 
 HASH = "0x" + "ab" * 32
 
@@ -68,10 +70,12 @@ async def test_a_full_head_travels_without_its_bloom_and_garbage_is_a_miss() -> 
     assert await SharedHeads("eth", cache, 5.0).get() is None
 
 
+@pytest.mark.parametrize("mode", ["single", "cluster", "sentinel"])
 def test_replicas_on_one_redis_read_a_chain_s_head_once_between_them(
-    tmp_path: Path, devnet: Devnet, redis_url: str
+    tmp_path: Path, devnet: Devnet, mode: str, request: pytest.FixtureRequest
 ) -> None:
-    settings = devnet_settings(tmp_path, devnet, cache={"redis_url": redis_url}, poll_interval=30)
+    cache = redis_cache_table(mode, request)
+    settings = devnet_settings(tmp_path, devnet, cache=cache, poll_interval=30)
     query = (
         '{ balance(account: "%s", chain: "devnet", token: "native", atBlock: "%d") { rawAmount } }'
     )

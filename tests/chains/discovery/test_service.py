@@ -8,12 +8,16 @@ import itertools
 
 import pytest
 
+from chains.cache.base import Cache
 from chains.cache.memory import MemoryCache
+from chains.cache.redis import RedisCache
 from chains.discovery.base import IndexerSource, RangeSource
 from chains.discovery.service import BackgroundScans, Discovery
 from chains.discovery.shared import SharedDiscovery
 from core.errors import DiscoveryIncomplete, DiscoveryTruncated, UpstreamError
 from core.models import TokenRef
+from settings import CacheConfig
+from tests.conftest import redis_cache_table
 from tests.fakes.discovery import ScriptedChain, ScriptedIndexer, ScriptedRanges
 
 ALICE = "0x00000000000000000000000000000000000A11CE"
@@ -35,7 +39,7 @@ def discovery(
     *sources: RangeSource | IndexerSource,
     budget: int = 4,
     max_tokens: int = 100,
-    shared: MemoryCache | None = None,
+    shared: Cache | None = None,
     from_block: int = 0,
 ) -> Discovery:
     return Discovery(
@@ -173,6 +177,26 @@ async def test_another_process_reuses_the_final_coverage_through_the_shared_cach
     found = await discovery(chain, again, shared=shared).discover(ALICE)
     assert set(found.tokens) == {token(1), token(2), token(3), token(4)}
     assert all(start > 1_000 - DEPTH for start, _ in again.asked)  # the tail only
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mode", ["single", "cluster", "sentinel"])
+async def test_the_final_coverage_is_shared_through_redis_in_every_mode(
+    mode: str, request: pytest.FixtureRequest
+) -> None:
+    """As above, through a real Redis: one server, a 3+3 Cluster, a Sentinel-managed master."""
+    chain = life()
+    config = CacheConfig.model_validate(redis_cache_table(mode, request))
+    first, second = RedisCache.from_settings(config), RedisCache.from_settings(config)
+    try:
+        await discovery(chain, ScriptedRanges(chain), shared=first).discover(ALICE)
+        again = ScriptedRanges(chain)
+        found = await discovery(chain, again, shared=second).discover(ALICE)
+    finally:
+        await first.close()
+        await second.close()
+    assert set(found.tokens) == {token(1), token(2), token(3), token(4)}
+    assert again.asked and all(start > 1_000 - DEPTH for start, _ in again.asked)
 
 
 @pytest.mark.parametrize(
