@@ -3,18 +3,23 @@
 A caller `claim`s futures for its keys, joining those already in flight and creating (and
 registering) the rest as its own to read; whoever reads `resolve`s or `fail`s them; callers
 `wait_for` them until their deadline without ever cancelling them (others may share them).
+
+`Flights` is the same idea for one whole read per key run as a task of its own (a
+timeline's scan, a token's deployment search): a caller that stops waiting leaves it to
+finish for the next.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Hashable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from core.errors import ChainError
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
+_R = TypeVar("_R")
 
 
 async def wait_for(
@@ -67,3 +72,25 @@ def _mark_retrieved(future: asyncio.Future[Any]) -> None:
     """Fetch failures reach every waiter; don't also warn about them at garbage collection."""
     if not future.cancelled():
         future.exception()
+
+
+class Flights(Generic[_R]):
+    """One read per key at a time (a timeline's scan, a token's deployment search):
+    concurrent callers share it, and a caller that stops waiting (its deadline) leaves the
+    read to finish for the next one."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[Hashable, asyncio.Task[_R]] = {}
+
+    async def share(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, _R]]) -> _R:
+        task = self._tasks.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(read())
+            self._tasks[key] = task
+            task.add_done_callback(lambda done: self._landed(key, done))
+        return await asyncio.shield(task)
+
+    def _landed(self, key: Hashable, task: asyncio.Task[_R]) -> None:
+        self._tasks.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # every waiter got it; don't warn again at collection

@@ -1,5 +1,5 @@
-"""Reading a timeline on to a final block, on a ticket of the process's scan budget, and
-one scan per timeline at a time (`Flights`).
+"""Reading a timeline on to a final block, on a ticket of the process's scan budget (one
+scan per timeline at a time is `chains.flight.Flights`, in `Timelines`).
 
 `read_on` is what `Timelines` runs when a scan must reach blocks it has not read: it takes a
 `ScanTicket` for the blocks (or `HistoryBusy`), lets the source report what it holds after
@@ -11,17 +11,14 @@ which must go as soon as the scan failed, not when the last waiter drops the err
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Hashable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from chains.history.base import HistorySource, too_many_events
 from chains.history.budget import ScanBudget, ScanTicket
 from chains.history.shared import Scan
 from core.errors import ServiceError
 from core.models import BalanceKey
-
-_R = TypeVar("_R")
 
 
 async def read_on(
@@ -75,25 +72,3 @@ class _Meter:
 
     def __init__(self, read: Callable[[int], None]) -> None:
         self.read = read
-
-
-class Flights(Generic[_R]):
-    """One read per key at a time (a timeline's scan, a token's deployment search):
-    concurrent callers share it, and a caller that stops waiting (its deadline) leaves the
-    read to finish for the next one."""
-
-    def __init__(self) -> None:
-        self._tasks: dict[Hashable, asyncio.Task[_R]] = {}
-
-    async def share(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, _R]]) -> _R:
-        task = self._tasks.get(key)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(read())
-            self._tasks[key] = task
-            task.add_done_callback(lambda done: self._landed(key, done))
-        return await asyncio.shield(task)
-
-    def _landed(self, key: Hashable, task: asyncio.Task[_R]) -> None:
-        self._tasks.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # every waiter got it; don't warn again at collection

@@ -28,12 +28,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chains.cache.lru import Lru
+from chains.flight import Flights
 from chains.heads import SharedHeads
 from chains.history.base import HistorySource, Movement, too_many_events
 from chains.history.blocks import blocks_at, search_price
 from chains.history.budget import ScanBudget, scan_price
 from chains.history.kept import Scans, TooLong
-from chains.history.scanning import Flights, read_on
+from chains.history.scanning import read_on
 from chains.history.shared import Scan, SharedHistory
 from core.clock import Clock, utcnow
 from core.errors import BadUserInput, BeforeFirstBlock, CostLimitExceeded, ServiceError

@@ -123,7 +123,7 @@ class Planner:
         fingerprint = params.fingerprint(document.digest)
         streamed = operation.operation is OperationType.SUBSCRIPTION
         known = self.costs.get(fingerprint)
-        if known is not None and known[2] in (None, self.cost.generation()):
+        if known is not None and (known[2] is None or known[2] == self.cost.generation()):
             return Plan(document, known[0], known[1], fingerprint, streamed)
         schema = self.schema
         coerced = get_variable_values(
